@@ -1,0 +1,51 @@
+import type { Construct } from 'constructs';
+import type { z } from 'zod';
+import { token } from './token.js';
+
+/** What a resource type's synthesis receives for one resource of a session. */
+export interface ResourceSynthContext<C> {
+  /** The resource's persisted name; also its construct id, so re-plans never reorder. */
+  readonly name: string;
+  /**
+   * The validated config. Every string in it has already been escaped for
+   * Terraform (`${` and `%{` are literal), so pass them through unchanged.
+   */
+  readonly config: C;
+  readonly project: { readonly id: string; readonly settings: Readonly<Record<string, unknown>> };
+  readonly sessionId: string;
+}
+
+/** Output values of one resource (token strings from cdktf attributes, or literals). */
+export type ResourceOutputs = Record<string, unknown>;
+
+/** A kind of cloud resource a session can hold (`aws.s3_bucket`, `sandbox.vm`, …). */
+export interface ResourceType<C = any> {
+  /** `<provider>.<kind>`, e.g. `aws.s3_bucket`. */
+  readonly type: string;
+  /** Id of the cloud provider this type belongs to. */
+  readonly provider: string;
+  /** One line shown to users when they pick a type. */
+  readonly description: string;
+  /** Quota bucket the resource counts against (`compute_vm`, `storage_bucket`, …). */
+  readonly quotaKey: string;
+  /**
+   * Input schema; its fields, in order, drive chat forms. Use `.describe()`
+   * for the label and `.default()` for prefilled values.
+   */
+  readonly schema: z.ZodObject<any>;
+  /**
+   * Adds this resource's constructs to the session stack; use `ctx.name` as
+   * the main construct's id. Returns the values to show as the resource's
+   * outputs (ids, addresses); the kernel publishes them as one Terraform
+   * output named after the resource, so output names can never collide.
+   */
+  synthesize(scope: Construct, ctx: ResourceSynthContext<C>): ResourceOutputs | void;
+}
+export const ResourceType = token<ResourceType>('plugin.resource-type');
+
+/** Declares a resource type with its config type inferred from the schema. */
+export function defineResourceType<S extends z.ZodObject<any>>(
+  definition: Omit<ResourceType<z.output<S>>, 'schema'> & { schema: S },
+): ResourceType<z.output<S>> {
+  return definition;
+}

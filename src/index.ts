@@ -1,0 +1,23 @@
+/** Cloud Engine's public API. */
+export { createKernel, type Kernel, type KernelRegistries } from './kernel/kernel.js';
+export { loadConfig, type EngineConfig, type KernelOptions } from './kernel/config/engine-config.js';
+export { parseDuration, formatDuration } from './kernel/config/duration.js';
+export { CloudEngineError, ErrorCode, isCloudEngineError } from './kernel/errors.js';
+export { definePlugin, type Plugin, type PluginContext } from './kernel/plugin/define-plugin.js';
+export { defineResourceType, type ResourceType, type ResourceSynthContext, type ResourceOutputs } from './kernel/plugin/resource-type.js';
+export type { CloudProvider, ProviderSynthContext } from './kernel/plugin/cloud-provider.js';
+export type { PolicyValidator, PolicyViolation, PolicyContext } from './kernel/plugin/policy-validator.js';
+export type { CostEstimator, CostEstimate, CostLine, UnpricedResource } from './kernel/plugin/cost-estimator.js';
+export type { ChatAdapter } from './kernel/plugin/chat-adapter.js';
+export { token, type Token } from './kernel/plugin/token.js';
+export { Registry } from './kernel/plugin/registry.js';
+export { DeploymentState, TRANSITIONS, canTransition } from './kernel/sessions/deployment-state.js';
+export type { SessionView, SessionResource, PlanResult, PlannedChange, PlanCost } from './kernel/sessions/session-view.js';
+export type { ResourceInput, RunOptions, ValidationResult, SessionFilter, EngineStats } from './kernel/sessions/orchestrator.js';
+export { formatCost, HOURS_PER_MONTH } from './kernel/sessions/cost.js';
+export type { Project, CreateProjectInput } from './kernel/projects/project-service.js';
+export type { AuditEvent, AuditFilter } from './kernel/audit/audit-log.js';
+export { AccessLevel, type Action, type Authorizer, type AccessRequest } from './kernel/access/authorizer.js';
+export type { KernelEventMap, KernelEventName } from './kernel/events/kernel-events.js';
+export type { PlanJson } from './kernel/terraform/plan-json.js';
+export { escapeTemplate } from './kernel/synth/literal-guard.js';

@@ -1,0 +1,120 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { CloudEngineError, describeValue } from '../errors.js';
+import { token } from '../plugin/token.js';
+import type { Plugin } from '../plugin/define-plugin.js';
+import { parseDuration } from './duration.js';
+
+const duration = (what: string) =>
+  z.union([
+    z.number().int().positive(),
+    z.string().transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration like "90s", "30m" or "2h" for ${what}` });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  ]);
+
+const csv = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) =>
+    (Array.isArray(value) ? value : value.split(',')).map((item) => item.trim()).filter((item) => item.length > 0),
+  );
+
+/** The engine's validated configuration. */
+export const EngineConfigSchema = z.strictObject({
+  dataDir: z.string().min(1).default('./data').transform((dir) => resolve(dir)),
+  admins: csv.default([]),
+  terraformBin: z.string().min(1).default('terraform'),
+  tfPluginDir: z.string().min(1).optional(),
+  maxTerraform: z.coerce.number().int().min(1).max(64).default(2),
+  plugins: csv.default([]),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  timeouts: z
+    .strictObject({
+      init: duration('timeouts.init').default(300_000),
+      plan: duration('timeouts.plan').default(1_800_000),
+      apply: duration('timeouts.apply').default(7_200_000),
+    })
+    .default({ init: 300_000, plan: 1_800_000, apply: 7_200_000 }),
+});
+export type EngineConfig = z.output<typeof EngineConfigSchema>;
+export const EngineConfig = token<EngineConfig>('kernel.config');
+
+/** Options accepted by `createKernel`; every key may also come from the environment. */
+export interface KernelOptions {
+  dataDir?: string;
+  admins?: string[] | string;
+  terraformBin?: string;
+  tfPluginDir?: string;
+  maxTerraform?: number;
+  /** Module specifiers of external plugins, loaded by dynamic import. */
+  plugins?: string[] | string;
+  logLevel?: EngineConfig['logLevel'];
+  timeouts?: { init?: number | string; plan?: number | string; apply?: number | string };
+  /** Plugin objects to load after the built-ins (for programs and tests). */
+  extraPlugins?: Plugin[];
+  /** Skip the built-in plugins (sandbox, aws, google). */
+  builtinPlugins?: boolean;
+  /** TypeORM DataSource options; default is a SQLite file in the data dir. */
+  database?: Record<string, unknown>;
+  /** Environment to read; defaults to process.env. */
+  env?: Record<string, string | undefined>;
+}
+
+/** Which environment variable feeds which key, so errors can name what the user set. */
+export const ENV_KEYS = {
+  dataDir: 'CLOUD_ENGINE_DATA_DIR',
+  admins: 'CLOUD_ENGINE_ADMINS',
+  terraformBin: 'CLOUD_ENGINE_TERRAFORM_BIN',
+  tfPluginDir: 'CLOUD_ENGINE_TF_PLUGIN_DIR',
+  maxTerraform: 'CLOUD_ENGINE_MAX_TERRAFORM',
+  plugins: 'CLOUD_ENGINE_PLUGINS',
+  logLevel: 'CLOUD_ENGINE_LOG_LEVEL',
+  'timeouts.init': 'CLOUD_ENGINE_INIT_TIMEOUT',
+  'timeouts.plan': 'CLOUD_ENGINE_PLAN_TIMEOUT',
+  'timeouts.apply': 'CLOUD_ENGINE_APPLY_TIMEOUT',
+} as const;
+
+/**
+ * Merges options over the environment and validates; a bad value fails with
+ * CONFIG_INVALID naming the option (and its environment variable).
+ */
+export function loadConfig(options: KernelOptions = {}): EngineConfig {
+  const env = options.env ?? process.env;
+  const fromEnv = (key: keyof typeof ENV_KEYS) => {
+    const value = env[ENV_KEYS[key]];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const timeouts = {
+    init: options.timeouts?.init ?? fromEnv('timeouts.init'),
+    plan: options.timeouts?.plan ?? fromEnv('timeouts.plan'),
+    apply: options.timeouts?.apply ?? fromEnv('timeouts.apply'),
+  };
+  const raw = {
+    dataDir: options.dataDir ?? fromEnv('dataDir'),
+    admins: options.admins ?? fromEnv('admins'),
+    terraformBin: options.terraformBin ?? fromEnv('terraformBin'),
+    tfPluginDir: options.tfPluginDir ?? fromEnv('tfPluginDir'),
+    maxTerraform: options.maxTerraform ?? fromEnv('maxTerraform'),
+    plugins: options.plugins ?? fromEnv('plugins'),
+    logLevel: options.logLevel ?? fromEnv('logLevel'),
+    timeouts: Object.fromEntries(Object.entries(timeouts).filter(([, v]) => v !== undefined)),
+  };
+  const parsed = EngineConfigSchema.safeParse(
+    Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),
+  );
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const key = issue.path.join('.');
+  const envName = ENV_KEYS[key as keyof typeof ENV_KEYS];
+  const received = issue.path.reduce<unknown>((obj, part) => (obj as Record<string, unknown>)?.[part as string], raw);
+  throw new CloudEngineError(
+    'CONFIG_INVALID',
+    `Invalid configuration "${key}"${envName ? ` (${envName})` : ''}: ${issue.message}; received ${describeValue(received)}.`,
+    { field: key, value: received },
+  );
+}

@@ -1,0 +1,47 @@
+import { EventEmitter } from 'node:events';
+import { token } from '../plugin/token.js';
+import type { DeploymentState } from '../sessions/deployment-state.js';
+import type { PlanResult } from '../sessions/session-view.js';
+
+/** Everything the kernel announces to chat adapters, by event name. */
+export interface KernelEventMap {
+  'session.created': { sessionId: string; projectId: string; userId: string };
+  'session.stateChanged': { sessionId: string; projectId: string; from: DeploymentState; to: DeploymentState; actor: string; error?: string };
+  'session.resourcesChanged': { sessionId: string; actor: string };
+  'terraform.queued': { sessionId: string; position: number };
+  'plan.ready': { sessionId: string; plan: PlanResult };
+  'output.line': { sessionId: string; operation: 'plan' | 'apply'; line: string; level: 'info' | 'warn' | 'error' };
+  'apply.finished': { sessionId: string; state: DeploymentState; error?: string; outputs?: Record<string, unknown> };
+}
+export type KernelEventName = keyof KernelEventMap;
+
+/** A typed event bus; a listener that throws is logged, never breaks the kernel. */
+export class KernelEvents {
+  private readonly emitter = new EventEmitter({ captureRejections: false });
+
+  constructor(private readonly onListenerError: (event: string, error: unknown) => void = () => {}) {
+    this.emitter.setMaxListeners(0);
+  }
+
+  on<E extends KernelEventName>(event: E, listener: (payload: KernelEventMap[E]) => void): () => void {
+    const safe = (payload: KernelEventMap[E]) => {
+      try {
+        const result = listener(payload) as unknown;
+        if (result instanceof Promise) result.catch((error) => this.onListenerError(event, error));
+      } catch (error) {
+        this.onListenerError(event, error);
+      }
+    };
+    this.emitter.on(event, safe);
+    return () => this.emitter.off(event, safe);
+  }
+
+  emit<E extends KernelEventName>(event: E, payload: KernelEventMap[E]): void {
+    this.emitter.emit(event, payload);
+  }
+
+  removeAll(): void {
+    this.emitter.removeAllListeners();
+  }
+}
+export const KernelEventsToken = token<KernelEvents>('kernel.events');

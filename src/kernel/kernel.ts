@@ -1,0 +1,215 @@
+import 'reflect-metadata';
+import { Container } from 'inversify';
+import { Authorizer } from './access/authorizer.js';
+import { OwnerAuthorizer } from './access/owner-authorizer.js';
+import { AuditLog, AuditLogToken } from './audit/audit-log.js';
+import { EngineConfig, loadConfig, type KernelOptions } from './config/engine-config.js';
+import { CloudEngineError } from './errors.js';
+import { KernelEvents, KernelEventsToken } from './events/kernel-events.js';
+import { Logger, createLogger } from './logger.js';
+import { DatabaseToken, openDatabase, type Database } from './persistence/database.js';
+import type { ChatAdapter } from './plugin/chat-adapter.js';
+import type { CloudProvider } from './plugin/cloud-provider.js';
+import type { CostEstimator } from './plugin/cost-estimator.js';
+import type { Plugin, PluginContext } from './plugin/define-plugin.js';
+import { loadPluginModule } from './plugin/plugin-loader.js';
+import type { PolicyValidator } from './plugin/policy-validator.js';
+import {
+  ChatAdapterRegistry,
+  CostEstimatorRegistry,
+  PolicyValidatorRegistry,
+  ProviderRegistry,
+  ResourceTypeRegistry,
+} from './plugin/registries.js';
+import { Registry } from './plugin/registry.js';
+import type { ResourceType } from './plugin/resource-type.js';
+import { ProjectService, ProjectServiceToken } from './projects/project-service.js';
+import {
+  Orchestrator,
+  OrchestratorToken,
+  SessionLocksToken,
+  StackSynthesizerToken,
+  TerraformRunnerToken,
+} from './sessions/orchestrator.js';
+import { SessionLocks } from './sessions/session-lock.js';
+import { StackSynthesizer } from './synth/stack-synthesizer.js';
+import { TerraformRunner } from './terraform/terraform-runner.js';
+import { builtinPlugins } from '../plugins/builtin-plugins.js';
+
+/** The registries of everything plugins contributed. */
+export interface KernelRegistries {
+  readonly providers: Registry<CloudProvider>;
+  readonly resourceTypes: Registry<ResourceType>;
+  readonly policyValidators: Registry<PolicyValidator>;
+  readonly costEstimators: Registry<CostEstimator>;
+  readonly chatAdapters: Registry<ChatAdapter>;
+}
+
+/** A running Cloud Engine: the programmatic API that chat adapters use too. */
+export interface Kernel {
+  readonly config: EngineConfig;
+  readonly logger: Logger;
+  readonly projects: ProjectService;
+  readonly orchestrator: Orchestrator;
+  readonly audit: AuditLog;
+  readonly events: KernelEvents;
+  readonly authorizer: Authorizer;
+  readonly registries: KernelRegistries;
+  /** Ids of the loaded plugins, in load order. */
+  readonly plugins: readonly string[];
+  /** Starts every enabled chat adapter. */
+  startChatAdapters(): Promise<string[]>;
+  /** Stops adapters and running terraform work, closes the database. */
+  close(): Promise<void>;
+}
+
+/** Builds the container, loads plugins, opens and migrates the database. */
+export async function createKernel(options: KernelOptions = {}): Promise<Kernel> {
+  const config = loadConfig(options);
+  const logger = createLogger(config.logLevel);
+  const registries: KernelRegistries = {
+    providers: new Registry<CloudProvider>('provider', (provider) => provider.id),
+    resourceTypes: new Registry<ResourceType>('resource type', (type) => type.type),
+    policyValidators: new Registry<PolicyValidator>('policy validator', (validator) => validator.id),
+    costEstimators: new Registry<CostEstimator>('cost estimator', (estimator) => estimator.id),
+    chatAdapters: new Registry<ChatAdapter>('chat adapter', (adapter) => adapter.id),
+  };
+
+  const plugins: Plugin[] = [...(options.builtinPlugins === false ? [] : builtinPlugins), ...(options.extraPlugins ?? [])];
+  for (const specifier of config.plugins) plugins.push(...(await loadPluginModule(specifier)));
+  const loaded = await registerPlugins(plugins, registries, config, logger);
+
+  const database = await openDatabase(config.dataDir, options.database);
+  const container = new Container();
+  container.bind(EngineConfig).toConstantValue(config);
+  container.bind(Logger).toConstantValue(logger);
+  container.bind(DatabaseToken).toConstantValue(database);
+  container.bind(KernelEventsToken).toConstantValue(
+    new KernelEvents((event, error) => logger.error({ err: error, event }, 'event listener failed')),
+  );
+  container.bind(ProviderRegistry).toConstantValue(registries.providers);
+  container.bind(ResourceTypeRegistry).toConstantValue(registries.resourceTypes);
+  container.bind(PolicyValidatorRegistry).toConstantValue(registries.policyValidators);
+  container.bind(CostEstimatorRegistry).toConstantValue(registries.costEstimators);
+  container.bind(ChatAdapterRegistry).toConstantValue(registries.chatAdapters);
+  container.bind(Authorizer).to(OwnerAuthorizer).inSingletonScope();
+  container.bind(AuditLogToken).to(AuditLog).inSingletonScope();
+  container.bind(ProjectServiceToken).to(ProjectService).inSingletonScope();
+  container.bind(SessionLocksToken).toConstantValue(new SessionLocks());
+  container.bind(StackSynthesizerToken).toConstantValue(new StackSynthesizer(registries.providers, registries.resourceTypes));
+  container.bind(TerraformRunnerToken).toConstantValue(
+    new TerraformRunner({
+      binary: config.terraformBin,
+      pluginDir: config.tfPluginDir,
+      maxConcurrent: config.maxTerraform,
+      timeouts: { init: config.timeouts.init, plan: config.timeouts.plan, apply: config.timeouts.apply, show: config.timeouts.plan, output: config.timeouts.init },
+      logger,
+    }),
+  );
+  container.bind(OrchestratorToken).to(Orchestrator).inSingletonScope();
+
+  return new RunningKernel(container, config, logger, database, registries, loaded);
+}
+
+async function registerPlugins(plugins: readonly Plugin[], registries: KernelRegistries, config: EngineConfig, logger: Logger): Promise<string[]> {
+  const seen = new Set<string>();
+  for (const plugin of plugins) {
+    if (seen.has(plugin.id)) {
+      throw new CloudEngineError('PLUGIN_FAILED', `Plugin "${plugin.id}" is loaded twice; each plugin id may appear once. Remove the duplicate from CLOUD_ENGINE_PLUGINS.`, {
+        details: { pluginId: plugin.id },
+      });
+    }
+    seen.add(plugin.id);
+    const pluginId = plugin.id;
+    const ctx: PluginContext = {
+      pluginId,
+      config: Object.freeze({ ...config }),
+      logger: logger.child({ plugin: pluginId }),
+      addProvider: (item) => registries.providers.add({ pluginId, item: requireShape(pluginId, 'provider', item, ['id', 'configure', 'settingsSchema']) }),
+      addResourceType: (item) => registries.resourceTypes.add({ pluginId, item: requireShape(pluginId, 'resource type', item, ['type', 'provider', 'quotaKey', 'schema', 'synthesize']) }),
+      addPolicyValidator: (item) => registries.policyValidators.add({ pluginId, item: requireShape(pluginId, 'policy validator', item, ['id']) }),
+      addCostEstimator: (item) => registries.costEstimators.add({ pluginId, item: requireShape(pluginId, 'cost estimator', item, ['id', 'estimate']) }),
+      addChatAdapter: (item) => registries.chatAdapters.add({ pluginId, item: requireShape(pluginId, 'chat adapter', item, ['id', 'start', 'stop']) }),
+    };
+    try {
+      await plugin.register(ctx);
+    } catch (error) {
+      if (error instanceof CloudEngineError) throw error;
+      throw new CloudEngineError('PLUGIN_FAILED', `Plugin "${pluginId}" failed while registering: ${(error as Error)?.message ?? String(error)}. Fix the plugin or remove it from CLOUD_ENGINE_PLUGINS.`, {
+        cause: error,
+        details: { pluginId },
+      });
+    }
+  }
+  for (const { pluginId, item } of registries.resourceTypes.entries()) {
+    if (!registries.providers.has(item.provider)) {
+      throw new CloudEngineError(
+        'PLUGIN_FAILED',
+        `Plugin "${pluginId}" registers resource type "${item.type}" for provider "${item.provider}", which no loaded plugin provides. Load the provider's plugin first, or fix the type's provider.`,
+        { details: { pluginId, type: item.type, provider: item.provider } },
+      );
+    }
+    if (!item.type.startsWith(`${item.provider}.`)) {
+      throw new CloudEngineError('PLUGIN_FAILED', `Plugin "${pluginId}" registers resource type "${item.type}"; its name must start with its provider, "${item.provider}.".`, {
+        details: { pluginId, type: item.type },
+      });
+    }
+  }
+  return [...seen];
+}
+
+function requireShape<T>(pluginId: string, kind: string, item: T, keys: string[]): T {
+  const missing = keys.filter((key) => (item as Record<string, unknown> | null)?.[key] === undefined);
+  if (missing.length > 0) {
+    throw new CloudEngineError('PLUGIN_FAILED', `Plugin "${pluginId}" registers a ${kind} without ${missing.join(', ')}. See docs/plugins.md for the ${kind} contract.`, {
+      details: { pluginId, kind, missing },
+    });
+  }
+  return item;
+}
+
+class RunningKernel implements Kernel {
+  readonly projects: ProjectService;
+  readonly orchestrator: Orchestrator;
+  readonly audit: AuditLog;
+  readonly events: KernelEvents;
+  readonly authorizer: Authorizer;
+  private readonly started: ChatAdapter[] = [];
+  private closed = false;
+
+  constructor(
+    container: Container,
+    readonly config: EngineConfig,
+    readonly logger: Logger,
+    private readonly database: Database,
+    readonly registries: KernelRegistries,
+    readonly plugins: readonly string[],
+  ) {
+    this.projects = container.get(ProjectServiceToken);
+    this.orchestrator = container.get(OrchestratorToken);
+    this.audit = container.get(AuditLogToken);
+    this.events = container.get(KernelEventsToken);
+    this.authorizer = container.get(Authorizer);
+  }
+
+  async startChatAdapters(): Promise<string[]> {
+    for (const adapter of this.registries.chatAdapters.list()) {
+      if (adapter.enabled && !adapter.enabled()) continue;
+      await adapter.start(this);
+      this.started.push(adapter);
+    }
+    return this.started.map((adapter) => adapter.id);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const adapter of this.started.reverse()) {
+      await adapter.stop().catch((error: unknown) => this.logger.error({ err: error, adapter: adapter.id }, 'chat adapter failed to stop'));
+    }
+    await this.orchestrator.shutdown();
+    await this.database.close();
+    this.events.removeAll();
+    this.logger.flush();
+  }
+}

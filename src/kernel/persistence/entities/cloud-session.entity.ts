@@ -1,0 +1,47 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { isoDate, jsonText, type JsonObject } from '../columns.js';
+import type { DeploymentState } from '../../sessions/deployment-state.js';
+
+/** A deployment session: what a user assembles, plans and applies. */
+@Entity({ name: 'sessions' })
+@Index(['projectId', 'state'])
+@Index(['userId'])
+export class CloudSessionEntity {
+  @PrimaryColumn({ type: 'varchar', length: 32 })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 32, name: 'project_id' })
+  projectId!: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  provider!: string;
+
+  @Column({ type: 'varchar', length: 64, name: 'user_id' })
+  userId!: string;
+
+  @Column({ type: 'varchar', length: 24 })
+  state!: DeploymentState;
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  /** Who last changed the resources (four-eyes rules need it). */
+  @Column({ type: 'varchar', length: 64, name: 'last_changed_by', nullable: true })
+  lastChangedBy!: string | null;
+
+  @Column({ type: 'varchar', length: 32, name: 'current_plan_id', nullable: true })
+  currentPlanId!: string | null;
+
+  /** Terraform outputs after a successful apply (sensitive values redacted). */
+  @Column({ type: 'text', nullable: true, transformer: jsonText })
+  outputs!: JsonObject | null;
+
+  @Column({ type: 'varchar', length: 64, name: 'approved_by', nullable: true })
+  approvedBy!: string | null;
+
+  @Column({ type: 'varchar', length: 32, name: 'created_at', transformer: isoDate })
+  createdAt!: Date;
+
+  @Column({ type: 'varchar', length: 32, name: 'updated_at', transformer: isoDate })
+  updatedAt!: Date;
+}

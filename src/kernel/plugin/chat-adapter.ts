@@ -1,0 +1,12 @@
+import { token } from './token.js';
+import type { Kernel } from '../kernel.js';
+
+/** A chat front end (Discord, console, …); every rule lives in the kernel, adapters render and ask. */
+export interface ChatAdapter {
+  readonly id: string;
+  /** Whether this adapter is configured to run (e.g. a bot token is present). */
+  enabled?(): boolean;
+  start(kernel: Kernel): Promise<void>;
+  stop(): Promise<void>;
+}
+export const ChatAdapter = token<ChatAdapter>('plugin.chat-adapter');

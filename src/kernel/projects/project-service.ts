@@ -1,0 +1,109 @@
+import { inject, injectable } from 'inversify';
+import { AuditLogToken, type AuditLog } from '../audit/audit-log.js';
+import { Authorizer } from '../access/authorizer.js';
+import { CloudEngineError } from '../errors.js';
+import { DatabaseToken, type Database } from '../persistence/database.js';
+import { ProjectEntity } from '../persistence/entities/project.entity.js';
+import type { CloudProvider } from '../plugin/cloud-provider.js';
+import type { Registry } from '../plugin/registry.js';
+import { token } from '../plugin/token.js';
+import { PROJECT_ID, USER_ID, parseInput, requirePattern } from '../validation.js';
+import { KernelSettingsSchema, splitSettings } from './project-settings.js';
+import { ProviderRegistry } from '../plugin/registries.js';
+
+/** A project as the API returns it. */
+export interface Project {
+  readonly id: string;
+  readonly provider: string;
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly createdBy: string;
+  readonly createdAt: Date;
+}
+
+export interface CreateProjectInput {
+  id: string;
+  provider: string;
+  createdBy: string;
+  settings?: Record<string, unknown>;
+}
+
+/** Creates and reads projects; settings are validated by the kernel and the project's provider. */
+@injectable()
+export class ProjectService {
+  constructor(
+    @inject(DatabaseToken) private readonly db: Database,
+    @inject(ProviderRegistry) private readonly providers: Registry<CloudProvider>,
+    @inject(Authorizer) private readonly authorizer: Authorizer,
+    @inject(AuditLogToken) private readonly audit: AuditLog,
+  ) {}
+
+  async create(input: CreateProjectInput): Promise<Project> {
+    const id = requirePattern(input?.id, PROJECT_ID, 'id', '1-32 lowercase letters, digits and dashes, starting and ending with a letter or digit (e.g. "web-dev")');
+    const createdBy = requirePattern(input.createdBy, USER_ID, 'createdBy', 'a user id of 1-64 letters, digits and ._@:-');
+    const provider = this.providers.get(input.provider);
+    if (!provider) {
+      throw new CloudEngineError(
+        'INVALID_INPUT',
+        `Invalid provider: ${JSON.stringify(input.provider)} is not a loaded provider; choose one of ${this.providers.keys().join(', ') || '(none loaded)'}.`,
+        { field: 'provider', value: input.provider },
+      );
+    }
+    const settings = this.validateSettings(provider, input.settings ?? {});
+    await this.authorizer.authorize({ userId: createdBy, action: 'project.create', projectId: id });
+
+    const entity: ProjectEntity = Object.assign(new ProjectEntity(), {
+      id,
+      provider: provider.id,
+      settings,
+      createdBy,
+      createdAt: new Date(),
+    });
+    await this.db.transaction(async (manager) => {
+      if (await manager.existsBy(ProjectEntity, { id })) {
+        throw new CloudEngineError('INVALID_INPUT', `Project "${id}" already exists; pick another id.`, { field: 'id', value: id });
+      }
+      await manager.insert(ProjectEntity, entity);
+      await this.audit.record({ actor: createdBy, action: 'project.created', projectId: id, details: { provider: provider.id } }, manager);
+    });
+    return toProject(entity);
+  }
+
+  async get(id: string): Promise<Project> {
+    const entity = typeof id === 'string' ? await this.db.manager.findOneBy(ProjectEntity, { id }) : null;
+    if (!entity) {
+      throw new CloudEngineError('NOT_FOUND', `Project ${JSON.stringify(id)} does not exist. List projects to see the ids, or ask an admin to create it.`, {
+        field: 'projectId',
+        value: id,
+      });
+    }
+    return toProject(entity);
+  }
+
+  async list(): Promise<Project[]> {
+    const rows = await this.db.manager.find(ProjectEntity, { order: { id: 'ASC' } });
+    return rows.map(toProject);
+  }
+
+  /** Validates the kernel's keys and the provider's keys; returns the normalized settings. */
+  validateSettings(provider: CloudProvider, settings: unknown): Record<string, unknown> {
+    if (settings === null || typeof settings !== 'object' || Array.isArray(settings)) {
+      throw new CloudEngineError('INVALID_INPUT', 'Invalid settings: expected a JSON object such as {"region": "us-east-1"}.', {
+        field: 'settings',
+        value: settings,
+      });
+    }
+    const { kernel, provider: own } = splitSettings(settings as Record<string, unknown>);
+    const kernelSettings = parseInput(KernelSettingsSchema, kernel, 'settings');
+    const providerSettings = parseInput(provider.settingsSchema, own, 'settings', `(settings for the ${provider.id} provider)`);
+    return { ...(providerSettings as Record<string, unknown>), ...stripUndefined(kernelSettings) };
+  }
+}
+export const ProjectServiceToken = token<ProjectService>('kernel.projects');
+
+function stripUndefined(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined));
+}
+
+function toProject(entity: ProjectEntity): Project {
+  return { id: entity.id, provider: entity.provider, settings: entity.settings, createdBy: entity.createdBy, createdAt: entity.createdAt };
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { BackendSettingsSchema } from '../synth/state-backend.js';
+
+/**
+ * Keys of a project's settings that belong to the kernel rather than to the
+ * project's cloud provider; every other key is validated by the provider.
+ */
+export const KernelSettingsSchema = z.strictObject({
+  backend: BackendSettingsSchema.optional(),
+});
+export type KernelSettings = z.output<typeof KernelSettingsSchema>;
+export const KERNEL_SETTINGS_KEYS: readonly string[] = Object.keys(KernelSettingsSchema.shape);
+
+/** Splits settings into the kernel's part and the provider's part. */
+export function splitSettings(settings: Record<string, unknown>): { kernel: Record<string, unknown>; provider: Record<string, unknown> } {
+  const kernel: Record<string, unknown> = {};
+  const provider: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(settings)) {
+    (KERNEL_SETTINGS_KEYS.includes(key) ? kernel : provider)[key] = value;
+  }
+  return { kernel, provider };
+}

@@ -1,0 +1,632 @@
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { inject, injectable } from 'inversify';
+import { In, type EntityManager } from 'typeorm';
+import { Authorizer, type Action } from '../access/authorizer.js';
+import { AuditLogToken, type AuditLog } from '../audit/audit-log.js';
+import { EngineConfig } from '../config/engine-config.js';
+import { CloudEngineError, isCloudEngineError } from '../errors.js';
+import { KernelEventsToken, type KernelEvents } from '../events/kernel-events.js';
+import { Logger } from '../logger.js';
+import type { JsonObject } from '../persistence/columns.js';
+import { DatabaseToken, type Database } from '../persistence/database.js';
+import { CloudResourceEntity } from '../persistence/entities/cloud-resource.entity.js';
+import { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
+import { PlanRecordEntity } from '../persistence/entities/plan-record.entity.js';
+import type { CostEstimator } from '../plugin/cost-estimator.js';
+import type { PolicyValidator, PolicyViolation } from '../plugin/policy-validator.js';
+import {
+  CostEstimatorRegistry,
+  PolicyValidatorRegistry,
+  ProviderRegistry,
+  ResourceTypeRegistry,
+} from '../plugin/registries.js';
+import type { Registry } from '../plugin/registry.js';
+import type { CloudProvider } from '../plugin/cloud-provider.js';
+import type { ResourceType } from '../plugin/resource-type.js';
+import { token } from '../plugin/token.js';
+import { ProjectServiceToken, type Project, type ProjectService } from '../projects/project-service.js';
+import { StackSynthesizer, type SynthesisResult } from '../synth/stack-synthesizer.js';
+import { summarizePlan, type PlanJson } from '../terraform/plan-json.js';
+import type { TerraformEvent } from '../terraform/terraform-events.js';
+import { TerraformError, TerraformRunner } from '../terraform/terraform-runner.js';
+import { RESOURCE_NAME, USER_ID, parseInput, requirePattern } from '../validation.js';
+import { DeploymentState, EDITABLE_STATES, FINAL_STATES } from './deployment-state.js';
+import { SessionLocks } from './session-lock.js';
+import { SessionStore, newId } from './session-store.js';
+import type { PlanCost, PlanResult, SessionView } from './session-view.js';
+import { estimateCost } from './cost.js';
+
+export const TerraformRunnerToken = token<TerraformRunner>('kernel.terraform-runner');
+export const StackSynthesizerToken = token<StackSynthesizer>('kernel.stack-synthesizer');
+export const SessionLocksToken = token<SessionLocks>('kernel.session-locks');
+
+/** Limits that keep one session from exhausting the machine or flooding chat. */
+export const LIMITS = {
+  resourcesPerSession: 200,
+  configBytes: 64 * 1024,
+  pluginTimeoutMs: 10_000,
+} as const;
+
+export interface ResourceInput {
+  type: string;
+  name: string;
+  config?: Record<string, unknown>;
+}
+
+export interface RunOptions {
+  /** Receives every human-readable line terraform prints, in order, as it happens. */
+  onOutput?: (line: string) => void;
+}
+
+export interface ValidationResult {
+  readonly ok: boolean;
+  readonly violations: readonly PolicyViolation[];
+}
+
+export interface SessionFilter {
+  userId?: string;
+  projectId?: string;
+  states?: readonly DeploymentState[];
+  limit?: number;
+}
+
+export interface EngineStats {
+  readonly sessions: number;
+  readonly byState: Readonly<Record<string, number>>;
+  readonly byProject: Readonly<Record<string, number>>;
+  readonly resourcesApplied: number;
+  readonly plans: number;
+}
+
+const S = DeploymentState;
+
+/** Takes deployment sessions from DRAFT to APPLIED: the one place the flow lives. */
+@injectable()
+export class Orchestrator {
+  private readonly store: SessionStore;
+  /** Abort handles of running terraform work, so cancel can stop it. */
+  private readonly running = new Map<string, { controller: AbortController; operation: 'plan' | 'apply'; done: Promise<unknown> }>();
+
+  constructor(
+    @inject(DatabaseToken) private readonly db: Database,
+    @inject(EngineConfig) private readonly config: EngineConfig,
+    @inject(Logger) private readonly logger: Logger,
+    @inject(ProjectServiceToken) private readonly projects: ProjectService,
+    @inject(Authorizer) private readonly authorizer: Authorizer,
+    @inject(AuditLogToken) private readonly audit: AuditLog,
+    @inject(KernelEventsToken) private readonly events: KernelEvents,
+    @inject(ResourceTypeRegistry) private readonly resourceTypes: Registry<ResourceType>,
+    @inject(ProviderRegistry) private readonly providers: Registry<CloudProvider>,
+    @inject(PolicyValidatorRegistry) private readonly policies: Registry<PolicyValidator>,
+    @inject(CostEstimatorRegistry) private readonly estimators: Registry<CostEstimator>,
+    @inject(TerraformRunnerToken) private readonly runner: TerraformRunner,
+    @inject(StackSynthesizerToken) private readonly synthesizer: StackSynthesizer,
+    @inject(SessionLocksToken) private readonly locks: SessionLocks,
+  ) {
+    this.store = new SessionStore(db, audit, events, resourceTypes, config.dataDir);
+  }
+
+  /** Starts a session in DRAFT for a project; `provider` must match the project's if given. */
+  async startSession(userId: string, projectId: string, provider?: string): Promise<SessionView> {
+    requireUser(userId);
+    const project = await this.projects.get(projectId);
+    if (provider !== undefined && provider !== project.provider) {
+      throw new CloudEngineError(
+        'INVALID_INPUT',
+        `Invalid provider: project ${project.id} deploys to ${project.provider}, not ${JSON.stringify(provider)}. Use provider ${project.provider} or another project.`,
+        { field: 'provider', value: provider },
+      );
+    }
+    await this.authorize(userId, 'session.start', project.id);
+    const now = new Date();
+    const entity = Object.assign(new CloudSessionEntity(), {
+      id: newId(),
+      projectId: project.id,
+      provider: project.provider,
+      userId,
+      state: S.DRAFT,
+      error: null,
+      lastChangedBy: null,
+      currentPlanId: null,
+      outputs: null,
+      approvedBy: null,
+      createdAt: now,
+      updatedAt: now,
+    } satisfies CloudSessionEntity);
+    await this.db.transaction(async (manager) => {
+      await manager.insert(CloudSessionEntity, entity);
+      await this.audit.record({ actor: userId, action: 'session.started', projectId: project.id, sessionId: entity.id, details: { provider: project.provider } }, manager);
+    });
+    this.events.emit('session.created', { sessionId: entity.id, projectId: project.id, userId });
+    return this.store.toView(entity);
+  }
+
+  /** Adds a resource; a session with a plan goes back to DRAFT (the plan no longer matches). */
+  async addResource(sessionId: string, userId: string, input: ResourceInput): Promise<SessionView> {
+    requireUser(userId);
+    const session = await this.store.load(sessionId);
+    await this.authorize(userId, 'session.change', session.projectId, session);
+    const { type, name, config } = this.validateResource(session, input);
+    return this.locks.run(sessionId, 'add resource', userId, async () => {
+      await this.db.transaction(async (manager) => {
+        const current = await this.store.load(sessionId, manager);
+        requireEditable(current);
+        const existing = await this.store.resources(sessionId, manager);
+        if (existing.some((resource) => resource.name === name)) {
+          throw new CloudEngineError('INVALID_INPUT', `Invalid name: session ${sessionId} already has a resource named "${name}"; pick another name or remove that one first.`, {
+            field: 'name',
+            value: name,
+          });
+        }
+        if (existing.length >= LIMITS.resourcesPerSession) {
+          throw new CloudEngineError(
+            'INVALID_INPUT',
+            `Session ${sessionId} already has ${existing.length} resources, the most one session may hold (${LIMITS.resourcesPerSession}). Deploy these first, then start another session.`,
+            { field: 'name', details: { limit: LIMITS.resourcesPerSession } },
+          );
+        }
+        await manager.insert(CloudResourceEntity, {
+          id: newId(12),
+          sessionId,
+          name,
+          type: type.type,
+          config: config as JsonObject,
+          createdBy: userId,
+          createdAt: new Date(),
+        });
+        await this.audit.record({ actor: userId, action: 'resource.added', projectId: current.projectId, sessionId, details: { name, type: type.type } }, manager);
+        await this.invalidatePlan(current, userId, manager);
+      });
+      this.events.emit('session.resourcesChanged', { sessionId, actor: userId });
+      return this.store.view(sessionId);
+    });
+  }
+
+  /** Removes a resource by name; like any change, it invalidates the plan. */
+  async removeResource(sessionId: string, userId: string, name: string): Promise<SessionView> {
+    requireUser(userId);
+    const session = await this.store.load(sessionId);
+    await this.authorize(userId, 'session.change', session.projectId, session);
+    return this.locks.run(sessionId, 'remove resource', userId, async () => {
+      await this.db.transaction(async (manager) => {
+        const current = await this.store.load(sessionId, manager);
+        requireEditable(current);
+        const result = await manager.delete(CloudResourceEntity, { sessionId, name });
+        if (result.affected !== 1) {
+          throw new CloudEngineError('NOT_FOUND', `Session ${sessionId} has no resource named ${JSON.stringify(name)}.`, { field: 'name', value: name });
+        }
+        await this.audit.record({ actor: userId, action: 'resource.removed', projectId: current.projectId, sessionId, details: { name } }, manager);
+        await this.invalidatePlan(current, userId, manager);
+      });
+      this.events.emit('session.resourcesChanged', { sessionId, actor: userId });
+      return this.store.view(sessionId);
+    });
+  }
+
+  /** Runs every pre-plan check (permission, resources, policies) without changing the session. */
+  async validateSession(sessionId: string, userId: string): Promise<ValidationResult> {
+    requireUser(userId);
+    const session = await this.store.load(sessionId);
+    await this.authorize(userId, 'session.plan', session.projectId, session);
+    const project = await this.projects.get(session.projectId);
+    const violations = await this.collectSessionViolations(await this.store.view(sessionId), project, userId);
+    return { ok: violations.length === 0, violations };
+  }
+
+  /**
+   * Validates, synthesizes and runs `terraform plan`, saving the plan file
+   * that `approveAndApply` will apply. Throws (and leaves the session
+   * PLAN_FAILED with the reason) when validation or terraform fails.
+   */
+  async runPlan(sessionId: string, userId: string, options: RunOptions = {}): Promise<PlanResult> {
+    requireUser(userId);
+    const session = await this.store.load(sessionId);
+    await this.authorize(userId, 'session.plan', session.projectId, session);
+    return this.locks.run(sessionId, 'plan', userId, () => this.track(sessionId, 'plan', (signal) => this.plan(session, userId, options, signal)));
+  }
+
+  /**
+   * Applies exactly the plan that was shown. Refuses unless PLAN_READY, and
+   * with PLAN_STALE if the resources no longer synthesize to the planned
+   * configuration. Returns the final session: APPLIED, or FAILED with the
+   * reason when terraform fails.
+   */
+  async approveAndApply(sessionId: string, userId: string, options: RunOptions = {}): Promise<SessionView> {
+    requireUser(userId);
+    const session = await this.store.load(sessionId);
+    await this.authorize(userId, 'session.approve', session.projectId, session);
+    return this.locks.run(sessionId, 'apply', userId, () => this.track(sessionId, 'apply', (signal) => this.apply(sessionId, userId, options, signal)));
+  }
+
+  /**
+   * Cancels a session. During a plan the plan is stopped; during an apply
+   * terraform gets SIGINT so it saves state, and the session ends FAILED.
+   */
+  async cancelSession(sessionId: string, userId: string): Promise<SessionView> {
+    requireUser(userId);
+    const session = await this.store.load(sessionId);
+    await this.authorize(userId, 'session.cancel', session.projectId, session);
+    const work = this.running.get(sessionId);
+    if (work) {
+      await this.audit.record({ actor: userId, action: 'session.cancel_requested', projectId: session.projectId, sessionId, details: { during: work.operation } });
+      work.controller.abort(new CloudEngineError('INVALID_STATE', `cancelled by ${userId}`));
+      await work.done.catch(() => undefined);
+      return this.store.view(sessionId);
+    }
+    if (FINAL_STATES.includes(session.state)) {
+      throw new CloudEngineError('INVALID_STATE', `Session ${sessionId} is already ${session.state}; there is nothing to cancel.`, { details: { state: session.state } });
+    }
+    return this.locks.run(sessionId, 'cancel', userId, async () => {
+      await this.store.transition({ sessionId, from: EDITABLE_STATES, to: S.CANCELLED, actor: userId, patch: { currentPlanId: null } });
+      return this.store.view(sessionId);
+    });
+  }
+
+  async getSession(sessionId: string): Promise<SessionView> {
+    return this.store.view(sessionId);
+  }
+
+  async listSessions(filter: SessionFilter = {}): Promise<SessionView[]> {
+    const rows = await this.store.list(filter);
+    return Promise.all(rows.map((row) => this.store.toView(row)));
+  }
+
+  async stats(): Promise<EngineStats> {
+    const sessions = await this.db.manager.find(CloudSessionEntity, { select: { id: true, state: true, projectId: true } });
+    const byState: Record<string, number> = {};
+    const byProject: Record<string, number> = {};
+    for (const session of sessions) {
+      byState[session.state] = (byState[session.state] ?? 0) + 1;
+      byProject[session.projectId] = (byProject[session.projectId] ?? 0) + 1;
+    }
+    const applied = sessions.filter((session) => session.state === S.APPLIED).map((session) => session.id);
+    const resourcesApplied = applied.length ? await this.db.manager.countBy(CloudResourceEntity, { sessionId: In(applied) }) : 0;
+    const plans = await this.db.manager.count(PlanRecordEntity);
+    return { sessions: sessions.length, byState, byProject, resourcesApplied, plans };
+  }
+
+  /** Waits for running terraform work to stop (used by kernel.close). */
+  async shutdown(): Promise<void> {
+    for (const work of this.running.values()) work.controller.abort(new CloudEngineError('INVALID_STATE', 'the kernel is shutting down'));
+    await Promise.allSettled([...this.running.values()].map((work) => work.done));
+  }
+
+  // ---- the flow ----
+
+  private async plan(session: CloudSessionEntity, userId: string, options: RunOptions, signal: AbortSignal): Promise<PlanResult> {
+    const sessionId = session.id;
+    await this.store.transition({ sessionId, from: [S.DRAFT, S.PLAN_READY, S.PLAN_FAILED], to: S.VALIDATING, actor: userId, patch: { currentPlanId: null, error: null } });
+    let phase: typeof S.VALIDATING | typeof S.PLANNING = S.VALIDATING;
+    try {
+      const project = await this.projects.get(session.projectId);
+      const view = await this.store.view(sessionId);
+      const violations = await this.collectSessionViolations(view, project, userId);
+      if (violations.length > 0) throw violationsError(sessionId, violations, 'before planning');
+
+      await this.store.transition({ sessionId, from: [S.VALIDATING], to: S.PLANNING, actor: userId });
+      phase = S.PLANNING;
+      const synthesis = this.synthesize(project, view);
+      const workingDir = this.store.workingDir(sessionId);
+      await mkdir(join(workingDir, 'plans'), { recursive: true });
+      await writeFile(join(workingDir, 'main.tf.json'), synthesis.text);
+      const planId = newId(12);
+      const planFile = join(workingDir, 'plans', `${planId}.tfplan`);
+      const context = this.terraformContext(sessionId, workingDir, synthesis, 'plan', options, signal);
+      await this.runner.init(context);
+      await this.runner.plan({ ...context, planFile });
+      const planJson = await this.runner.show({ ...context, planFile });
+      const summary = summarizePlan(planJson);
+
+      const planViolations = await this.collectPlanViolations(view, project, userId, planJson);
+      if (planViolations.length > 0) throw violationsError(sessionId, planViolations, 'in the plan');
+      const cost = await this.estimate(project, planJson);
+
+      const record = Object.assign(new PlanRecordEntity(), {
+        id: planId,
+        sessionId,
+        createdBy: userId,
+        summary: summary.summary,
+        toAdd: summary.toAdd,
+        toChange: summary.toChange,
+        toDestroy: summary.toDestroy,
+        changes: summary.changes.map((change) => ({ address: change.address, type: change.type, actions: [...change.actions] })),
+        planJson: planJson as Record<string, unknown>,
+        planFile,
+        configHash: synthesis.hash,
+        cost: (cost ?? null) as Record<string, unknown> | null,
+        createdAt: new Date(),
+      } satisfies PlanRecordEntity);
+      await this.db.transaction(async (manager) => {
+        await manager.insert(PlanRecordEntity, record);
+        await this.store.transition(
+          { sessionId, from: [S.PLANNING], to: S.PLAN_READY, actor: userId, patch: { currentPlanId: planId }, details: { planId, summary: summary.summary, hash: synthesis.hash } },
+          manager,
+        );
+      });
+      const result = this.store.toPlanResult(record);
+      this.events.emit('plan.ready', { sessionId, plan: result });
+      return result;
+    } catch (error) {
+      throw await this.failPlan(sessionId, userId, phase, error, signal);
+    }
+  }
+
+  private async apply(sessionId: string, userId: string, options: RunOptions, signal: AbortSignal): Promise<SessionView> {
+    const session = await this.store.load(sessionId);
+    if (session.state !== S.PLAN_READY || !session.currentPlanId) {
+      throw new CloudEngineError(
+        'INVALID_STATE',
+        `Session ${sessionId} is ${session.state}; only a session with a ready plan (PLAN_READY) can be approved. Run a plan first.`,
+        { details: { state: session.state } },
+      );
+    }
+    const plan = await this.db.manager.findOneByOrFail(PlanRecordEntity, { id: session.currentPlanId });
+    const project = await this.projects.get(session.projectId);
+    const synthesis = this.synthesize(project, await this.store.view(sessionId));
+    if (synthesis.hash !== plan.configHash) {
+      throw new CloudEngineError(
+        'PLAN_STALE',
+        `The plan of session ${sessionId} no longer matches its configuration (planned ${plan.configHash.slice(0, 12)}, now ${synthesis.hash.slice(0, 12)}), so it will not be applied. Run the plan again and approve the new one.`,
+        { details: { planId: plan.id, plannedHash: plan.configHash, currentHash: synthesis.hash } },
+      );
+    }
+    if (!(await exists(plan.planFile))) {
+      throw new CloudEngineError('PLAN_STALE', `The saved plan file of session ${sessionId} is gone (${plan.planFile}). Run the plan again and approve the new one.`, {
+        details: { planId: plan.id },
+      });
+    }
+
+    await this.store.transition({ sessionId, from: [S.PLAN_READY], to: S.APPROVED, actor: userId, patch: { approvedBy: userId }, details: { planId: plan.id } });
+    const started = Date.now();
+    try {
+      await this.store.transition({ sessionId, from: [S.APPROVED], to: S.APPLYING, actor: userId });
+      const workingDir = this.store.workingDir(sessionId);
+      const context = this.terraformContext(sessionId, workingDir, synthesis, 'apply', options, signal);
+      // A session planned before a restart may have lost .terraform; init is a no-op otherwise.
+      await this.runner.init(context);
+      await this.runner.apply({ ...context, planFile: plan.planFile });
+      const outputs = await this.runner.output(context).catch((error: unknown) => {
+        this.logger.warn({ err: error, sessionId }, 'reading terraform outputs failed');
+        return {};
+      });
+      const shown = Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name, output.sensitive ? '(sensitive)' : output.value]));
+      await this.store.transition({ sessionId, from: [S.APPLYING], to: S.APPLIED, actor: userId, patch: { outputs: shown }, details: { planId: plan.id, durationMs: Date.now() - started } });
+      this.events.emit('apply.finished', { sessionId, state: S.APPLIED, outputs: shown });
+    } catch (error) {
+      const message = signal.aborted ? `cancelled during apply (${reasonText(signal.reason)}); terraform saved the state of what it finished` : errorText(error);
+      this.logger.error({ err: error, sessionId }, 'apply failed');
+      await this.store
+        .transition({ sessionId, from: [S.APPROVED, S.APPLYING], to: S.FAILED, actor: userId, patch: { error: message }, details: { planId: plan.id, durationMs: Date.now() - started } })
+        .catch((transitionError: unknown) => this.logger.error({ err: transitionError, sessionId }, 'could not record the failed apply'));
+      this.events.emit('apply.finished', { sessionId, state: S.FAILED, error: message });
+    }
+    return this.store.view(sessionId);
+  }
+
+  private async failPlan(sessionId: string, userId: string, phase: DeploymentState, error: unknown, signal: AbortSignal): Promise<CloudEngineError> {
+    if (signal.aborted) {
+      await this.store
+        .transition({ sessionId, from: [phase], to: S.CANCELLED, actor: userId, details: { during: 'plan', reason: reasonText(signal.reason) } })
+        .catch((transitionError: unknown) => this.logger.error({ err: transitionError, sessionId }, 'could not record the cancelled plan'));
+      return new CloudEngineError('INVALID_STATE', `The plan of session ${sessionId} was stopped: ${reasonText(signal.reason)}.`, { cause: error });
+    }
+    const failure = toUserError(sessionId, error);
+    if (!isCloudEngineError(error)) this.logger.error({ err: error, sessionId }, 'plan failed');
+    await this.store
+      .transition({ sessionId, from: [phase], to: S.PLAN_FAILED, actor: userId, patch: { error: failure.message }, details: { code: failure.code } })
+      .catch((transitionError: unknown) => this.logger.error({ err: transitionError, sessionId }, 'could not record the failed plan'));
+    return failure;
+  }
+
+  // ---- helpers ----
+
+  private async track<T>(sessionId: string, operation: 'plan' | 'apply', work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const done = work(controller.signal);
+    this.running.set(sessionId, { controller, operation, done });
+    try {
+      return await done;
+    } finally {
+      this.running.delete(sessionId);
+    }
+  }
+
+  private terraformContext(sessionId: string, cwd: string, synthesis: SynthesisResult, operation: 'plan' | 'apply', options: RunOptions, signal: AbortSignal) {
+    return {
+      cwd,
+      env: synthesis.environment,
+      signal,
+      onQueued: (position: number) => this.events.emit('terraform.queued', { sessionId, position }),
+      onEvent: (event: TerraformEvent) => {
+        // Routine init chatter would flood chat; its warnings and errors still show.
+        if (event.type === 'version' || event.message === '' || (event.command === 'init' && event.level === 'info')) return;
+        this.events.emit('output.line', { sessionId, operation, line: event.message, level: event.level });
+        if (options.onOutput) {
+          try {
+            options.onOutput(event.message);
+          } catch (error) {
+            this.logger.warn({ err: error, sessionId }, 'onOutput callback threw');
+          }
+        }
+      },
+    };
+  }
+
+  private synthesize(project: Project, view: SessionView): SynthesisResult {
+    return this.synthesizer.synthesize({
+      sessionId: view.id,
+      project,
+      resources: view.resources.map((resource) => ({ name: resource.name, type: resource.type, config: resource.config })),
+    });
+  }
+
+  private async invalidatePlan(session: CloudSessionEntity, userId: string, manager: EntityManager): Promise<void> {
+    if (session.state === S.DRAFT) {
+      await manager.update(CloudSessionEntity, { id: session.id }, { lastChangedBy: userId, updatedAt: new Date() });
+      return;
+    }
+    await this.store.transition(
+      { sessionId: session.id, from: [session.state], to: S.DRAFT, actor: userId, patch: { currentPlanId: null, lastChangedBy: userId, error: null }, details: { reason: 'resources changed' } },
+      manager,
+    );
+  }
+
+  private validateResource(session: CloudSessionEntity, input: ResourceInput): { type: ResourceType; name: string; config: Record<string, unknown> } {
+    if (input === null || typeof input !== 'object') {
+      throw new CloudEngineError('INVALID_INPUT', 'Invalid resource: expected { type, name, config }.', { field: 'resource' });
+    }
+    const name = requirePattern(input.name, RESOURCE_NAME, 'name', '1-63 lowercase letters, digits, dashes and underscores, starting with a letter or underscore (e.g. "web-1")');
+    const type = this.resourceTypes.get(input.type);
+    const ofProvider = this.resourceTypes.list().filter((candidate) => candidate.provider === session.provider).map((candidate) => candidate.type);
+    if (!type) {
+      throw new CloudEngineError('INVALID_INPUT', `Invalid type: ${JSON.stringify(input.type)} is not a known resource type; for ${session.provider} use one of ${ofProvider.join(', ') || '(none loaded)'}.`, {
+        field: 'type',
+        value: input.type,
+      });
+    }
+    if (type.provider !== session.provider) {
+      throw new CloudEngineError(
+        'INVALID_INPUT',
+        `Invalid type: ${type.type} belongs to the ${type.provider} provider, but session ${session.id} deploys to ${session.provider}; use one of ${ofProvider.join(', ') || '(none loaded)'}.`,
+        { field: 'type', value: input.type },
+      );
+    }
+    const raw = input.config ?? {};
+    const size = jsonSize(raw);
+    if (size === undefined) {
+      throw new CloudEngineError('INVALID_INPUT', 'Invalid config: it must be plain JSON (strings, numbers, booleans, lists and objects).', { field: 'config' });
+    }
+    if (size > LIMITS.configBytes) {
+      throw new CloudEngineError('INVALID_INPUT', `Invalid config: it is ${size} bytes, more than the ${LIMITS.configBytes} bytes one resource may hold. Trim it.`, {
+        field: 'config',
+        details: { limit: LIMITS.configBytes, size },
+      });
+    }
+    const config = parseInput(type.schema, raw, 'config', `See the fields of ${type.type}.`) as Record<string, unknown>;
+    return { type, name, config };
+  }
+
+  private async collectSessionViolations(view: SessionView, project: Project, userId: string): Promise<PolicyViolation[]> {
+    const violations: PolicyViolation[] = [];
+    if (view.resources.length === 0) {
+      violations.push({ code: 'NO_RESOURCES', message: 'The session has no resources yet; add at least one before planning.' });
+    }
+    for (const resource of view.resources) {
+      const type = this.resourceTypes.get(resource.type);
+      if (!type) {
+        violations.push({ code: 'UNKNOWN_TYPE', message: `Resource type ${resource.type} is no longer loaded; remove the resource or load its plugin.`, address: resource.name });
+      } else if (!type.schema.safeParse(resource.config).success) {
+        violations.push({ code: 'INVALID_CONFIG', message: `The config of ${resource.name} is no longer valid for ${resource.type}; remove and re-add it.`, address: resource.name });
+      }
+    }
+    for (const validator of this.policies.list()) {
+      if (!validator.validateSession) continue;
+      const check = validator.validateSession.bind(validator);
+      violations.push(...(await this.runPlugin(`policy ${validator.id}`, this.policies.pluginOf(validator.id), () => check({ session: view, project, userId }))));
+    }
+    return violations;
+  }
+
+  private async collectPlanViolations(view: SessionView, project: Project, userId: string, plan: PlanJson): Promise<PolicyViolation[]> {
+    const violations: PolicyViolation[] = [];
+    for (const validator of this.policies.list()) {
+      if (!validator.validatePlan) continue;
+      const check = validator.validatePlan.bind(validator);
+      violations.push(...(await this.runPlugin(`policy ${validator.id}`, this.policies.pluginOf(validator.id), () => check({ session: view, project, userId, plan }))));
+    }
+    return violations;
+  }
+
+  private async estimate(project: Project, plan: PlanJson): Promise<PlanCost | undefined> {
+    const estimators = this.estimators.list();
+    if (estimators.length === 0) return undefined;
+    return estimateCost(plan, estimators, (estimator) =>
+      this.runPlugin(`cost estimator ${estimator.id}`, this.estimators.pluginOf(estimator.id), () => estimator.estimate({ plan, project })),
+    );
+  }
+
+  /** Runs plugin code with a time limit; a throw or hang names the plugin. */
+  private async runPlugin<T>(what: string, pluginId: string | undefined, work: () => T | Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        Promise.resolve().then(work),
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error(`did not answer within ${LIMITS.pluginTimeoutMs / 1000}s`)), LIMITS.pluginTimeoutMs);
+        }),
+      ]);
+    } catch (error) {
+      this.logger.error({ err: error, pluginId, what }, 'plugin failed');
+      throw new CloudEngineError('PLUGIN_FAILED', `The ${what} (plugin "${pluginId ?? 'unknown'}") failed: ${(error as Error)?.message ?? String(error)}. Fix or unload the plugin.`, {
+        cause: error,
+        details: { pluginId },
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async authorize(userId: string, action: Action, projectId: string, session?: CloudSessionEntity): Promise<void> {
+    await this.authorizer.authorize({ userId, action, projectId, session: session ? { id: session.id, userId: session.userId } : undefined });
+  }
+}
+export const OrchestratorToken = token<Orchestrator>('kernel.orchestrator');
+
+function requireUser(userId: unknown): void {
+  requirePattern(userId, USER_ID, 'userId', 'a user id of 1-64 letters, digits and ._@:-');
+}
+
+function requireEditable(session: CloudSessionEntity): void {
+  if (!EDITABLE_STATES.includes(session.state)) {
+    throw new CloudEngineError(
+      'INVALID_STATE',
+      `Session ${session.id} is ${session.state}; resources can only change in ${EDITABLE_STATES.join(', ')}.` +
+        (FINAL_STATES.includes(session.state) ? ' Start a new session.' : ' Wait for the current operation to finish.'),
+      { details: { state: session.state } },
+    );
+  }
+}
+
+function violationsError(sessionId: string, violations: readonly PolicyViolation[], when: string): CloudEngineError {
+  const lines = violations.map((violation) => `- ${violation.address ? `${violation.address}: ` : ''}${violation.message} [${violation.code}]`);
+  return new CloudEngineError('POLICY_VIOLATION', `Session ${sessionId} cannot be planned; ${violations.length} problem${violations.length > 1 ? 's' : ''} ${when}:\n${lines.join('\n')}`, {
+    details: { violations },
+  });
+}
+
+function toUserError(sessionId: string, error: unknown): CloudEngineError {
+  if (isCloudEngineError(error)) return error;
+  if (error instanceof TerraformError) {
+    return new CloudEngineError('TERRAFORM_FAILED', `${error.message}`, {
+      cause: error,
+      details: { command: error.command, exitCode: error.exitCode, timedOut: error.timedOut },
+    });
+  }
+  return new CloudEngineError('INTERNAL', `Planning session ${sessionId} failed unexpectedly: ${(error as Error)?.message ?? String(error)}.`, { cause: error });
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function reasonText(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason ?? 'cancelled');
+}
+
+function jsonSize(value: unknown): number | undefined {
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? undefined : Buffer.byteLength(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+

@@ -1,0 +1,66 @@
+import type { DeploymentState } from './deployment-state.js';
+import type { CostLine, UnpricedResource } from '../plugin/cost-estimator.js';
+import type { PlanJson } from '../terraform/plan-json.js';
+
+/** One resource of a session. */
+export interface SessionResource {
+  readonly name: string;
+  readonly type: string;
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly quotaKey: string;
+  readonly createdBy: string;
+}
+
+/** One planned change, as terraform reports it. */
+export interface PlannedChange {
+  readonly address: string;
+  readonly type: string;
+  readonly actions: readonly string[];
+}
+
+/** A plan's cost, from the cost estimators (empty until one is loaded). */
+export interface PlanCost {
+  readonly currency: 'USD';
+  readonly hourly: number;
+  readonly monthly: number;
+  readonly lines: readonly CostLine[];
+  readonly unpriced: readonly UnpricedResource[];
+}
+
+/** What a plan will do; `approveAndApply` applies exactly this plan. */
+export interface PlanResult {
+  readonly id: string;
+  readonly toAdd: number;
+  readonly toChange: number;
+  readonly toDestroy: number;
+  /** "Plan: 1 to add, 0 to change, 0 to destroy." */
+  readonly summary: string;
+  readonly changes: readonly PlannedChange[];
+  /** `terraform show -json` of the saved plan. */
+  readonly planJson: PlanJson;
+  readonly workingDir: string;
+  /** sha256 of the synthesized configuration the plan was made from. */
+  readonly configHash: string;
+  readonly createdBy: string;
+  readonly createdAt: Date;
+  readonly cost?: PlanCost;
+}
+
+/** A deployment session as the API returns it. */
+export interface SessionView {
+  readonly id: string;
+  readonly projectId: string;
+  readonly provider: string;
+  readonly userId: string;
+  readonly state: DeploymentState;
+  readonly resources: readonly SessionResource[];
+  /** The current plan, when the session has one that is still valid. */
+  readonly plan: PlanResult | null;
+  readonly error: string | null;
+  readonly outputs: Readonly<Record<string, unknown>> | null;
+  readonly lastChangedBy: string | null;
+  readonly approvedBy: string | null;
+  readonly workingDir: string;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}

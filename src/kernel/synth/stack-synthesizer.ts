@@ -1,0 +1,104 @@
+import { tmpdir } from 'node:os';
+import { App, TerraformOutput, TerraformStack } from 'cdktf';
+import { invokeAspects } from 'cdktf/lib/synthesize/synthesizer.js';
+import { Construct } from 'constructs';
+import { CloudEngineError } from '../errors.js';
+import type { CloudProvider } from '../plugin/cloud-provider.js';
+import type { Registry } from '../plugin/registry.js';
+import type { ResourceType } from '../plugin/resource-type.js';
+import { splitSettings } from '../projects/project-settings.js';
+import { canonicalJson, sha256 } from './canonical-json.js';
+import { LiteralGuard } from './literal-guard.js';
+import { addStateBackend, type BackendSettings } from './state-backend.js';
+
+export interface SynthesisInput {
+  readonly sessionId: string;
+  readonly project: { readonly id: string; readonly provider: string; readonly settings: Readonly<Record<string, unknown>> };
+  readonly resources: readonly { readonly name: string; readonly type: string; readonly config: Readonly<Record<string, unknown>> }[];
+}
+
+export interface SynthesisResult {
+  /** The Terraform JSON configuration (`main.tf.json`). */
+  readonly config: Record<string, unknown>;
+  readonly text: string;
+  /** sha256 of the canonical configuration: equal configs, equal hashes. */
+  readonly hash: string;
+  /** Environment the provider wants terraform to run with (endpoints, …). */
+  readonly environment: Record<string, string>;
+}
+
+/** Turns a session's resources into a cdktf stack, in code, and synthesizes its JSON. */
+export class StackSynthesizer {
+  constructor(
+    private readonly providers: Registry<CloudProvider>,
+    private readonly resourceTypes: Registry<ResourceType>,
+  ) {}
+
+  synthesize(input: SynthesisInput): SynthesisResult {
+    const provider = this.providers.get(input.project.provider);
+    if (!provider) {
+      throw new CloudEngineError(
+        'INVALID_STATE',
+        `Project ${input.project.id} uses provider "${input.project.provider}", which is not loaded. Load its plugin (CLOUD_ENGINE_PLUGINS) and try again.`,
+      );
+    }
+    const { kernel, provider: ownSettings } = splitSettings(input.project.settings as Record<string, unknown>);
+    const providerSettings = provider.settingsSchema.parse(ownSettings);
+    const guard = new LiteralGuard();
+
+    // stackTraces off: cdktf would otherwise capture a stack trace per construct.
+    const app = new App({ outdir: tmpdir(), stackTraces: false, skipValidation: true });
+    const stack = new TerraformStack(app, 'session');
+    provider.configure(stack, { projectId: input.project.id, sessionId: input.sessionId, settings: providerSettings });
+    addStateBackend(stack, kernel.backend as BackendSettings | undefined, {
+      projectId: input.project.id,
+      sessionId: input.sessionId,
+      skipCredentialsValidation: (providerSettings as { skipCredentialsValidation?: boolean }).skipCredentialsValidation,
+    });
+
+    // Outputs live in their own scope so their construct ids never meet resource names.
+    const outputs = new Construct(stack, 'outputs');
+    for (const resource of input.resources) {
+      const type = this.resourceTypes.get(resource.type);
+      if (!type) {
+        throw new CloudEngineError(
+          'INVALID_STATE',
+          `Resource "${resource.name}" has type "${resource.type}", which is not loaded. Load its plugin or remove the resource.`,
+          { field: 'type', value: resource.type },
+        );
+      }
+      const config = guard.protectDeep(type.schema.parse(resource.config) as Record<string, unknown>);
+      const values = type.synthesize(stack, {
+        name: resource.name,
+        config,
+        project: { id: input.project.id, settings: input.project.settings },
+        sessionId: input.sessionId,
+      });
+      if (values && Object.keys(values).length > 0) {
+        const output = new TerraformOutput(outputs, resource.name, { value: values });
+        output.overrideLogicalId(resource.name);
+      }
+    }
+
+    invokeAspects(stack);
+    const config = guard.reveal(stripMetadata(stack.toTerraform())) as Record<string, unknown>;
+    const canonical = canonicalJson(config);
+    return {
+      config,
+      text: `${JSON.stringify(config, null, 2)}\n`,
+      hash: sha256(canonical),
+      environment: provider.environment?.(providerSettings) ?? {},
+    };
+  }
+}
+
+/** Drops cdktf's "//" metadata blocks: they carry paths and versions, not configuration. */
+function stripMetadata(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripMetadata);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) if (key !== '//') out[key] = stripMetadata(item);
+    return out;
+  }
+  return value;
+}

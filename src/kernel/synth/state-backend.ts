@@ -1,0 +1,77 @@
+import { GcsBackend, LocalBackend, PgBackend, S3Backend, type TerraformStack } from 'cdktf';
+import { z } from 'zod';
+
+const prefix = z
+  .string()
+  .regex(/^[a-zA-Z0-9._\-/]{1,200}$/, 'use letters, digits, dots, dashes, underscores and slashes')
+  .default('cloud-engine');
+const url = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+
+/** Where a project keeps Terraform state: `settings.backend`. */
+export const BackendSettingsSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('local') }),
+  z.strictObject({
+    type: z.literal('s3'),
+    bucket: z.string().min(3).max(63),
+    keyPrefix: prefix,
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region like us-east-1'),
+    dynamodbTable: z.string().min(3).max(255).optional(),
+    endpoints: z.strictObject({ s3: url.optional(), dynamodb: url.optional() }).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('pg'),
+    // The password never goes here: terraform reads PGPASSWORD / PG_CONN_STR from the environment.
+    connStr: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/([^:@/]+@)?[^:@/]+(:\d+)?\/[^\s]*$/, 'expected postgres://user@host:port/db without a password (set PGPASSWORD in the environment)'),
+    schema: z.string().regex(/^[a-z_][a-z0-9_]{0,30}$/, 'use up to 31 lowercase letters, digits and underscores').default('cloud_engine'),
+  }),
+  z.strictObject({ type: z.literal('gcs'), bucket: z.string().min(3).max(222), prefix }),
+]);
+export type BackendSettings = z.output<typeof BackendSettingsSchema>;
+
+export interface BackendContext {
+  readonly projectId: string;
+  readonly sessionId: string;
+  /** The project's `skipCredentialsValidation` (AWS), also applied to an s3 backend. */
+  readonly skipCredentialsValidation?: boolean;
+}
+
+/** Adds the session's state backend; each session gets its own key, prefix or schema. */
+export function addStateBackend(stack: TerraformStack, backend: BackendSettings | undefined, ctx: BackendContext): void {
+  const sessionKey = `${ctx.projectId}/${ctx.sessionId}`;
+  switch (backend?.type ?? 'local') {
+    case 'local':
+      new LocalBackend(stack, { path: 'terraform.tfstate' });
+      return;
+    case 's3': {
+      const s3 = backend as Extract<BackendSettings, { type: 's3' }>;
+      new S3Backend(stack, {
+        bucket: s3.bucket,
+        key: `${s3.keyPrefix}/${sessionKey}.tfstate`,
+        region: s3.region,
+        dynamodbTable: s3.dynamodbTable,
+        endpoints: s3.endpoints ? { s3: s3.endpoints.s3, dynamodb: s3.endpoints.dynamodb } : undefined,
+        usePathStyle: s3.endpoints?.s3 ? true : undefined,
+        skipCredentialsValidation: ctx.skipCredentialsValidation || undefined,
+        skipRequestingAccountId: ctx.skipCredentialsValidation || undefined,
+        skipMetadataApiCheck: ctx.skipCredentialsValidation || undefined,
+        skipRegionValidation: ctx.skipCredentialsValidation || undefined,
+      });
+      return;
+    }
+    case 'pg': {
+      const pg = backend as Extract<BackendSettings, { type: 'pg' }>;
+      new PgBackend(stack, {
+        connStr: pg.connStr,
+        schemaName: `${pg.schema}_${ctx.sessionId.replace(/[^a-z0-9_]/g, '_')}`,
+      });
+      return;
+    }
+    case 'gcs': {
+      const gcs = backend as Extract<BackendSettings, { type: 'gcs' }>;
+      new GcsBackend(stack, { bucket: gcs.bucket, prefix: `${gcs.prefix}/${sessionKey}` });
+      return;
+    }
+  }
+}

@@ -1,0 +1,563 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Semaphore } from '../util/semaphore.js';
+import type { PlanJson } from './plan-json.js';
+import {
+  LineBuffer,
+  parseTerraformJsonLine,
+  readDiagnostic,
+  formatDiagnostic,
+  type TerraformCommand,
+  type TerraformEvent,
+} from './terraform-events.js';
+
+/** Per-command time limits, in milliseconds, counted from spawn (time spent queued is free). */
+export interface TerraformTimeouts {
+  init: number;
+  plan: number;
+  apply: number;
+  show: number;
+  output: number;
+}
+
+/** The slice of a pino logger the runner needs. */
+export interface TerraformRunnerLogger {
+  debug(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+/** How a TerraformRunner finds and bounds terraform. */
+export interface TerraformRunnerOptions {
+  /** `terraform` or `tofu`, as a path or a name looked up on PATH. */
+  binary: string;
+  /** An offline provider mirror handed to `init -plugin-dir`. */
+  pluginDir?: string;
+  /** Most terraform processes alive at once across every call on this runner. */
+  maxConcurrent: number;
+  timeouts: TerraformTimeouts;
+  /** How long terraform gets to stop after SIGINT before SIGKILL; default 10 000 ms. */
+  killGraceMs?: number;
+  logger?: TerraformRunnerLogger;
+}
+
+/** Where and how one terraform command runs. */
+export interface TerraformContext {
+  /** The working directory; it holds the configuration as `main.tf.json`. */
+  cwd: string;
+  /** Added to the inherited environment; `undefined` removes a variable. */
+  env?: Record<string, string | undefined>;
+  /** Aborting stops the command (SIGINT, then SIGKILL) or takes it out of the queue. */
+  signal?: AbortSignal;
+  /** Hears every line terraform prints, in order, as it prints it. */
+  onEvent?: (event: TerraformEvent) => void;
+  /** Hears the 1-based queue position while the command waits for a free slot. */
+  onQueued?: (position: number) => void;
+}
+
+/** Terraform's `change_summary` counts. */
+export interface TerraformChangeSummary {
+  add: number;
+  change: number;
+  remove: number;
+}
+
+/** What a successful plan or apply reported. */
+export interface TerraformRunResult {
+  changeSummary?: TerraformChangeSummary;
+  /** Warning diagnostics, each as "Warning: <summary>: <detail>". */
+  diagnostics: string[];
+}
+
+/** One root output as `terraform output -json` prints it; sensitive values are included, so redact before showing. */
+export interface TerraformOutputValue {
+  value: unknown;
+  sensitive: boolean;
+  type?: unknown;
+}
+
+/** The fields that say how a terraform command ended. */
+export interface TerraformErrorDetails {
+  command: TerraformCommand;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  cancelled: boolean;
+  diagnostics: string[];
+  stderrTail: string;
+}
+
+/** A terraform command that failed, timed out, was cancelled or could not start. */
+export class TerraformError extends Error {
+  override readonly name = 'TerraformError';
+  readonly command: TerraformCommand;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly timedOut: boolean;
+  readonly cancelled: boolean;
+  /** Error diagnostics, each as "Error: <summary>: <detail>". */
+  readonly diagnostics: string[];
+  /** The last ~4 KB terraform wrote to stderr. */
+  readonly stderrTail: string;
+
+  constructor(message: string, details: TerraformErrorDetails, options?: { cause?: unknown }) {
+    super(message, options);
+    this.command = details.command;
+    this.exitCode = details.exitCode;
+    this.signal = details.signal;
+    this.timedOut = details.timedOut;
+    this.cancelled = details.cancelled;
+    this.diagnostics = details.diagnostics;
+    this.stderrTail = details.stderrTail;
+  }
+}
+
+/** The file in `.terraform/` that records which configuration the directory was initialized for. */
+export const INIT_STAMP_FILE = 'cloud-engine-init.json';
+
+const STDERR_TAIL_CHARS = 4096;
+// Stderr is kept whole for diagnostics parsing, up to a bound that no sane terraform error reaches.
+const STDERR_KEEP_CHARS = 1024 * 1024;
+// After terraform exits, a straggler it started may still hold the output pipes open.
+const PIPE_DRAIN_MS = 2000;
+
+type OutputMode = 'json-stream' | 'text-stream' | 'capture';
+
+interface Execution {
+  stdout: Buffer;
+  diagnostics: string[];
+  changeSummary?: TerraformChangeSummary;
+}
+
+/** Runs terraform (or tofu) commands as child processes: bounded, queued, streamed, timed out and cancellable. */
+export class TerraformRunner {
+  private readonly options: TerraformRunnerOptions;
+  private readonly killGraceMs: number;
+  private readonly slots: Semaphore;
+  private live = 0;
+  private peak = 0;
+
+  constructor(options: TerraformRunnerOptions) {
+    this.options = options;
+    this.killGraceMs = options.killGraceMs ?? 10_000;
+    this.slots = new Semaphore(options.maxConcurrent);
+  }
+
+  /** Terraform processes alive right now. */
+  get running(): number {
+    return this.live;
+  }
+
+  /** Commands waiting for a free slot. */
+  get queued(): number {
+    return this.slots.waiting;
+  }
+
+  /** The most terraform processes that were ever alive at once. */
+  get peakRunning(): number {
+    return this.peak;
+  }
+
+  /**
+   * `terraform init`, skipped when `.terraform` was already initialized for the same
+   * `terraform` block (providers and backend), modules, binary and plugin dir.
+   */
+  async init(ctx: TerraformContext): Promise<{ skipped: boolean }> {
+    const dotTerraform = path.join(ctx.cwd, '.terraform');
+    const stampPath = path.join(dotTerraform, INIT_STAMP_FILE);
+    const key = await this.initKey(ctx.cwd);
+    const initialized = existsSync(dotTerraform);
+    if (key !== undefined && initialized && (await readStampKey(stampPath)) === key) {
+      return { skipped: true };
+    }
+
+    const args = ['init', '-input=false', '-no-color'];
+    if (this.options.pluginDir !== undefined) args.push(`-plugin-dir=${this.options.pluginDir}`);
+    if (initialized) {
+      // -reconfigure: a changed backend is adopted instead of prompting to migrate state (we cannot answer prompts).
+      // -upgrade: changed provider constraints would otherwise clash with the existing lock file.
+      args.push('-reconfigure', '-upgrade');
+      // A failed re-init must not leave the old stamp behind to vouch for a half-initialized directory.
+      await rm(stampPath, { force: true });
+    }
+    await this.execute('init', args, ctx, 'text-stream');
+
+    if (key !== undefined) {
+      // Configurations without providers leave no .terraform behind, so the stamp may have to create it.
+      await mkdir(dotTerraform, { recursive: true });
+      const stamp = { key, binary: this.options.binary, pluginDir: this.options.pluginDir ?? null, at: new Date().toISOString() };
+      await writeFile(stampPath, `${JSON.stringify(stamp, null, 2)}\n`);
+    }
+    return { skipped: false };
+  }
+
+  /** `terraform plan` into `planFile`, streaming every line to `onEvent`. */
+  async plan(ctx: TerraformContext & { planFile: string; destroy?: boolean }): Promise<TerraformRunResult> {
+    const args = ['plan', '-input=false', '-json', `-out=${ctx.planFile}`];
+    if (ctx.destroy) args.push('-destroy');
+    args.push('-lock-timeout=0s');
+    const run = await this.execute('plan', args, ctx, 'json-stream');
+    return { changeSummary: run.changeSummary, diagnostics: run.diagnostics };
+  }
+
+  /** `terraform show -json` of a saved plan. */
+  async show(ctx: TerraformContext & { planFile: string }): Promise<PlanJson> {
+    const run = await this.execute('show', ['show', '-json', '-no-color', positional(ctx.planFile)], ctx, 'capture');
+    return parseJsonOutput<PlanJson>('show', run.stdout);
+  }
+
+  /** `terraform apply` of exactly the saved plan, streaming every line to `onEvent`. */
+  async apply(ctx: TerraformContext & { planFile: string }): Promise<TerraformRunResult> {
+    const args = ['apply', '-input=false', '-json', '-auto-approve', positional(ctx.planFile)];
+    const run = await this.execute('apply', args, ctx, 'json-stream');
+    return { changeSummary: run.changeSummary, diagnostics: run.diagnostics };
+  }
+
+  /** `terraform output -json`: every root output, sensitive ones included. */
+  async output(ctx: TerraformContext): Promise<Record<string, TerraformOutputValue>> {
+    const run = await this.execute('output', ['output', '-json', '-no-color'], ctx, 'capture');
+    return parseJsonOutput<Record<string, TerraformOutputValue>>('output', run.stdout);
+  }
+
+  private async initKey(cwd: string): Promise<string | undefined> {
+    let config: unknown;
+    try {
+      config = JSON.parse(await readFile(path.join(cwd, 'main.tf.json'), 'utf8'));
+    } catch {
+      // Without a readable configuration there is nothing to compare; init always runs and terraform explains.
+      return undefined;
+    }
+    const root = typeof config === 'object' && config !== null ? (config as Record<string, unknown>) : {};
+    const material = {
+      terraform: root.terraform ?? null,
+      // Module sources are installed by init too, so a new module must re-run it.
+      module: root.module ?? null,
+      binary: this.options.binary,
+      pluginDir: this.options.pluginDir ?? null,
+    };
+    return createHash('sha256').update(stableStringify(material)).digest('hex');
+  }
+
+  private async execute(
+    command: TerraformCommand,
+    args: string[],
+    ctx: TerraformContext,
+    mode: OutputMode,
+  ): Promise<Execution> {
+    const blank = { command, exitCode: null, signal: null, timedOut: false, diagnostics: [], stderrTail: '' };
+    if (ctx.signal?.aborted) {
+      throw new TerraformError(`terraform ${command} was cancelled before it started`, { ...blank, cancelled: true });
+    }
+    let release: () => void;
+    try {
+      release = await this.slots.acquire(ctx.signal, ctx.onQueued);
+    } catch (error) {
+      throw new TerraformError(`terraform ${command} was cancelled while queued for a free slot`, { ...blank, cancelled: true }, { cause: error });
+    }
+    try {
+      return await this.spawnAndWait(command, args, ctx, mode);
+    } finally {
+      release();
+    }
+  }
+
+  private spawnAndWait(command: TerraformCommand, args: string[], ctx: TerraformContext, mode: OutputMode): Promise<Execution> {
+    const { binary, logger } = this.options;
+    const timeoutMs = this.options.timeouts[command];
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const [name, value] of Object.entries(ctx.env ?? {})) {
+      if (value === undefined) delete env[name];
+      else env[name] = value;
+    }
+    Object.assign(env, { TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' });
+    // A CLI config path that does not exist makes terraform print a warning on
+    // every command, which would reach chat; without one terraform uses its defaults.
+    if (env.TF_CLI_CONFIG_FILE && !existsSync(env.TF_CLI_CONFIG_FILE)) env.TF_CLI_CONFIG_FILE = '';
+
+    return new Promise<Execution>((resolve, reject) => {
+      const startedAt = Date.now();
+      const emit = (event: TerraformEvent): void => {
+        if (ctx.onEvent === undefined) return;
+        try {
+          ctx.onEvent(event);
+        } catch (error) {
+          logger?.warn({ err: error, command }, 'terraform event listener threw; output continues');
+        }
+      };
+
+      // detached: terraform leads its own process group, so signals reach its providers and
+      // local-exec commands too, as Ctrl-C in a terminal would, and SIGKILL leaves no orphans.
+      const child = spawn(binary, args, { cwd: ctx.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const pid = child.pid;
+      if (pid !== undefined) {
+        this.live += 1;
+        this.peak = Math.max(this.peak, this.live);
+        logger?.debug({ command, args, cwd: ctx.cwd, pid }, 'terraform started');
+      }
+
+      const stdoutChunks: Buffer[] = [];
+      const stdoutLines = new LineBuffer();
+      const stderrLines = new LineBuffer();
+      const diagnostics: string[] = [];
+      const errorDiagnostics: string[] = [];
+      let changeSummary: TerraformChangeSummary | undefined;
+      let stderr = '';
+      let interruptedBy: 'timeout' | 'cancel' | undefined;
+      let killed = false;
+      let exitCode: number | null = null;
+      let exitSignal: string | null = null;
+      let exited = false;
+      let finished = false;
+      let killTimer: NodeJS.Timeout | undefined;
+      let drainTimer: NodeJS.Timeout | undefined;
+
+      const signalGroup = (sig: NodeJS.Signals): void => {
+        if (pid === undefined) return;
+        try {
+          process.kill(-pid, sig);
+        } catch {
+          try {
+            child.kill(sig);
+          } catch {
+            // Already gone.
+          }
+        }
+      };
+
+      const interrupt = (reason: 'timeout' | 'cancel'): void => {
+        if (interruptedBy !== undefined || exited) return;
+        interruptedBy = reason;
+        logger?.warn({ command, pid, reason, cwd: ctx.cwd }, 'stopping terraform with SIGINT');
+        // SIGINT first: terraform stops at a safe point, writes state and releases its lock.
+        signalGroup('SIGINT');
+        killTimer = setTimeout(() => {
+          killed = true;
+          logger?.warn({ command, pid, graceMs: this.killGraceMs }, 'terraform ignored SIGINT; sending SIGKILL');
+          signalGroup('SIGKILL');
+        }, this.killGraceMs);
+      };
+
+      const timeoutTimer = setTimeout(() => interrupt('timeout'), timeoutMs);
+      const onAbort = (): void => interrupt('cancel');
+      ctx.signal?.addEventListener('abort', onAbort, { once: true });
+
+      const handleStdoutLine = (line: string): void => {
+        if (line.trim() === '') return;
+        if (mode === 'text-stream') {
+          emit({ type: 'stdout', level: 'info', message: line, command });
+          return;
+        }
+        const event = parseTerraformJsonLine(line, command);
+        if (event.type === 'diagnostic') {
+          const diagnostic = readDiagnostic(event.raw?.diagnostic);
+          if (diagnostic !== undefined) {
+            const text = formatDiagnostic(diagnostic);
+            const bucket = diagnostic.severity === 'error' ? errorDiagnostics : diagnostics;
+            if (!bucket.includes(text)) bucket.push(text);
+          }
+        } else if (event.type === 'change_summary') {
+          changeSummary = readChangeSummary(event.raw?.changes) ?? changeSummary;
+        }
+        emit(event);
+      };
+
+      const handleStderrLine = (line: string): void => {
+        if (stderr.length < STDERR_KEEP_CHARS) stderr += `${line}\n`;
+        if (line.trim() !== '') emit({ type: 'stderr', level: 'warn', message: line, command });
+      };
+
+      child.stdout?.on('data', (chunk: Buffer) => {
+        if (mode === 'capture') stdoutChunks.push(chunk);
+        else for (const line of stdoutLines.push(chunk)) handleStdoutLine(line);
+      });
+      child.stderr?.on('data', (chunk: Buffer) => {
+        for (const line of stderrLines.push(chunk)) handleStderrLine(line);
+      });
+
+      const cleanup = (): void => {
+        clearTimeout(timeoutTimer);
+        clearTimeout(killTimer);
+        clearTimeout(drainTimer);
+        ctx.signal?.removeEventListener('abort', onAbort);
+      };
+
+      const finish = (spawnError?: NodeJS.ErrnoException): void => {
+        if (finished) return;
+        finished = true;
+        exited = true;
+        cleanup();
+        if (pid !== undefined) this.live -= 1;
+        if (mode !== 'capture') for (const line of stdoutLines.end()) handleStdoutLine(line);
+        for (const line of stderrLines.end()) handleStderrLine(line);
+        const stderrTail = stderr.slice(-STDERR_TAIL_CHARS);
+        logger?.debug({ command, pid, exitCode, signal: exitSignal, ms: Date.now() - startedAt }, 'terraform exited');
+
+        if (spawnError !== undefined) {
+          reject(this.spawnFailure(command, ctx.cwd, spawnError, stderrTail));
+          return;
+        }
+        // Exit 0 after an interrupt means terraform finished the work anyway; reporting
+        // failure would misstate what the state now holds.
+        if (exitCode === 0) {
+          resolve({ stdout: Buffer.concat(stdoutChunks), diagnostics, changeSummary });
+          return;
+        }
+        const errors = errorDiagnostics.length > 0 ? errorDiagnostics : parseStderrDiagnostics(stderr);
+        const details: TerraformErrorDetails = {
+          command,
+          exitCode,
+          signal: exitSignal,
+          timedOut: interruptedBy === 'timeout',
+          cancelled: interruptedBy === 'cancel',
+          diagnostics: errors,
+          stderrTail,
+        };
+        reject(new TerraformError(failureMessage(details, timeoutMs, killed, this.killGraceMs), details));
+      };
+
+      child.on('error', (error: NodeJS.ErrnoException) => {
+        // Only a failure to start ends the run here; a failed kill() is not fatal.
+        if (pid === undefined) finish(error);
+        else logger?.warn({ err: error, command, pid }, 'terraform child process error');
+      });
+      child.once('exit', (code, sig) => {
+        exited = true;
+        exitCode = code;
+        exitSignal = sig;
+        // Sweep whatever terraform left in its group after we interrupted it (e.g. local-exec grandchildren).
+        if (interruptedBy !== undefined) signalGroup('SIGKILL');
+        drainTimer = setTimeout(() => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+          finish();
+        }, PIPE_DRAIN_MS);
+      });
+      child.once('close', () => finish());
+    });
+  }
+
+  private spawnFailure(command: TerraformCommand, cwd: string, error: NodeJS.ErrnoException, stderrTail: string): TerraformError {
+    const { binary } = this.options;
+    let message: string;
+    if (error.code === 'ENOENT' && !existsSync(cwd)) {
+      message = `terraform ${command} could not start: the working directory ${cwd} does not exist`;
+    } else if (error.code === 'ENOENT') {
+      message =
+        `terraform ${command} could not start: the terraform binary "${binary}" was not found. ` +
+        'Install terraform (or OpenTofu) on PATH, or set CLOUD_ENGINE_TERRAFORM_BIN to its full path.';
+    } else if (error.code === 'EACCES') {
+      message = `terraform ${command} could not start: "${binary}" is not executable (EACCES). Fix its permissions or set CLOUD_ENGINE_TERRAFORM_BIN to a working binary.`;
+    } else {
+      message = `terraform ${command} could not start "${binary}": ${error.message}`;
+    }
+    return new TerraformError(
+      message,
+      { command, exitCode: null, signal: null, timedOut: false, cancelled: false, diagnostics: [], stderrTail },
+      { cause: error },
+    );
+  }
+}
+
+function failureMessage(details: TerraformErrorDetails, timeoutMs: number, killed: boolean, killGraceMs: number): string {
+  const { command } = details;
+  const forced = killed ? ` (killed after ignoring an interrupt for ${formatMs(killGraceMs)})` : '';
+  if (details.timedOut) return `terraform ${command} timed out after ${formatMs(timeoutMs)} and was stopped${forced}`;
+  if (details.cancelled) return `terraform ${command} was cancelled and stopped${forced}`;
+
+  const how = details.exitCode !== null ? `exit ${details.exitCode}` : `killed by ${details.signal ?? 'a signal'}`;
+  const [first, ...rest] = details.diagnostics;
+  let why: string;
+  if (first !== undefined) {
+    why = collapse(first) + (rest.length > 0 ? ` (and ${rest.length} more error${rest.length === 1 ? '' : 's'})` : '');
+  } else {
+    const lastLines = details.stderrTail.trim().split('\n').slice(-3).join(' ');
+    why = lastLines === '' ? 'no error output' : collapse(lastLines);
+  }
+  return `terraform ${command} failed (${how}): ${why}`;
+}
+
+/**
+ * Pulls "Error: …" blocks out of terraform's human output, which is all that
+ * commands without `-json` give; each block runs to the next diagnostic or box edge.
+ */
+function parseStderrDiagnostics(stderr: string): string[] {
+  const found: string[] = [];
+  let current: string[] | undefined;
+  const close = (): void => {
+    if (current === undefined) return;
+    const [summary, ...detail] = current;
+    const text = collapse(detail.join(' '));
+    const entry = text === '' ? summary! : `${summary}: ${text}`;
+    if (!found.includes(entry)) found.push(entry);
+    current = undefined;
+  };
+  for (const rawLine of stderr.split('\n')) {
+    const line = rawLine.replace(/^│ ?/, '');
+    if (/^(Error|Warning): /.test(line) || /^[╷╵]/.test(rawLine)) {
+      close();
+      if (line.startsWith('Error: ')) current = [line.trim()];
+      continue;
+    }
+    current?.push(line.trim());
+  }
+  close();
+  return found;
+}
+
+function readChangeSummary(value: unknown): TerraformChangeSummary | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const counts = value as Record<string, unknown>;
+  const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+  return { add: num(counts.add), change: num(counts.change), remove: num(counts.remove) };
+}
+
+function parseJsonOutput<T>(command: TerraformCommand, stdout: Buffer): T {
+  // Parsed once from the joined buffer: a plan of many MB must not be decoded chunk by chunk.
+  const text = stdout.toString('utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new TerraformError(
+      `terraform ${command} exited 0 but printed output that is not JSON (${text.length} chars, starting ${JSON.stringify(text.slice(0, 80))})`,
+      { command, exitCode: 0, signal: null, timedOut: false, cancelled: false, diagnostics: [], stderrTail: '' },
+      { cause: error },
+    );
+  }
+}
+
+async function readStampKey(stampPath: string): Promise<string | undefined> {
+  try {
+    const stamp: unknown = JSON.parse(await readFile(stampPath, 'utf8'));
+    const key = (stamp as { key?: unknown } | null)?.key;
+    return typeof key === 'string' ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** JSON with sorted object keys, so the same configuration always hashes the same. */
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Keeps a relative path that starts with "-" from being read as a flag. */
+function positional(file: string): string {
+  return file.startsWith('-') ? `./${file}` : file;
+}
+
+function collapse(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function formatMs(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))}s`;
+}

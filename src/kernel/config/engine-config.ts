@@ -6,17 +6,21 @@ import type { Plugin } from '../plugin/define-plugin.js';
 import { parseDuration } from './duration.js';
 
 const duration = (what: string) =>
-  z.union([
-    z.number().int().positive(),
-    z.string().transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `expected a duration like "90s", "30m" or "2h" for ${what}` });
-        return z.NEVER;
-      }
-      return ms;
-    }),
-  ]);
+  z.union(
+    [
+      z.number().int().positive(),
+      z.string().transform((text, ctx) => {
+        const ms = parseDuration(text);
+        if (ms === undefined) {
+          ctx.addIssue({ code: 'custom', message: `expected a duration like "90s", "30m" or "2h" for ${what}` });
+          return z.NEVER;
+        }
+        return ms;
+      }),
+    ],
+    // zod 4 reports a union whose options all fail as a bare "Invalid input" unless it has its own message.
+    { error: `expected a duration like "90s", "30m" or "2h" (or a positive whole number of milliseconds) for ${what}` },
+  );
 
 const csv = z
   .union([z.string(), z.array(z.string())])

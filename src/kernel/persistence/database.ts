@@ -28,9 +28,38 @@ export class Database {
    * overlapping transactions fail, so transactions are queued in-process.
    */
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const run = this.queue.then(() => this.dataSource.transaction(work));
+    const run = this.queue.then(() => (this.isSqlite ? this.immediateTransaction(work) : this.dataSource.transaction(work)));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  private get isSqlite(): boolean {
+    return this.dataSource.options.type === 'sqlite';
+  }
+
+  /**
+   * SQLite transactions take the write lock up front (BEGIN IMMEDIATE). A
+   * deferred transaction that reads and then writes while another process
+   * commits can never succeed by waiting (its snapshot is stale), so two
+   * processes sharing the file would spin; IMMEDIATE makes the second wait
+   * on busy_timeout instead.
+   */
+  private async immediateTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('BEGIN IMMEDIATE');
+      try {
+        const result = await work(runner.manager);
+        await runner.query('COMMIT');
+        return result;
+      } catch (error) {
+        await runner.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await runner.release();
+    }
   }
 
   async close(): Promise<void> {
@@ -46,7 +75,16 @@ export async function openDatabase(dataDir: string, overrides?: Record<string, u
   if (overrides && Object.keys(overrides).length > 0) {
     options = { ...(overrides as unknown as DataSourceOptions), entities: ENTITIES, migrations: MIGRATIONS, synchronize: false } as DataSourceOptions;
   } else {
-    mkdirSync(dataDir, { recursive: true });
+    try {
+      mkdirSync(dataDir, { recursive: true });
+    } catch (error) {
+      // Otherwise a bad CLOUD_ENGINE_DATA_DIR surfaces as a bare ENOTDIR/EEXIST/EACCES.
+      throw new CloudEngineError(
+        'CONFIG_INVALID',
+        `Could not create the data directory ${dataDir} (CLOUD_ENGINE_DATA_DIR): ${(error as Error).message}. Check that the data directory is a writable directory, or choose another one.`,
+        { field: 'dataDir', value: dataDir, cause: error },
+      );
+    }
     options = {
       type: 'sqlite',
       database: join(dataDir, 'cloud-engine.sqlite'),
@@ -54,7 +92,7 @@ export async function openDatabase(dataDir: string, overrides?: Record<string, u
       migrations: MIGRATIONS,
       synchronize: false,
       enableWAL: true,
-      busyErrorRetry: 5_000,
+      busyTimeout: 15_000,
       logging: false,
     } as DataSourceOptions;
   }

@@ -58,5 +58,6 @@ export function assertTransition(sessionId: string, from: DeploymentState, to: D
 }
 
 export function isDeploymentState(value: unknown): value is DeploymentState {
-  return typeof value === 'string' && value in TRANSITIONS;
+  // Own keys only: `in` would accept Object.prototype names such as "toString".
+  return typeof value === 'string' && Object.hasOwn(TRANSITIONS, value);
 }

@@ -223,6 +223,9 @@ export class Orchestrator {
     requireUser(userId);
     const session = await this.store.load(sessionId);
     await this.authorize(userId, 'session.plan', session.projectId, session);
+    if ((await this.store.resources(sessionId)).length === 0) {
+      throw new CloudEngineError('INVALID_STATE', `Session ${sessionId} has no resources yet; add at least one, then plan.`, { details: { state: session.state } });
+    }
     return this.locks.run(sessionId, 'plan', userId, () => this.track(sessionId, 'plan', (signal) => this.plan(session, userId, options, signal)));
   }
 
@@ -261,6 +264,15 @@ export class Orchestrator {
       await this.store.transition({ sessionId, from: EDITABLE_STATES, to: S.CANCELLED, actor: userId, patch: { currentPlanId: null } });
       return this.store.view(sessionId);
     });
+  }
+
+  /** The Terraform JSON the session's resources synthesize to, without running terraform. */
+  async synthesize(sessionId: string, userId: string): Promise<{ config: Record<string, unknown>; hash: string }> {
+    requireUser(userId);
+    const session = await this.store.load(sessionId);
+    await this.authorize(userId, 'session.view', session.projectId, session);
+    const synthesis = this.synthesizeView(await this.projects.get(session.projectId), await this.store.view(sessionId));
+    return { config: synthesis.config, hash: synthesis.hash };
   }
 
   async getSession(sessionId: string): Promise<SessionView> {
@@ -306,7 +318,7 @@ export class Orchestrator {
 
       await this.store.transition({ sessionId, from: [S.VALIDATING], to: S.PLANNING, actor: userId });
       phase = S.PLANNING;
-      const synthesis = this.synthesize(project, view);
+      const synthesis = this.synthesizeView(project, view);
       const workingDir = this.store.workingDir(sessionId);
       await mkdir(join(workingDir, 'plans'), { recursive: true });
       await writeFile(join(workingDir, 'main.tf.json'), synthesis.text);
@@ -363,7 +375,7 @@ export class Orchestrator {
     }
     const plan = await this.db.manager.findOneByOrFail(PlanRecordEntity, { id: session.currentPlanId });
     const project = await this.projects.get(session.projectId);
-    const synthesis = this.synthesize(project, await this.store.view(sessionId));
+    const synthesis = this.synthesizeView(project, await this.store.view(sessionId));
     if (synthesis.hash !== plan.configHash) {
       throw new CloudEngineError(
         'PLAN_STALE',
@@ -453,7 +465,7 @@ export class Orchestrator {
     };
   }
 
-  private synthesize(project: Project, view: SessionView): SynthesisResult {
+  private synthesizeView(project: Project, view: SessionView): SynthesisResult {
     return this.synthesizer.synthesize({
       sessionId: view.id,
       project,

@@ -49,15 +49,17 @@ export class StackSynthesizer {
     // stackTraces off: cdktf would otherwise capture a stack trace per construct.
     const app = new App({ outdir: tmpdir(), stackTraces: false, skipValidation: true });
     const stack = new TerraformStack(app, 'session');
-    provider.configure(stack, { projectId: input.project.id, sessionId: input.sessionId, settings: providerSettings });
-    addStateBackend(stack, kernel.backend as BackendSettings | undefined, {
+    // Resources sit at the stack root, because their construct ids are their logical ids. The kernel's own
+    // constructs (provider, backend, outputs) go in capitalized scopes, which no resource name can match
+    // (RESOURCE_NAME is lowercase), so a resource may be called "aws", "backend" or "outputs".
+    provider.configure(new Construct(stack, 'Provider'), { projectId: input.project.id, sessionId: input.sessionId, settings: providerSettings });
+    addStateBackend(new Construct(stack, 'Backend'), kernel.backend as BackendSettings | undefined, {
       projectId: input.project.id,
       sessionId: input.sessionId,
       skipCredentialsValidation: (providerSettings as { skipCredentialsValidation?: boolean }).skipCredentialsValidation,
     });
 
-    // Outputs live in their own scope so their construct ids never meet resource names.
-    const outputs = new Construct(stack, 'outputs');
+    const outputs = new Construct(stack, 'Outputs');
     for (const resource of input.resources) {
       const type = this.resourceTypes.get(resource.type);
       if (!type) {

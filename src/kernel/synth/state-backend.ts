@@ -1,4 +1,5 @@
-import { GcsBackend, LocalBackend, PgBackend, S3Backend, type TerraformStack } from 'cdktf';
+import { GcsBackend, LocalBackend, PgBackend, S3Backend } from 'cdktf';
+import type { Construct } from 'constructs';
 import { z } from 'zod';
 
 const prefix = z
@@ -38,15 +39,15 @@ export interface BackendContext {
 }
 
 /** Adds the session's state backend; each session gets its own key, prefix or schema. */
-export function addStateBackend(stack: TerraformStack, backend: BackendSettings | undefined, ctx: BackendContext): void {
+export function addStateBackend(scope: Construct, backend: BackendSettings | undefined, ctx: BackendContext): void {
   const sessionKey = `${ctx.projectId}/${ctx.sessionId}`;
   switch (backend?.type ?? 'local') {
     case 'local':
-      new LocalBackend(stack, { path: 'terraform.tfstate' });
+      new LocalBackend(scope, { path: 'terraform.tfstate' });
       return;
     case 's3': {
       const s3 = backend as Extract<BackendSettings, { type: 's3' }>;
-      new S3Backend(stack, {
+      new S3Backend(scope, {
         bucket: s3.bucket,
         key: `${s3.keyPrefix}/${sessionKey}.tfstate`,
         region: s3.region,
@@ -62,7 +63,7 @@ export function addStateBackend(stack: TerraformStack, backend: BackendSettings 
     }
     case 'pg': {
       const pg = backend as Extract<BackendSettings, { type: 'pg' }>;
-      new PgBackend(stack, {
+      new PgBackend(scope, {
         connStr: pg.connStr,
         schemaName: `${pg.schema}_${ctx.sessionId.replace(/[^a-z0-9_]/g, '_')}`,
       });
@@ -70,7 +71,7 @@ export function addStateBackend(stack: TerraformStack, backend: BackendSettings 
     }
     case 'gcs': {
       const gcs = backend as Extract<BackendSettings, { type: 'gcs' }>;
-      new GcsBackend(stack, { bucket: gcs.bucket, prefix: `${gcs.prefix}/${sessionKey}` });
+      new GcsBackend(scope, { bucket: gcs.bucket, prefix: `${gcs.prefix}/${sessionKey}` });
       return;
     }
   }

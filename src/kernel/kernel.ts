@@ -11,7 +11,7 @@ import { DatabaseToken, openDatabase, type Database } from './persistence/databa
 import type { ChatAdapter } from './plugin/chat-adapter.js';
 import type { CloudProvider } from './plugin/cloud-provider.js';
 import type { CostEstimator } from './plugin/cost-estimator.js';
-import type { Plugin, PluginContext } from './plugin/define-plugin.js';
+import { definePlugin, type Plugin, type PluginContext } from './plugin/define-plugin.js';
 import { loadPluginModule } from './plugin/plugin-loader.js';
 import type { PolicyValidator } from './plugin/policy-validator.js';
 import {
@@ -114,6 +114,14 @@ export async function createKernel(options: KernelOptions = {}): Promise<Kernel>
 async function registerPlugins(plugins: readonly Plugin[], registries: KernelRegistries, config: EngineConfig, logger: Logger): Promise<string[]> {
   const seen = new Set<string>();
   for (const plugin of plugins) {
+    try {
+      definePlugin(plugin);
+    } catch (error) {
+      throw new CloudEngineError('PLUGIN_FAILED', `${(error as Error).message} Fix the plugin's id or remove it from CLOUD_ENGINE_PLUGINS.`, {
+        cause: error,
+        details: { pluginId: plugin?.id },
+      });
+    }
     if (seen.has(plugin.id)) {
       throw new CloudEngineError('PLUGIN_FAILED', `Plugin "${plugin.id}" is loaded twice; each plugin id may appear once. Remove the duplicate from CLOUD_ENGINE_PLUGINS.`, {
         details: { pluginId: plugin.id },

@@ -44,10 +44,10 @@ describe('two approvals of the same plan at once', () => {
       first.kernel.orchestrator.approveAndApply(sessionId, 'alice'),
       second.kernel.orchestrator.approveAndApply(sessionId, ADMIN),
     ]);
-    const won = results.filter((result): result is PromiseFulfilledResult<{ state: string }> => result.status === 'fulfilled');
+    const won = results.filter((result) => result.status === 'fulfilled');
     const lost = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
     expect(won).toHaveLength(1);
-    expect(won[0]!.value.state).toBe('APPLIED');
+    expect(won[0]!.status === 'fulfilled' && won[0]!.value.state).toBe('APPLIED');
     expect(lost).toHaveLength(1);
     expect(lost[0]!.reason.code).toBe('INVALID_STATE');
     expect(await first.kernel.audit.list({ sessionId, action: 'session.approved' })).toHaveLength(1);

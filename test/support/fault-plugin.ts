@@ -19,7 +19,7 @@ export const faultPlugin = definePlugin({
         quotaKey: 'test',
         schema: z.strictObject({}),
         synthesize(scope, { name }) {
-          new DataResource(scope, name, { input: '${terraform_data.does_not_exist.id}' });
+          new DataResource(scope, name, { input: { ref: '${terraform_data.does_not_exist.id}' } });
         },
       }),
     );
@@ -32,7 +32,7 @@ export const faultPlugin = definePlugin({
         schema: z.strictObject({}),
         synthesize(scope, { name }) {
           new DataResource(scope, name, {
-            input: name,
+            input: { name },
             provisioners: [{ type: 'local-exec', command: "echo 'disk quota exceeded on volume 7' >&2; exit 3" }],
           });
         },
@@ -47,7 +47,7 @@ export const faultPlugin = definePlugin({
         schema: z.strictObject({}),
         synthesize(scope, { name }) {
           new DataResource(scope, name, {
-            input: name,
+            input: { name },
             provisioners: [{ type: 'local-exec', command: "echo 'waiting forever'; sleep 300" }],
           });
         },

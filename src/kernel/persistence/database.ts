@@ -26,6 +26,8 @@ export class Database {
   /**
    * Runs `work` in a transaction. SQLite has one connection, on which
    * overlapping transactions fail, so transactions are queued in-process.
+   * Inside `work`, use insert/update/delete/find: TypeORM's `save` opens a
+   * transaction of its own, which SQLite refuses inside this one.
    */
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const run = this.queue.then(() => (this.isSqlite ? this.immediateTransaction(work) : this.dataSource.transaction(work)));

@@ -6,7 +6,7 @@ import { CloudEngineError } from '../errors.js';
 import type { CloudProvider } from '../plugin/cloud-provider.js';
 import type { Registry } from '../plugin/registry.js';
 import type { ResourceType } from '../plugin/resource-type.js';
-import { splitSettings } from '../projects/project-settings.js';
+import { KernelSettingsSchema, splitSettings } from '../projects/project-settings.js';
 import { canonicalJson, sha256 } from './canonical-json.js';
 import { LiteralGuard } from './literal-guard.js';
 import { addStateBackend, type BackendSettings } from './state-backend.js';
@@ -42,7 +42,8 @@ export class StackSynthesizer {
         `Project ${input.project.id} uses provider "${input.project.provider}", which is not loaded. Load its plugin (CLOUD_ENGINE_PLUGINS) and try again.`,
       );
     }
-    const { kernel, provider: ownSettings } = splitSettings(input.project.settings as Record<string, unknown>);
+    const { kernel: kernelOwn, provider: ownSettings } = splitSettings(input.project.settings as Record<string, unknown>);
+    const kernel = KernelSettingsSchema.parse(kernelOwn);
     const providerSettings = provider.settingsSchema.parse(ownSettings);
     const guard = new LiteralGuard();
 
@@ -53,7 +54,7 @@ export class StackSynthesizer {
     // constructs (provider, backend, outputs) go in capitalized scopes, which no resource name can match
     // (RESOURCE_NAME is lowercase), so a resource may be called "aws", "backend" or "outputs".
     provider.configure(new Construct(stack, 'Provider'), { projectId: input.project.id, sessionId: input.sessionId, settings: providerSettings });
-    addStateBackend(new Construct(stack, 'Backend'), kernel.backend as BackendSettings | undefined, {
+    addStateBackend(new Construct(stack, 'Backend'), kernel.backend, {
       projectId: input.project.id,
       sessionId: input.sessionId,
       skipCredentialsValidation: (providerSettings as { skipCredentialsValidation?: boolean }).skipCredentialsValidation,

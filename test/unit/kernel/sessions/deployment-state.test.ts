@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { CloudEngineError } from '../../../../src/kernel/errors.js';
+import {
+  BUSY_STATES,
+  DeploymentState,
+  EDITABLE_STATES,
+  FINAL_STATES,
+  TRANSITIONS,
+  assertTransition,
+  canTransition,
+  isDeploymentState,
+} from '../../../../src/kernel/sessions/deployment-state.js';
+
+const S = DeploymentState;
+const ALL = Object.values(DeploymentState);
+
+/** The lifecycle as documented, written out independently of the source table. */
+const EXPECTED: Record<DeploymentState, DeploymentState[]> = {
+  DRAFT: [S.VALIDATING, S.CANCELLED],
+  VALIDATING: [S.DRAFT, S.PLANNING, S.PLAN_FAILED, S.CANCELLED],
+  PLANNING: [S.PLAN_READY, S.PLAN_FAILED, S.CANCELLED],
+  PLAN_READY: [S.DRAFT, S.VALIDATING, S.APPROVED, S.CANCELLED],
+  PLAN_FAILED: [S.DRAFT, S.VALIDATING, S.CANCELLED],
+  APPROVED: [S.APPLYING, S.FAILED],
+  APPLYING: [S.APPLIED, S.FAILED],
+  APPLIED: [],
+  FAILED: [],
+  CANCELLED: [],
+};
+
+function errorOf(fn: () => unknown): CloudEngineError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(CloudEngineError);
+    return error as CloudEngineError;
+  }
+  throw new Error('expected a CloudEngineError, but nothing was thrown');
+}
+
+describe('deployment state table', () => {
+  it('has exactly the ten states, each with a row', () => {
+    expect(ALL).toHaveLength(10);
+    expect(Object.keys(TRANSITIONS).sort()).toEqual([...ALL].sort());
+  });
+
+  const pairs = ALL.flatMap((from) => ALL.map((to) => [from, to, EXPECTED[from].includes(to)] as const));
+
+  it.each(pairs)('%s → %s is allowed: %s', (from, to, allowed) => {
+    expect(canTransition(from, to)).toBe(allowed);
+    if (allowed) {
+      expect(() => assertTransition('s-1', from, to)).not.toThrow();
+    } else {
+      expect(errorOf(() => assertTransition('s-1', from, to)).code).toBe('INVALID_STATE');
+    }
+  });
+
+  it('never lists a state as a transition to itself', () => {
+    for (const state of ALL) expect(TRANSITIONS[state]).not.toContain(state);
+  });
+});
+
+describe('assertTransition', () => {
+  it('rejects DRAFT → APPLYING with INVALID_STATE naming the session, both states and the allowed targets', () => {
+    const error = errorOf(() => assertTransition('sess-42', S.DRAFT, S.APPLYING));
+    expect(error.code).toBe('INVALID_STATE');
+    expect(error.message).toContain('sess-42');
+    expect(error.message).toContain('DRAFT');
+    expect(error.message).toContain('APPLYING');
+    expect(error.message).toContain('VALIDATING, CANCELLED');
+    expect(error.details).toEqual({ sessionId: 'sess-42', from: 'DRAFT', to: 'APPLYING' });
+  });
+
+  it.each(FINAL_STATES.map((state) => [state]))('rejects a transition from %s because it is final', (from) => {
+    const error = errorOf(() => assertTransition('s-1', from, S.DRAFT));
+    expect(error.code).toBe('INVALID_STATE');
+    expect(error.message).toContain(`${from} is final`);
+    expect(error.message).toContain('cannot become DRAFT');
+  });
+});
+
+describe('state sets', () => {
+  it('FINAL_STATES are exactly the states with no exits', () => {
+    expect([...FINAL_STATES].sort()).toEqual(ALL.filter((state) => TRANSITIONS[state].length === 0).sort());
+  });
+
+  it('every non-final state can still reach a final state in one step or through others', () => {
+    const reachesFinal = (state: DeploymentState, seen = new Set<DeploymentState>()): boolean => {
+      if (FINAL_STATES.includes(state)) return true;
+      if (seen.has(state)) return false;
+      seen.add(state);
+      return TRANSITIONS[state].some((next) => reachesFinal(next, seen));
+    };
+    for (const state of ALL) expect(reachesFinal(state), state).toBe(true);
+  });
+
+  it('EDITABLE_STATES can all go back to DRAFT or are DRAFT, and are neither final nor busy', () => {
+    for (const state of EDITABLE_STATES) {
+      expect(state === S.DRAFT || canTransition(state, S.DRAFT), state).toBe(true);
+      expect(FINAL_STATES).not.toContain(state);
+      expect(BUSY_STATES).not.toContain(state);
+    }
+  });
+
+  it('BUSY_STATES are neither final nor editable and all have exits', () => {
+    for (const state of BUSY_STATES) {
+      expect(FINAL_STATES).not.toContain(state);
+      expect(EDITABLE_STATES).not.toContain(state);
+      expect(TRANSITIONS[state].length, state).toBeGreaterThan(0);
+    }
+  });
+
+  it('the three sets together cover every state exactly once', () => {
+    const all = [...EDITABLE_STATES, ...FINAL_STATES, ...BUSY_STATES];
+    expect(all.sort()).toEqual([...ALL].sort());
+  });
+});
+
+describe('isDeploymentState', () => {
+  it('accepts every state name and rejects anything else, including Object.prototype keys', () => {
+    for (const state of ALL) expect(isDeploymentState(state)).toBe(true);
+    for (const value of ['draft', '', 'UNKNOWN', 'toString', 'constructor', '__proto__', 1, null, undefined, {}]) {
+      expect(isDeploymentState(value), String(value)).toBe(false);
+    }
+  });
+});

@@ -453,6 +453,8 @@ export class Orchestrator {
       onEvent: (event: TerraformEvent) => {
         // Routine init chatter would flood chat; its warnings and errors still show.
         if (event.type === 'version' || event.message === '' || (event.command === 'init' && event.level === 'info')) return;
+        // terraform apply repeats the plan's "Plan to create" lines; they were shown with the plan.
+        if (event.command === 'apply' && event.type === 'planned_change') return;
         this.events.emit('output.line', { sessionId, operation, line: event.message, level: event.level });
         if (options.onOutput) {
           try {

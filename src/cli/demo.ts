@@ -1,0 +1,85 @@
+import { userInfo } from 'node:os';
+import { relative } from 'node:path';
+import { createKernel } from '../kernel/kernel.js';
+import type { KernelOptions } from '../kernel/config/engine-config.js';
+import { isCloudEngineError } from '../kernel/errors.js';
+
+export interface DemoOptions {
+  /** Where to write what a person reads; defaults to stdout. */
+  out?: (line: string) => void;
+  /** How long the demo VM "boots", so apply output streams for a while. */
+  bootSeconds?: number;
+  kernel?: KernelOptions;
+}
+
+/** The console user's id: CLOUD_ENGINE_USER, else the OS user name. */
+export function consoleUserId(env: Record<string, string | undefined> = process.env): string {
+  return env.CLOUD_ENGINE_USER || safeUserName();
+}
+
+/**
+ * Deploys a sandbox session through the programmatic API on the embedded
+ * default and streams its output: what `npm start` does until a chat adapter
+ * is configured. Returns the process exit code.
+ */
+export async function runDemo(options: DemoOptions = {}): Promise<number> {
+  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const user = consoleUserId(options.kernel?.env ?? process.env);
+  // The person at this terminal owns the local data dir, so they administer it.
+  const kernel = await createKernel({ ...options.kernel, admins: [user, ...toList(options.kernel?.admins ?? process.env.CLOUD_ENGINE_ADMINS)] });
+  const started = Date.now();
+  try {
+    const dataDir = shortPath(kernel.config.dataDir);
+    out(`Cloud Engine demo on the embedded default: SQLite and Terraform state under ${dataDir}/`);
+    const project = await kernel.projects.get('sandbox').catch(() =>
+      kernel.projects.create({ id: 'sandbox', provider: 'sandbox', createdBy: user }),
+    );
+    const session = await kernel.orchestrator.startSession(user, project.id, 'sandbox');
+    out(`Session ${session.id} started by ${user} in project ${project.id} (${session.state})`);
+
+    const bootSeconds = options.bootSeconds ?? 3;
+    await kernel.orchestrator.addResource(session.id, user, { type: 'sandbox.vm', name: 'web', config: { size: 'small', bootSeconds, tags: { demo: 'true' } } });
+    out(`+ sandbox.vm web (small, boots in ${bootSeconds}s)`);
+    await kernel.orchestrator.addResource(session.id, user, { type: 'sandbox.bucket', name: 'assets' });
+    out('+ sandbox.bucket assets');
+
+    out('Planning…');
+    await kernel.orchestrator.runPlan(session.id, user, { onOutput: (line) => out(`  ${line}`) });
+
+    out('Approving and applying that plan…');
+    const final = await kernel.orchestrator.approveAndApply(session.id, user, { onOutput: (line) => out(`  │ ${line}`) });
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    if (final.state !== 'APPLIED') {
+      out(`Session ${final.id} ended ${final.state}: ${final.error ?? 'no reason recorded'}`);
+      return 1;
+    }
+    out(`Session ${final.id} ${final.state} in ${seconds}s`);
+    for (const [name, value] of Object.entries(final.outputs ?? {})) out(`  ${name}: ${JSON.stringify(value)}`);
+    out(`State: ${shortPath(final.workingDir)}/terraform.tfstate`);
+    return 0;
+  } catch (error) {
+    out(isCloudEngineError(error) ? `${error.code}: ${error.message}` : `Demo failed: ${(error as Error).stack ?? String(error)}`);
+    return isCloudEngineError(error) ? 2 : 1;
+  } finally {
+    await kernel.close();
+  }
+}
+
+/** A path relative to the working directory when it is inside it. */
+function shortPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}
+
+function toList(value: string | string[] | undefined): string[] {
+  if (!value) return [];
+  return (Array.isArray(value) ? value : value.split(',')).map((item) => item.trim()).filter(Boolean);
+}
+
+function safeUserName(): string {
+  try {
+    return userInfo().username.replace(/[^A-Za-z0-9._@:-]/g, '-').slice(0, 64) || 'console';
+  } catch {
+    return 'console';
+  }
+}

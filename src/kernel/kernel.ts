@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
 import { Authorizer } from './access/authorizer.js';
-import { OwnerAuthorizer } from './access/owner-authorizer.js';
+import { AccessService, AccessServiceToken } from './access/access-service.js';
+import { GrantAuthorizer } from './access/grant-authorizer.js';
+import { QuotaService, QuotaServiceToken } from './quotas/quota-service.js';
 import { AuditLog, AuditLogToken } from './audit/audit-log.js';
 import { EngineConfig, loadConfig, type KernelOptions } from './config/engine-config.js';
 import { CloudEngineError } from './errors.js';
@@ -52,6 +54,10 @@ export interface Kernel {
   readonly projects: ProjectService;
   readonly orchestrator: Orchestrator;
   readonly audit: AuditLog;
+  /** Just-in-time grants: read < deploy < admin per project. */
+  readonly access: AccessService;
+  /** Per-project limits by quota key, and usage. */
+  readonly quotas: QuotaService;
   readonly events: KernelEvents;
   readonly authorizer: Authorizer;
   readonly registries: KernelRegistries;
@@ -92,7 +98,9 @@ export async function createKernel(options: KernelOptions = {}): Promise<Kernel>
   container.bind(PolicyValidatorRegistry).toConstantValue(registries.policyValidators);
   container.bind(CostEstimatorRegistry).toConstantValue(registries.costEstimators);
   container.bind(ChatAdapterRegistry).toConstantValue(registries.chatAdapters);
-  container.bind(Authorizer).to(OwnerAuthorizer).inSingletonScope();
+  container.bind(AccessServiceToken).to(AccessService).inSingletonScope();
+  container.bind(Authorizer).to(GrantAuthorizer).inSingletonScope();
+  container.bind(QuotaServiceToken).to(QuotaService).inSingletonScope();
   container.bind(AuditLogToken).to(AuditLog).inSingletonScope();
   container.bind(ProjectServiceToken).to(ProjectService).inSingletonScope();
   container.bind(SessionLocksToken).toConstantValue(new SessionLocks());
@@ -180,6 +188,8 @@ class RunningKernel implements Kernel {
   readonly projects: ProjectService;
   readonly orchestrator: Orchestrator;
   readonly audit: AuditLog;
+  readonly access: AccessService;
+  readonly quotas: QuotaService;
   readonly events: KernelEvents;
   readonly authorizer: Authorizer;
   private readonly started: ChatAdapter[] = [];
@@ -196,6 +206,8 @@ class RunningKernel implements Kernel {
     this.projects = container.get(ProjectServiceToken);
     this.orchestrator = container.get(OrchestratorToken);
     this.audit = container.get(AuditLogToken);
+    this.access = container.get(AccessServiceToken);
+    this.quotas = container.get(QuotaServiceToken);
     this.events = container.get(KernelEventsToken);
     this.authorizer = container.get(Authorizer);
   }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, HAS_AWS_MIRROR, TF_PLUGIN_DIR, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { ADMIN, createProject, HAS_AWS_MIRROR, TF_PLUGIN_DIR, startTestKernel, type TestKernel } from '../support/test-kernel.js';
 
 if (!HAS_AWS_MIRROR) {
   console.warn(`Skipping the real AWS plan: no offline provider mirror at ${TF_PLUGIN_DIR} (set CLOUD_ENGINE_TF_PLUGIN_DIR).`);
@@ -13,7 +13,7 @@ describe.skipIf(!HAS_AWS_MIRROR)('an aws session planned for real from the offli
     // Credentials come from the standard AWS environment, as in production.
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake-secret-for-offline-plans', AWS_EC2_METADATA_DISABLED: 'true' });
     t = await startTestKernel();
-    await t.kernel.projects.create({
+    await createProject(t.kernel, {
       id: 'aws-dev',
       provider: 'aws',
       createdBy: ADMIN,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KernelEventMap } from '../../src/kernel/events/kernel-events.js';
 import type { PlanResult, SessionView } from '../../src/kernel/sessions/session-view.js';
-import { ADMIN, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
 
 // The seed's "Direct Usage" flow: start, add, plan, approve and apply, with real terraform.
 describe('a sandbox session driven through the programmatic API', () => {
@@ -20,7 +20,7 @@ describe('a sandbox session driven through the programmatic API', () => {
     const { kernel } = t;
     kernel.events.on('output.line', (event) => eventLines.push(event));
     kernel.events.on('session.stateChanged', (event) => stateChanges.push(`${event.from}->${event.to}`));
-    await kernel.projects.create({ id: 'dev', provider: 'sandbox', createdBy: ADMIN });
+    await createProject(kernel, { id: 'dev', provider: 'sandbox', createdBy: ADMIN });
     session = await kernel.orchestrator.startSession('alice', 'dev', 'sandbox');
     await kernel.orchestrator.addResource(session.id, 'alice', { type: 'sandbox.vm', name: 'web', config: { size: 'medium', bootSeconds: 2 } });
     await kernel.orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'assets', config: { tags: { team: 'web' } } });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
 
 // Terraform evaluates `${…}` and `%{…}` in every JSON string, and cdktf resolves
 // its own token markers in them: user text must reach the cloud verbatim anyway.
@@ -26,7 +26,7 @@ describe('user strings with template and token syntax', () => {
   let t: TestKernel;
   beforeAll(async () => {
     t = await startTestKernel();
-    await t.kernel.projects.create({ id: 'esc', provider: 'sandbox', createdBy: ADMIN });
+    await createProject(t.kernel, { id: 'esc', provider: 'sandbox', createdBy: ADMIN });
   });
   afterAll(() => t?.dispose());
 

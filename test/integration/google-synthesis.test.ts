@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
 
 // No Google provider binary here: Google sessions are checked by synthesis through the kernel.
 describe('a google session synthesized through the kernel', () => {
   let t: TestKernel;
   beforeAll(async () => {
     t = await startTestKernel();
-    await t.kernel.projects.create({
+    await createProject(t.kernel, {
       id: 'gcp-dev',
       provider: 'google',
       createdBy: ADMIN,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
 
 describe('two approvals of the same plan at once', () => {
   let first: TestKernel;
@@ -8,7 +8,7 @@ describe('two approvals of the same plan at once', () => {
     first = await startTestKernel();
     // A second process on the same data dir: only the database can arbitrate between them.
     second = await startTestKernel({ dataDir: first.dataDir });
-    await first.kernel.projects.create({ id: 'race', provider: 'sandbox', createdBy: ADMIN });
+    await createProject(first.kernel, { id: 'race', provider: 'sandbox', createdBy: ADMIN });
   });
   afterAll(async () => {
     await second?.dispose();

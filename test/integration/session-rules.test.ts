@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { definePlugin } from '../../src/kernel/plugin/define-plugin.js';
 import { defineResourceType } from '../../src/kernel/plugin/resource-type.js';
-import { ADMIN, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
 
 async function rejection(promise: Promise<unknown>): Promise<{ code: string; field?: string; message: string }> {
   return promise.then(
@@ -18,7 +18,7 @@ describe('session rules enforced by the kernel', () => {
   let t: TestKernel;
   beforeAll(async () => {
     t = await startTestKernel();
-    await t.kernel.projects.create({ id: 'rules', provider: 'sandbox', createdBy: ADMIN });
+    await createProject(t.kernel, { id: 'rules', provider: 'sandbox', createdBy: ADMIN });
   });
   afterAll(() => t?.dispose());
 
@@ -151,7 +151,7 @@ const versionedPlugin = (version: number) =>
 describe('applying a plan whose configuration changed underneath it', () => {
   it('refuses with PLAN_STALE after a plugin upgrade changed the synthesized configuration', async () => {
     const before = await startTestKernel({ extraPlugins: [versionedPlugin(1)] });
-    await before.kernel.projects.create({ id: 'stale', provider: 'sandbox', createdBy: ADMIN });
+    await createProject(before.kernel, { id: 'stale', provider: 'sandbox', createdBy: ADMIN });
     const session = await before.kernel.orchestrator.startSession('alice', 'stale');
     await before.kernel.orchestrator.addResource(session.id, 'alice', { type: 'sandbox.versioned', name: 'v' });
     await before.kernel.orchestrator.runPlan(session.id, 'alice');
@@ -212,7 +212,7 @@ describe('policy validators', () => {
         }),
       ],
     });
-    await t.kernel.projects.create({ id: 'pol', provider: 'sandbox', createdBy: ADMIN });
+    await createProject(t.kernel, { id: 'pol', provider: 'sandbox', createdBy: ADMIN });
   });
   afterAll(() => t?.dispose());
 

@@ -2,13 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { faultPlugin } from '../support/fault-plugin.js';
-import { ADMIN, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
 
 describe('terraform failing under a session', () => {
   let t: TestKernel;
   beforeAll(async () => {
     t = await startTestKernel({ extraPlugins: [faultPlugin], timeouts: { apply: '3s' } });
-    await t.kernel.projects.create({ id: 'faults', provider: 'sandbox', createdBy: ADMIN });
+    await createProject(t.kernel, { id: 'faults', provider: 'sandbox', createdBy: ADMIN });
   });
   afterAll(() => t?.dispose());
 
@@ -80,7 +80,7 @@ describe('terraform failing under a session', () => {
   it('a missing terraform binary fails the plan with a message that says how to fix it', async () => {
     const other = await startTestKernel({ terraformBin: '/nonexistent/terraform' });
     try {
-      await other.kernel.projects.create({ id: 'nobin', provider: 'sandbox', createdBy: ADMIN });
+      await createProject(other.kernel, { id: 'nobin', provider: 'sandbox', createdBy: ADMIN });
       const session = await other.kernel.orchestrator.startSession('alice', 'nobin');
       await other.kernel.orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'b' });
       const error = await other.kernel.orchestrator.runPlan(session.id, 'alice').catch((caught: unknown) => caught);

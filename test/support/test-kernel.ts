@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKernel, type Kernel } from '../../src/kernel/kernel.js';
 import type { KernelOptions } from '../../src/kernel/config/engine-config.js';
+import type { AccessLevel } from '../../src/kernel/access/authorizer.js';
+import type { CreateProjectInput, Project } from '../../src/kernel/projects/project-service.js';
 
 /** The offline provider mirror on this machine, when there is one. */
 export const TF_PLUGIN_DIR = process.env.CLOUD_ENGINE_TF_PLUGIN_DIR ?? '/opt/tf-plugins';
@@ -36,4 +38,20 @@ export async function startTestKernel(options: KernelOptions = {}): Promise<Test
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** People the tests act as, and the level each holds on projects made by `createProject`. */
+export const MEMBERS: Readonly<Record<string, AccessLevel>> = { alice: 'deploy', bob: 'deploy' };
+
+/** Creates a project as the global admin and grants `members` their levels on it. */
+export async function createProject(
+  kernel: Kernel,
+  input: Omit<CreateProjectInput, 'createdBy'> & { createdBy?: string },
+  members: Readonly<Record<string, AccessLevel>> = MEMBERS,
+): Promise<Project> {
+  const project = await kernel.projects.create({ createdBy: ADMIN, ...input });
+  for (const [userId, level] of Object.entries(members)) {
+    await kernel.access.grant({ projectId: project.id, userId, level, grantedBy: ADMIN });
+  }
+  return project;
 }

@@ -3,11 +3,31 @@ import { token } from '../plugin/token.js';
 /** Project access levels, ordered: read < deploy < admin. */
 export const AccessLevel = { READ: 'read', DEPLOY: 'deploy', ADMIN: 'admin' } as const;
 export type AccessLevel = (typeof AccessLevel)[keyof typeof AccessLevel];
+export const ACCESS_LEVELS: readonly AccessLevel[] = ['read', 'deploy', 'admin'];
+
+/** Whether `held` is at least `needed`. */
+export function levelAtLeast(held: AccessLevel | null | undefined, needed: AccessLevel): boolean {
+  return held != null && ACCESS_LEVELS.indexOf(held) >= ACCESS_LEVELS.indexOf(needed);
+}
+
+/** The level each action needs on its project; `session.cancel` of someone else's session needs admin. */
+export const ACTION_LEVELS: Readonly<Record<Exclude<Action, 'project.create'>, AccessLevel>> = {
+  'project.view': 'read',
+  'project.admin': 'admin',
+  'session.view': 'read',
+  'session.list': 'read',
+  'session.start': 'deploy',
+  'session.change': 'deploy',
+  'session.plan': 'deploy',
+  'session.approve': 'deploy',
+  'session.cancel': 'deploy',
+};
 
 /** Everything the kernel asks permission for. */
 export type Action =
   | 'project.create'
   | 'project.view'
+  | 'project.admin'
   | 'session.view'
   | 'session.list'
   | 'session.start'

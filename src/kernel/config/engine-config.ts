@@ -36,6 +36,8 @@ export const EngineConfigSchema = z.strictObject({
   tfPluginDir: z.string().min(1).optional(),
   maxTerraform: z.coerce.number().int().min(1).max(64).default(2),
   plugins: csv.default([]),
+  /** A JSON price book that replaces the built-in one (see src/plugins/cost). */
+  priceBook: z.string().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   timeouts: z
     .strictObject({
@@ -57,6 +59,8 @@ export interface KernelOptions {
   maxTerraform?: number;
   /** Module specifiers of external plugins, loaded by dynamic import. */
   plugins?: string[] | string;
+  /** Path of a JSON price book overriding the built-in prices. */
+  priceBook?: string;
   logLevel?: EngineConfig['logLevel'];
   timeouts?: { init?: number | string; plan?: number | string; apply?: number | string };
   /** Plugin objects to load after the built-ins (for programs and tests). */
@@ -77,6 +81,7 @@ export const ENV_KEYS = {
   tfPluginDir: 'CLOUD_ENGINE_TF_PLUGIN_DIR',
   maxTerraform: 'CLOUD_ENGINE_MAX_TERRAFORM',
   plugins: 'CLOUD_ENGINE_PLUGINS',
+  priceBook: 'CLOUD_ENGINE_PRICE_BOOK',
   logLevel: 'CLOUD_ENGINE_LOG_LEVEL',
   'timeouts.init': 'CLOUD_ENGINE_INIT_TIMEOUT',
   'timeouts.plan': 'CLOUD_ENGINE_PLAN_TIMEOUT',
@@ -105,6 +110,7 @@ export function loadConfig(options: KernelOptions = {}): EngineConfig {
     tfPluginDir: options.tfPluginDir ?? fromEnv('tfPluginDir'),
     maxTerraform: options.maxTerraform ?? fromEnv('maxTerraform'),
     plugins: options.plugins ?? fromEnv('plugins'),
+    priceBook: options.priceBook ?? fromEnv('priceBook'),
     logLevel: options.logLevel ?? fromEnv('logLevel'),
     timeouts: Object.fromEntries(Object.entries(timeouts).filter(([, v]) => v !== undefined)),
   };

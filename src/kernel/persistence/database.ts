@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataSource, type DataSourceOptions, type EntityManager } from 'typeorm';
+import { DataSource, MigrationExecutor, type DataSourceOptions, type EntityManager } from 'typeorm';
 import { CloudEngineError } from '../errors.js';
 import { token } from '../plugin/token.js';
 import { AuditEventEntity } from './entities/audit-event.entity.js';
@@ -9,9 +9,12 @@ import { CloudSessionEntity } from './entities/cloud-session.entity.js';
 import { PlanRecordEntity } from './entities/plan-record.entity.js';
 import { ProjectEntity } from './entities/project.entity.js';
 import { InitialSchema1732406400000 } from './migrations/1732406400000-initial-schema.js';
+import { Governance1732492800000 } from './migrations/1732492800000-governance.js';
+import { AccessGrantEntity } from './entities/access-grant.entity.js';
+import { QuotaEntity } from './entities/quota.entity.js';
 
-export const ENTITIES = [ProjectEntity, CloudSessionEntity, CloudResourceEntity, PlanRecordEntity, AuditEventEntity];
-export const MIGRATIONS = [InitialSchema1732406400000];
+export const ENTITIES = [ProjectEntity, CloudSessionEntity, CloudResourceEntity, PlanRecordEntity, AuditEventEntity, AccessGrantEntity, QuotaEntity];
+export const MIGRATIONS = [InitialSchema1732406400000, Governance1732492800000];
 
 /** The kernel's database: a TypeORM DataSource plus serialized transactions. */
 export class Database {
@@ -27,16 +30,27 @@ export class Database {
    * Runs `work` in a transaction. SQLite has one connection, on which
    * overlapping transactions fail, so transactions are queued in-process.
    * Inside `work`, use insert/update/delete/find: TypeORM's `save` opens a
-   * transaction of its own, which SQLite refuses inside this one.
+   * transaction of its own, which SQLite refuses inside this one. On
+   * Postgres every transaction first takes one advisory lock, so kernels
+   * sharing the database serialize their transactions as SQLite's BEGIN
+   * IMMEDIATE does (see PG_TRANSACTION_LOCK). Inside `work`, use only
+   * `manager`: on Postgres `this.manager` is another pooled connection,
+   * outside the transaction (and blocked by its locks).
    */
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const run = this.queue.then(() => (this.isSqlite ? this.immediateTransaction(work) : this.dataSource.transaction(work)));
+    const run = this.queue.then(() =>
+      this.isSqlite ? this.immediateTransaction(work) : this.isPostgres ? this.dataSource.transaction(lockedPostgres(work)) : this.dataSource.transaction(work),
+    );
     this.queue = run.catch(() => undefined);
     return run;
   }
 
   private get isSqlite(): boolean {
     return this.dataSource.options.type === 'sqlite';
+  }
+
+  private get isPostgres(): boolean {
+    return this.dataSource.options.type === 'postgres';
   }
 
   /**
@@ -64,12 +78,69 @@ export class Database {
     }
   }
 
+  /**
+   * Serializes writers of one project inside a transaction: a row lock on
+   * Postgres; on SQLite the IMMEDIATE transaction already holds the file's
+   * write lock.
+   */
+  async lockProject(manager: EntityManager, projectId: string): Promise<void> {
+    if (this.isSqlite) return;
+    await manager.createQueryBuilder(ProjectEntity, 'project').setLock('pessimistic_write').where('project.id = :projectId', { projectId }).getOne();
+  }
+
   async close(): Promise<void> {
     await this.queue;
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
 export const DatabaseToken = token<Database>('kernel.database');
+
+/**
+ * Advisory lock keys (any bigint; these spell "CE tx" and "CE mg"). The
+ * kernel's transactions read, check and then write (a project id is free, a
+ * quota has room); on SQLite BEGIN IMMEDIATE makes that atomic across
+ * processes, on Postgres READ COMMITTED does not. Each transaction therefore
+ * first takes one transaction-scoped advisory lock, released at COMMIT or
+ * ROLLBACK, so kernels sharing a database serialize their writes as on SQLite.
+ */
+const PG_TRANSACTION_LOCK = 0x43_45_20_74_78;
+/** Held while migrating, so kernels starting together on a fresh database migrate once. */
+const PG_MIGRATION_LOCK = 0x43_45_20_6d_67;
+
+function lockedPostgres<T>(work: (manager: EntityManager) => Promise<T>): (manager: EntityManager) => Promise<T> {
+  return async (manager) => {
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [PG_TRANSACTION_LOCK]);
+    return work(manager);
+  };
+}
+
+/** Runs pending migrations; on Postgres under a session advisory lock, on the lock's own connection. */
+async function migrate(dataSource: DataSource): Promise<void> {
+  if (dataSource.options.type !== 'postgres') {
+    await dataSource.runMigrations({ transaction: 'each' });
+    return;
+  }
+  const runner = dataSource.createQueryRunner();
+  let unlocked = false;
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [PG_MIGRATION_LOCK]);
+    try {
+      const executor = new MigrationExecutor(dataSource, runner);
+      executor.transaction = 'each';
+      await executor.executePendingMigrations();
+    } finally {
+      unlocked = await runner.query('SELECT pg_advisory_unlock($1)', [PG_MIGRATION_LOCK]).then(
+        () => true,
+        () => false,
+      );
+    }
+  } finally {
+    // A connection that may still hold the lock must not go back to the pool: releasing it with an error discards it.
+    const postgres = runner as unknown as { releasePostgresConnection?: (error?: Error) => Promise<void> };
+    if (!unlocked && postgres.releasePostgresConnection) await postgres.releasePostgresConnection(new Error('advisory lock not released'));
+    else await runner.release();
+  }
+}
 
 /** Opens the database (SQLite file in the data dir unless options say otherwise) and migrates it. */
 export async function openDatabase(dataDir: string, overrides?: Record<string, unknown>): Promise<Database> {
@@ -101,12 +172,12 @@ export async function openDatabase(dataDir: string, overrides?: Record<string, u
   const dataSource = new DataSource(options);
   try {
     await dataSource.initialize();
-    await dataSource.runMigrations({ transaction: 'each' });
+    await migrate(dataSource);
   } catch (error) {
     if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
     throw new CloudEngineError(
       'CONFIG_INVALID',
-      `Could not open the database (${options.type}${'database' in options && options.database ? ` at ${String(options.database)}` : ''}): ${(error as Error).message}. Check that the data directory is writable, or fix the database options.`,
+      `Could not open the database (${options.type}${'database' in options && options.database ? ` at ${String(options.database)}` : ''}): ${(error as Error).message}. ${options.type === 'sqlite' ? 'Check that the data directory is writable, or fix the database options.' : 'Check that the database server is reachable and the database options (url, user, password, database) are right.'}`,
       { cause: error },
     );
   }

@@ -1,11 +1,21 @@
 import { token } from './token.js';
 import type { PlanJson } from '../terraform/plan-json.js';
 
+/** What a planned change does to a resource, as priced. */
+export type CostAction = 'create' | 'update' | 'delete' | 'replace';
+
 /** The price of one planned resource. */
 export interface CostLine {
   readonly address: string;
+  /** Terraform resource type, e.g. `aws_instance`. */
+  readonly type: string;
+  readonly action: CostAction;
+  /** Price after the change (0 once deleted), USD. */
   readonly hourly: number;
+  /** `hourly × 730`, USD. */
   readonly monthly: number;
+  /** Monthly change this plan causes: after − before (negative for a delete). */
+  readonly monthlyDelta: number;
   /** What the figure assumes (instance type and region, GB stored, …). */
   readonly assumption: string;
 }
@@ -21,7 +31,11 @@ export interface CostEstimate {
   readonly unpriced: UnpricedResource[];
 }
 
-/** Prices the resources of a plan JSON, the way Infracost reads it. */
+/**
+ * Prices the resources of a plan JSON, the way Infracost reads it. Return a
+ * line for each resource you price and an unpriced entry for each you
+ * recognise but cannot price; leave the rest to other estimators.
+ */
 export interface CostEstimator {
   readonly id: string;
   estimate(ctx: {

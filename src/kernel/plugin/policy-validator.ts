@@ -1,5 +1,6 @@
+import type { z } from 'zod';
 import { token } from './token.js';
-import type { SessionView } from '../sessions/session-view.js';
+import type { PlanCost, SessionView } from '../sessions/session-view.js';
 import type { PlanJson } from '../terraform/plan-json.js';
 
 /** One reason a session may not go ahead. */
@@ -11,17 +12,35 @@ export interface PolicyViolation {
   readonly address?: string;
 }
 
-export interface PolicyContext {
+export interface PolicyContext<S = unknown> {
   readonly session: SessionView;
   readonly project: { readonly id: string; readonly provider: string; readonly settings: Readonly<Record<string, unknown>> };
   readonly userId: string;
+  /** This validator's settings from the project's `settings.policies[<id>]`, parsed by its schema. */
+  readonly settings: S | undefined;
 }
 
-/** Checks a session before plan and/or its plan JSON after plan. */
-export interface PolicyValidator {
+export interface PlanPolicyContext<S = unknown> extends PolicyContext<S> {
+  readonly plan: PlanJson;
+  /** The plan's cost, when a cost estimator is loaded. */
+  readonly cost?: PlanCost;
+  /** Monthly cost of the project's APPLIED sessions (priced lines only), USD. */
+  readonly projectMonthlySpend: number;
+}
+
+/**
+ * Checks a session before plan and/or its plan JSON after plan. Return every
+ * violation; an empty list lets the session through.
+ */
+export interface PolicyValidator<S = any> {
   readonly id: string;
   readonly description: string;
-  validateSession?(ctx: PolicyContext): PolicyViolation[] | Promise<PolicyViolation[]>;
-  validatePlan?(ctx: PolicyContext & { readonly plan: PlanJson }): PolicyViolation[] | Promise<PolicyViolation[]>;
+  /**
+   * Schema of this validator's project settings, at `settings.policies[<id>]`;
+   * validated when a project is created.
+   */
+  readonly settingsSchema?: z.ZodType<S | undefined>;
+  validateSession?(ctx: PolicyContext<S>): PolicyViolation[] | Promise<PolicyViolation[]>;
+  validatePlan?(ctx: PlanPolicyContext<S>): PolicyViolation[] | Promise<PolicyViolation[]>;
 }
 export const PolicyValidator = token<PolicyValidator>('plugin.policy-validator');

@@ -4,12 +4,14 @@ import { Authorizer } from '../access/authorizer.js';
 import { CloudEngineError } from '../errors.js';
 import { DatabaseToken, type Database } from '../persistence/database.js';
 import { ProjectEntity } from '../persistence/entities/project.entity.js';
+import { AccessGrantEntity } from '../persistence/entities/access-grant.entity.js';
 import type { CloudProvider } from '../plugin/cloud-provider.js';
 import type { Registry } from '../plugin/registry.js';
 import { token } from '../plugin/token.js';
 import { PROJECT_ID, USER_ID, parseInput, requirePattern } from '../validation.js';
 import { KernelSettingsSchema, splitSettings } from './project-settings.js';
-import { ProviderRegistry } from '../plugin/registries.js';
+import { PolicyValidatorRegistry, ProviderRegistry } from '../plugin/registries.js';
+import type { PolicyValidator } from '../plugin/policy-validator.js';
 
 /** A project as the API returns it. */
 export interface Project {
@@ -33,6 +35,7 @@ export class ProjectService {
   constructor(
     @inject(DatabaseToken) private readonly db: Database,
     @inject(ProviderRegistry) private readonly providers: Registry<CloudProvider>,
+    @inject(PolicyValidatorRegistry) private readonly policies: Registry<PolicyValidator>,
     @inject(Authorizer) private readonly authorizer: Authorizer,
     @inject(AuditLogToken) private readonly audit: AuditLog,
   ) {}
@@ -64,6 +67,9 @@ export class ProjectService {
       }
       await manager.insert(ProjectEntity, entity);
       await this.audit.record({ actor: createdBy, action: 'project.created', projectId: id, details: { provider: provider.id } }, manager);
+      // The creator administers the project they made.
+      await manager.insert(AccessGrantEntity, { projectId: id, userId: createdBy, level: 'admin', grantedBy: createdBy, grantedAt: new Date(), expiresAt: null });
+      await this.audit.record({ actor: createdBy, action: 'access.granted', projectId: id, details: { userId: createdBy, level: 'admin', expiresAt: null } }, manager);
     });
     return toProject(entity);
   }
@@ -95,6 +101,18 @@ export class ProjectService {
     const { kernel, provider: own } = splitSettings(settings as Record<string, unknown>);
     const kernelSettings = parseInput(KernelSettingsSchema, kernel, 'settings');
     const providerSettings = parseInput(provider.settingsSchema, own, 'settings', `(settings for the ${provider.id} provider)`);
+    for (const [id, value] of Object.entries(kernelSettings.policies ?? {})) {
+      const validator = this.policies.get(id);
+      if (!validator) {
+        throw new CloudEngineError(
+          'INVALID_INPUT',
+          `Invalid settings.policies.${id}: no policy validator "${id}" is loaded; configure one of ${this.policies.keys().join(', ') || '(none loaded)'}.`,
+          { field: `settings.policies.${id}`, value: id },
+        );
+      }
+      // Validate only; the raw value is stored so defaults can evolve with the validator.
+      if (validator.settingsSchema) parseInput(validator.settingsSchema, value, `settings.policies.${id}`);
+    }
     return { ...(providerSettings as Record<string, unknown>), ...stripUndefined(kernelSettings) };
   }
 }

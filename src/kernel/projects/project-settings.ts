@@ -5,8 +5,19 @@ import { BackendSettingsSchema } from '../synth/state-backend.js';
  * Keys of a project's settings that belong to the kernel rather than to the
  * project's cloud provider; every other key is validated by the provider.
  */
+/** Who may approve: `settings.approval`. */
+export const ApprovalSettingsSchema = z.strictObject({
+  /** Four eyes: the approver must be neither the session's owner nor its last changer. */
+  requireDistinctApprover: z.boolean().default(false),
+  /** `admin`: only project admins may approve; `deploy` (default): anyone who may deploy. */
+  approvers: z.enum(['deploy', 'admin']).default('deploy'),
+});
+
 export const KernelSettingsSchema = z.strictObject({
+  approval: ApprovalSettingsSchema.optional(),
   backend: BackendSettingsSchema.optional(),
+  /** Settings of policy validators, by validator id; each validator's schema checks its own. */
+  policies: z.record(z.string(), z.unknown()).optional(),
 });
 export type KernelSettings = z.output<typeof KernelSettingsSchema>;
 export const KERNEL_SETTINGS_KEYS: readonly string[] = Object.keys(KernelSettingsSchema.shape);

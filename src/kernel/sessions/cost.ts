@@ -25,7 +25,7 @@ export async function estimateCost(
   const lines = [...priced.values()];
   // A planned resource no estimator mentioned is unpriced too: silence is not $0.
   for (const change of plan.resource_changes ?? []) {
-    const planned = change.change.actions.some((action) => action === 'create' || action === 'update');
+    const planned = change.change.actions.some((action) => action === 'create' || action === 'update' || action === 'delete');
     if (planned && change.mode !== 'data' && !priced.has(change.address) && !reasons.has(change.address)) {
       reasons.set(change.address, [`no loaded cost estimator prices ${change.type}`]);
     }
@@ -35,7 +35,8 @@ export async function estimateCost(
     .map(([address, why]) => ({ address, reason: why.join('; ') }));
   const hourly = round(lines.reduce((sum, line) => sum + line.hourly, 0));
   const monthly = round(lines.reduce((sum, line) => sum + line.monthly, 0));
-  return { currency: 'USD', hourly, monthly, lines, unpriced };
+  const monthlyDelta = round(lines.reduce((sum, line) => sum + line.monthlyDelta, 0));
+  return { currency: 'USD', hourly, monthly, monthlyDelta, lines, unpriced };
 }
 
 /** "$3.50/hour | $105.00/month" */

@@ -2,6 +2,7 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject, injectable } from 'inversify';
 import { In, type EntityManager } from 'typeorm';
+import { AccessServiceToken, type AccessService } from '../access/access-service.js';
 import { Authorizer, type Action } from '../access/authorizer.js';
 import { AuditLogToken, type AuditLog } from '../audit/audit-log.js';
 import { EngineConfig } from '../config/engine-config.js';
@@ -26,6 +27,8 @@ import type { CloudProvider } from '../plugin/cloud-provider.js';
 import type { ResourceType } from '../plugin/resource-type.js';
 import { token } from '../plugin/token.js';
 import { ProjectServiceToken, type Project, type ProjectService } from '../projects/project-service.js';
+import { QuotaServiceToken, quotaError, type QuotaService } from '../quotas/quota-service.js';
+import { ApprovalSettingsSchema } from '../projects/project-settings.js';
 import { StackSynthesizer, type SynthesisResult } from '../synth/stack-synthesizer.js';
 import { summarizePlan, type PlanJson } from '../terraform/plan-json.js';
 import type { TerraformEvent } from '../terraform/terraform-events.js';
@@ -103,6 +106,8 @@ export class Orchestrator {
     @inject(TerraformRunnerToken) private readonly runner: TerraformRunner,
     @inject(StackSynthesizerToken) private readonly synthesizer: StackSynthesizer,
     @inject(SessionLocksToken) private readonly locks: SessionLocks,
+    @inject(QuotaServiceToken) private readonly quotas: QuotaService,
+    @inject(AccessServiceToken) private readonly access: AccessService,
   ) {
     this.store = new SessionStore(db, audit, events, resourceTypes, config.dataDir);
   }
@@ -210,7 +215,8 @@ export class Orchestrator {
     const session = await this.store.load(sessionId);
     await this.authorize(userId, 'session.plan', session.projectId, session);
     const project = await this.projects.get(session.projectId);
-    const violations = await this.collectSessionViolations(await this.store.view(sessionId), project, userId);
+    const view = await this.store.view(sessionId);
+    const violations = [...(await this.quotaViolations(view)), ...(await this.collectSessionViolations(view, project, userId))];
     return { ok: violations.length === 0, violations };
   }
 
@@ -313,7 +319,7 @@ export class Orchestrator {
     try {
       const project = await this.projects.get(session.projectId);
       const view = await this.store.view(sessionId);
-      const violations = await this.collectSessionViolations(view, project, userId);
+      const violations = [...(await this.quotaViolations(view)), ...(await this.collectSessionViolations(view, project, userId))];
       if (violations.length > 0) throw violationsError(sessionId, violations, 'before planning');
 
       await this.store.transition({ sessionId, from: [S.VALIDATING], to: S.PLANNING, actor: userId });
@@ -330,9 +336,9 @@ export class Orchestrator {
       const planJson = await this.runner.show({ ...context, planFile });
       const summary = summarizePlan(planJson);
 
-      const planViolations = await this.collectPlanViolations(view, project, userId, planJson);
-      if (planViolations.length > 0) throw violationsError(sessionId, planViolations, 'in the plan');
       const cost = await this.estimate(project, planJson);
+      const planViolations = await this.collectPlanViolations(view, project, userId, planJson, cost);
+      if (planViolations.length > 0) throw violationsError(sessionId, planViolations, 'in the plan');
 
       const record = Object.assign(new PlanRecordEntity(), {
         id: planId,
@@ -352,7 +358,14 @@ export class Orchestrator {
       await this.db.transaction(async (manager) => {
         await manager.insert(PlanRecordEntity, record);
         await this.store.transition(
-          { sessionId, from: [S.PLANNING], to: S.PLAN_READY, actor: userId, patch: { currentPlanId: planId }, details: { planId, summary: summary.summary, hash: synthesis.hash } },
+          {
+            sessionId,
+            from: [S.PLANNING],
+            to: S.PLAN_READY,
+            actor: userId,
+            patch: { currentPlanId: planId },
+            details: { planId, summary: summary.summary, hash: synthesis.hash, policies: this.policies.keys(), monthly: cost?.monthly ?? null },
+          },
           manager,
         );
       });
@@ -389,7 +402,19 @@ export class Orchestrator {
       });
     }
 
-    await this.store.transition({ sessionId, from: [S.PLAN_READY], to: S.APPROVED, actor: userId, patch: { approvedBy: userId }, details: { planId: plan.id } });
+    await this.checkApprovalRules(session, project, userId);
+    const view = await this.store.view(sessionId);
+    await this.db.transaction(async (manager) => {
+      // Re-checked inside the approval's transaction, serialized per project,
+      // so sessions that each fit cannot together exceed a limit.
+      await this.db.lockProject(manager, project.id);
+      const excess = await this.quotas.excess(project.id, this.quotas.requested(view.resources), manager);
+      if (excess.length > 0) throw quotaError(excess, `approving session ${sessionId}`);
+      await this.store.transition(
+        { sessionId, from: [S.PLAN_READY], to: S.APPROVED, actor: userId, patch: { approvedBy: userId }, details: { planId: plan.id, summary: plan.summary } },
+        manager,
+      );
+    });
     const started = Date.now();
     try {
       await this.store.transition({ sessionId, from: [S.APPROVED], to: S.APPLYING, actor: userId });
@@ -426,7 +451,7 @@ export class Orchestrator {
     const failure = toUserError(sessionId, error);
     if (!isCloudEngineError(error)) this.logger.error({ err: error, sessionId }, 'plan failed');
     await this.store
-      .transition({ sessionId, from: [phase], to: S.PLAN_FAILED, actor: userId, patch: { error: failure.message }, details: { code: failure.code } })
+      .transition({ sessionId, from: [phase], to: S.PLAN_FAILED, actor: userId, patch: { error: failure.message }, details: { code: failure.code, ...failure.details } })
       .catch((transitionError: unknown) => this.logger.error({ err: transitionError, sessionId }, 'could not record the failed plan'));
     return failure;
   }
@@ -521,6 +546,40 @@ export class Orchestrator {
     return { type, name, config };
   }
 
+  /** Four-eyes and approver rules from the project's `settings.approval`. */
+  private async checkApprovalRules(session: CloudSessionEntity, project: Project, userId: string): Promise<void> {
+    const rules = ApprovalSettingsSchema.parse(project.settings.approval ?? {});
+    if (rules.requireDistinctApprover) {
+      if (userId === session.userId) {
+        throw new CloudEngineError(
+          'PERMISSION_DENIED',
+          `Project ${project.id} requires four eyes: ${userId} owns session ${session.id} and cannot approve it. Ask another member with deploy access.`,
+          { details: { rule: 'requireDistinctApprover', owner: session.userId } },
+        );
+      }
+      if (userId === session.lastChangedBy) {
+        throw new CloudEngineError(
+          'PERMISSION_DENIED',
+          `Project ${project.id} requires four eyes: ${userId} made the last change to session ${session.id} and cannot approve it. Ask another member with deploy access.`,
+          { details: { rule: 'requireDistinctApprover', lastChangedBy: session.lastChangedBy } },
+        );
+      }
+    }
+    if (rules.approvers === 'admin' && !(await this.access.check(userId, project.id, 'admin'))) {
+      throw new CloudEngineError('PERMISSION_DENIED', `Only admins of project ${project.id} may approve deployments; ${userId} is not one.`, {
+        details: { rule: 'approvers', needed: 'admin' },
+      });
+    }
+  }
+
+  private async quotaViolations(view: SessionView): Promise<PolicyViolation[]> {
+    const excess = await this.quotas.excess(view.projectId, this.quotas.requested(view.resources));
+    return excess.map((item) => ({
+      code: 'QUOTA_EXCEEDED',
+      message: `quota ${item.quotaKey}: requested ${item.requested}, used ${item.used}${item.reserved ? ` + ${item.reserved} reserved` : ''}, limit ${item.limit}`,
+    }));
+  }
+
   private async collectSessionViolations(view: SessionView, project: Project, userId: string): Promise<PolicyViolation[]> {
     const violations: PolicyViolation[] = [];
     if (view.resources.length === 0) {
@@ -537,17 +596,25 @@ export class Orchestrator {
     for (const validator of this.policies.list()) {
       if (!validator.validateSession) continue;
       const check = validator.validateSession.bind(validator);
-      violations.push(...(await this.runPlugin(`policy ${validator.id}`, this.policies.pluginOf(validator.id), () => check({ session: view, project, userId }))));
+      const settings = policySettings(project, validator);
+      violations.push(...(await this.runPlugin(`policy ${validator.id}`, this.policies.pluginOf(validator.id), () => check({ session: view, project, userId, settings }))));
     }
     return violations;
   }
 
-  private async collectPlanViolations(view: SessionView, project: Project, userId: string, plan: PlanJson): Promise<PolicyViolation[]> {
+  private async collectPlanViolations(view: SessionView, project: Project, userId: string, plan: PlanJson, cost: PlanCost | undefined): Promise<PolicyViolation[]> {
+    const validators = this.policies.list().filter((validator) => validator.validatePlan);
+    if (validators.length === 0) return [];
+    const projectMonthlySpend = await this.store.appliedMonthlySpend(project.id);
     const violations: PolicyViolation[] = [];
-    for (const validator of this.policies.list()) {
-      if (!validator.validatePlan) continue;
-      const check = validator.validatePlan.bind(validator);
-      violations.push(...(await this.runPlugin(`policy ${validator.id}`, this.policies.pluginOf(validator.id), () => check({ session: view, project, userId, plan }))));
+    for (const validator of validators) {
+      const check = validator.validatePlan!.bind(validator);
+      const settings = policySettings(project, validator);
+      violations.push(
+        ...(await this.runPlugin(`policy ${validator.id}`, this.policies.pluginOf(validator.id), () =>
+          check({ session: view, project, userId, settings, plan, cost, projectMonthlySpend }),
+        )),
+      );
     }
     return violations;
   }
@@ -587,6 +654,16 @@ export class Orchestrator {
 }
 export const OrchestratorToken = token<Orchestrator>('kernel.orchestrator');
 
+/** A validator's settings from `settings.policies[<id>]`, parsed (defaults applied) when it has a schema. */
+function policySettings(project: Project, validator: PolicyValidator): unknown {
+  const raw = (project.settings.policies as Record<string, unknown> | undefined)?.[validator.id];
+  if (!validator.settingsSchema) return raw;
+  // Configured values were validated when the project was saved; an unconfigured
+  // validator whose schema requires settings simply gets none.
+  const parsed = validator.settingsSchema.safeParse(raw);
+  return parsed.success ? parsed.data : undefined;
+}
+
 function requireUser(userId: unknown): void {
   requirePattern(userId, USER_ID, 'userId', 'a user id of 1-64 letters, digits and ._@:-');
 }
@@ -604,7 +681,9 @@ function requireEditable(session: CloudSessionEntity): void {
 
 function violationsError(sessionId: string, violations: readonly PolicyViolation[], when: string): CloudEngineError {
   const lines = violations.map((violation) => `- ${violation.address ? `${violation.address}: ` : ''}${violation.message} [${violation.code}]`);
-  return new CloudEngineError('POLICY_VIOLATION', `Session ${sessionId} cannot be planned; ${violations.length} problem${violations.length > 1 ? 's' : ''} ${when}:\n${lines.join('\n')}`, {
+  const code = violations.some((violation) => violation.code === 'QUOTA_EXCEEDED') ? 'QUOTA_EXCEEDED' : 'POLICY_VIOLATION';
+  const fix = code === 'QUOTA_EXCEEDED' ? ' Remove resources or ask a project admin to raise the quota.' : ' Change the resources, or ask a project admin about the policy.';
+  return new CloudEngineError(code, `Session ${sessionId} cannot be planned; ${violations.length} problem${violations.length > 1 ? 's' : ''} ${when}:\n${lines.join('\n')}\n${fix.trim()}`, {
     details: { violations },
   });
 }

@@ -115,6 +115,15 @@ export class SessionStore {
     };
   }
 
+  /** Monthly cost of the project's APPLIED sessions, from their applied plans' priced lines. */
+  async appliedMonthlySpend(projectId: string): Promise<number> {
+    const applied = await this.db.manager.find(CloudSessionEntity, { where: { projectId, state: 'APPLIED' }, select: { currentPlanId: true } });
+    const planIds = applied.map((session) => session.currentPlanId).filter((id): id is string => Boolean(id));
+    if (planIds.length === 0) return 0;
+    const plans = await this.db.manager.find(PlanRecordEntity, { where: { id: In(planIds) }, select: { id: true, cost: true } });
+    return plans.reduce((sum, plan) => sum + (typeof plan.cost?.monthly === 'number' ? plan.cost.monthly : 0), 0);
+  }
+
   async list(filter: { userId?: string; projectId?: string; states?: readonly DeploymentState[]; limit?: number }): Promise<CloudSessionEntity[]> {
     const where: FindOptionsWhere<CloudSessionEntity> = {};
     if (filter.userId) where.userId = filter.userId;

@@ -18,11 +18,14 @@ export interface PlannedChange {
   readonly actions: readonly string[];
 }
 
-/** A plan's cost, from the cost estimators (empty until one is loaded). */
+/** A plan's cost, from the cost estimators. */
 export interface PlanCost {
   readonly currency: 'USD';
+  /** Price of the planned resources after the change, priced lines only. */
   readonly hourly: number;
   readonly monthly: number;
+  /** Monthly change this plan causes (negative when it removes cost). */
+  readonly monthlyDelta: number;
   readonly lines: readonly CostLine[];
   readonly unpriced: readonly UnpricedResource[];
 }

@@ -1,0 +1,54 @@
+import { inject, injectable } from 'inversify';
+import { CloudEngineError } from '../errors.js';
+import { AccessServiceToken, type AccessService } from './access-service.js';
+import { ACTION_LEVELS, levelAtLeast, type AccessLevel, type AccessRequest, type Authorizer } from './authorizer.js';
+
+/**
+ * Decides by per-project grants, read at the moment of use: read to see,
+ * deploy to start, change, plan, approve and cancel one's own session, admin
+ * to cancel other people's sessions and to administer the project. Only
+ * global admins create projects.
+ */
+@injectable()
+export class GrantAuthorizer implements Authorizer {
+  constructor(@inject(AccessServiceToken) private readonly access: AccessService) {}
+
+  isGlobalAdmin(userId: string): boolean {
+    return this.access.isGlobalAdmin(userId);
+  }
+
+  async authorize(request: AccessRequest): Promise<void> {
+    if (this.isGlobalAdmin(request.userId)) return;
+    if (request.action === 'project.create') {
+      throw new CloudEngineError(
+        'PERMISSION_DENIED',
+        `Only global admins can create projects; ${request.userId} is not one. Ask an admin listed in CLOUD_ENGINE_ADMINS.`,
+        { details: { action: request.action, needed: 'global admin' } },
+      );
+    }
+    let needed: AccessLevel = ACTION_LEVELS[request.action];
+    if (request.action === 'session.cancel' && request.session && request.session.userId !== request.userId) needed = 'admin';
+    const held = request.projectId ? await this.access.levelOf(request.userId, request.projectId) : null;
+    if (levelAtLeast(held, needed)) return;
+    throw new CloudEngineError(
+      'PERMISSION_DENIED',
+      `${describe(request)} needs ${needed} access to project ${request.projectId}; ${request.userId} has ${held ?? 'none'}. Ask a project admin for a grant (/cloud-grant).`,
+      { details: { action: request.action, needed, held, projectId: request.projectId } },
+    );
+  }
+}
+
+function describe(request: AccessRequest): string {
+  const what: Record<string, string> = {
+    'project.view': 'Viewing this project',
+    'project.admin': 'Administering this project',
+    'session.view': 'Viewing this session',
+    'session.list': "Listing this project's sessions",
+    'session.start': 'Starting a session',
+    'session.change': 'Changing this session',
+    'session.plan': 'Planning this session',
+    'session.approve': 'Approving this session',
+    'session.cancel': request.session ? `Cancelling session ${request.session.id} of ${request.session.userId}` : 'Cancelling a session',
+  };
+  return what[request.action] ?? request.action;
+}

@@ -1,0 +1,137 @@
+import { inject, injectable } from 'inversify';
+import { In, type EntityManager } from 'typeorm';
+import { AccessServiceToken, type AccessService } from '../access/access-service.js';
+import { levelAtLeast } from '../access/authorizer.js';
+import { AuditLogToken, type AuditLog } from '../audit/audit-log.js';
+import { CloudEngineError, describeValue } from '../errors.js';
+import { DatabaseToken, type Database } from '../persistence/database.js';
+import { CloudResourceEntity } from '../persistence/entities/cloud-resource.entity.js';
+import { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
+import { ProjectEntity } from '../persistence/entities/project.entity.js';
+import { QuotaEntity } from '../persistence/entities/quota.entity.js';
+import { ResourceTypeRegistry } from '../plugin/registries.js';
+import type { Registry } from '../plugin/registry.js';
+import type { ResourceType } from '../plugin/resource-type.js';
+import { token } from '../plugin/token.js';
+import { PROJECT_ID, USER_ID, requirePattern } from '../validation.js';
+
+/** Usage of one quota key in a project. */
+export interface QuotaUsage {
+  readonly quotaKey: string;
+  /** Resources of APPLIED sessions. */
+  readonly used: number;
+  /** Resources of sessions approved or applying right now. */
+  readonly reserved: number;
+  /** null when no limit is set for the key. */
+  readonly limit: number | null;
+  /** (used + reserved) / limit, in whole percent; null without a limit. */
+  readonly percent: number | null;
+}
+
+/** One key a session would push over its limit. */
+export interface QuotaExcess {
+  readonly quotaKey: string;
+  readonly requested: number;
+  readonly used: number;
+  readonly reserved: number;
+  readonly limit: number;
+}
+
+const QUOTA_KEY = /^[a-z][a-z0-9_]{0,31}$/;
+export const MAX_QUOTA_LIMIT = 1_000_000;
+
+/** Per-project limits on resources by quota key, enforced before planning and again, atomically, at approval. */
+@injectable()
+export class QuotaService {
+  constructor(
+    @inject(DatabaseToken) private readonly db: Database,
+    @inject(AccessServiceToken) private readonly access: AccessService,
+    @inject(AuditLogToken) private readonly audit: AuditLog,
+    @inject(ResourceTypeRegistry) private readonly resourceTypes: Registry<ResourceType>,
+  ) {}
+
+  /** Sets (or with `limit: null`, removes) a project's limit for a quota key; project admins only. */
+  async set(input: { projectId: string; quotaKey: string; limit: number | null; setBy: string }): Promise<void> {
+    const projectId = requirePattern(input?.projectId, PROJECT_ID, 'projectId', 'a project id');
+    const quotaKey = requirePattern(input.quotaKey, QUOTA_KEY, 'quotaKey', 'a quota key of lowercase letters, digits and underscores, such as compute_vm');
+    const setBy = requirePattern(input.setBy, USER_ID, 'setBy', 'a user id');
+    if (input.limit !== null && (!Number.isSafeInteger(input.limit) || input.limit < 0 || input.limit > MAX_QUOTA_LIMIT)) {
+      throw new CloudEngineError('INVALID_INPUT', `Invalid limit: expected a whole number from 0 to ${MAX_QUOTA_LIMIT}; received ${describeValue(input.limit)}.`, {
+        field: 'limit',
+        value: input.limit,
+      });
+    }
+    if (!(await this.db.manager.existsBy(ProjectEntity, { id: projectId }))) {
+      throw new CloudEngineError('NOT_FOUND', `Project ${JSON.stringify(projectId)} does not exist.`, { field: 'projectId', value: projectId });
+    }
+    const held = await this.access.levelOf(setBy, projectId);
+    if (!levelAtLeast(held, 'admin')) {
+      throw new CloudEngineError('PERMISSION_DENIED', `Setting quotas of project ${projectId} needs admin on it; ${setBy} has ${held ?? 'none'}.`, {
+        details: { needed: 'admin', held },
+      });
+    }
+    await this.db.transaction(async (manager) => {
+      await manager.delete(QuotaEntity, { projectId, quotaKey });
+      if (input.limit !== null) await manager.insert(QuotaEntity, { projectId, quotaKey, limit: input.limit, setBy, setAt: new Date() });
+      await this.audit.record({ actor: setBy, action: 'quota.set', projectId, details: { quotaKey, limit: input.limit } }, manager);
+    });
+  }
+
+  /** Usage per quota key: every key with a limit or with resources in use. */
+  async usage(projectId: string, manager: EntityManager = this.db.manager): Promise<QuotaUsage[]> {
+    const [limits, used, reserved] = await Promise.all([
+      manager.find(QuotaEntity, { where: { projectId } }),
+      this.countByKey(projectId, ['APPLIED'], manager),
+      this.countByKey(projectId, ['APPROVED', 'APPLYING'], manager),
+    ]);
+    const keys = new Set([...limits.map((quota) => quota.quotaKey), ...used.keys(), ...reserved.keys()]);
+    return [...keys].sort().map((quotaKey) => {
+      const limit = limits.find((quota) => quota.quotaKey === quotaKey)?.limit ?? null;
+      const u = used.get(quotaKey) ?? 0;
+      const r = reserved.get(quotaKey) ?? 0;
+      return { quotaKey, used: u, reserved: r, limit, percent: limit === null ? null : limit === 0 ? (u + r > 0 ? 100 : 0) : Math.round(((u + r) / limit) * 100) };
+    });
+  }
+
+  /** Which limits a session's resources would exceed on top of current usage. */
+  async excess(projectId: string, requested: ReadonlyMap<string, number>, manager: EntityManager = this.db.manager): Promise<QuotaExcess[]> {
+    const usage = await this.usage(projectId, manager);
+    const excess: QuotaExcess[] = [];
+    for (const [quotaKey, count] of requested) {
+      const row = usage.find((item) => item.quotaKey === quotaKey);
+      if (!row || row.limit === null) continue;
+      if (row.used + row.reserved + count > row.limit) excess.push({ quotaKey, requested: count, used: row.used, reserved: row.reserved, limit: row.limit });
+    }
+    return excess;
+  }
+
+  /** Counts a session's resources by quota key. */
+  requested(resources: readonly { type: string }[]): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const resource of resources) {
+      const key = this.resourceTypes.get(resource.type)?.quotaKey ?? 'unknown';
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  private async countByKey(projectId: string, states: string[], manager: EntityManager): Promise<Map<string, number>> {
+    const sessions = await manager.find(CloudSessionEntity, { where: { projectId, state: In(states) }, select: { id: true } });
+    if (sessions.length === 0) return new Map();
+    const resources = await manager.find(CloudResourceEntity, { where: { sessionId: In(sessions.map((session) => session.id)) }, select: { type: true } });
+    return this.requested(resources);
+  }
+}
+export const QuotaServiceToken = token<QuotaService>('kernel.quotas');
+
+/** QUOTA_EXCEEDED naming every key, with requested, used and limit. */
+export function quotaError(excess: readonly QuotaExcess[], when: string): CloudEngineError {
+  const parts = excess.map(
+    (item) => `${item.quotaKey}: requested ${item.requested}, used ${item.used}${item.reserved ? ` + ${item.reserved} reserved` : ''}, limit ${item.limit}`,
+  );
+  return new CloudEngineError(
+    'QUOTA_EXCEEDED',
+    `Quota exceeded ${when} — ${parts.join('; ')}. Remove resources, or ask a project admin to raise the limit (/cloud-set-quota).`,
+    { details: { excess } },
+  );
+}

@@ -1,0 +1,181 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Kernel } from '../../src/kernel/kernel.js';
+import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+
+type Role = 'none' | 'read' | 'deploy' | 'admin' | 'expired' | 'global';
+const ROLES: readonly Role[] = ['none', 'read', 'deploy', 'admin', 'expired', 'global'];
+const ACTOR: Record<Role, string> = { none: 'u-none', read: 'u-read', deploy: 'u-deploy', admin: 'u-admin', expired: 'u-expired', global: ADMIN };
+const OWNER = 'owner';
+
+/** What each role may do to a project and to a session someone else owns. */
+const MATRIX: Record<string, readonly Role[]> = {
+  'view a session (synthesize)': ['read', 'deploy', 'admin', 'global'],
+  'start a session': ['deploy', 'admin', 'global'],
+  'add a resource': ['deploy', 'admin', 'global'],
+  'remove a resource': ['deploy', 'admin', 'global'],
+  'validate a session': ['deploy', 'admin', 'global'],
+  'plan a session': ['deploy', 'admin', 'global'],
+  'approve and apply': ['deploy', 'admin', 'global'],
+  "cancel someone else's session": ['admin', 'global'],
+  'grant access': ['admin', 'global'],
+  'set a quota': ['admin', 'global'],
+};
+
+async function draftOf(kernel: Kernel): Promise<string> {
+  const session = await kernel.orchestrator.startSession(OWNER, 'acl');
+  await kernel.orchestrator.addResource(session.id, OWNER, { type: 'sandbox.bucket', name: 'b' });
+  return session.id;
+}
+
+const OPERATIONS: Record<string, (kernel: Kernel, actor: string) => Promise<unknown>> = {
+  'view a session (synthesize)': async (kernel, actor) => kernel.orchestrator.synthesize(await draftOf(kernel), actor),
+  'start a session': (kernel, actor) => kernel.orchestrator.startSession(actor, 'acl'),
+  'add a resource': async (kernel, actor) => kernel.orchestrator.addResource(await draftOf(kernel), actor, { type: 'sandbox.bucket', name: 'extra' }),
+  'remove a resource': async (kernel, actor) => kernel.orchestrator.removeResource(await draftOf(kernel), actor, 'b'),
+  'validate a session': async (kernel, actor) => kernel.orchestrator.validateSession(await draftOf(kernel), actor),
+  'plan a session': async (kernel, actor) => kernel.orchestrator.runPlan(await draftOf(kernel), actor),
+  'approve and apply': async (kernel, actor) => {
+    const sessionId = await draftOf(kernel);
+    await kernel.orchestrator.runPlan(sessionId, OWNER);
+    const final = await kernel.orchestrator.approveAndApply(sessionId, actor);
+    expect(final.state).toBe('APPLIED');
+  },
+  "cancel someone else's session": async (kernel, actor) => kernel.orchestrator.cancelSession(await draftOf(kernel), actor),
+  'grant access': (kernel, actor) => kernel.access.grant({ projectId: 'acl', userId: 'newcomer', level: 'read', grantedBy: actor }),
+  'set a quota': (kernel, actor) => kernel.quotas.set({ projectId: 'acl', quotaKey: 'compute_vm', limit: 50, setBy: actor }),
+};
+
+describe('the authorization matrix: every operation × every kind of access', () => {
+  let t: TestKernel;
+  beforeAll(async () => {
+    t = await startTestKernel();
+    await createProject(t.kernel, { id: 'acl', provider: 'sandbox' }, { [OWNER]: 'deploy', 'u-read': 'read', 'u-deploy': 'deploy', 'u-admin': 'admin' });
+    await t.kernel.access.grant({ projectId: 'acl', userId: 'u-expired', level: 'admin', grantedBy: ADMIN, expiresAt: new Date(Date.now() + 400) });
+    // An expired grant is no grant, whether or not anything swept it away.
+    await sleep(450);
+  });
+  afterAll(() => t?.dispose());
+
+  const cases = Object.keys(MATRIX).flatMap((operation) => ROLES.map((role) => [operation, role, MATRIX[operation]!.includes(role)] as const));
+  it.each(cases)('%s as %s: allowed = %s', async (operation, role, allowed) => {
+    const attempt = OPERATIONS[operation]!(t.kernel, ACTOR[role]);
+    if (allowed) {
+      await expect(attempt).resolves.not.toThrow();
+    } else {
+      const error = await attempt.then(() => undefined, (caught: { code: string; message: string }) => caught);
+      expect(error?.code).toBe('PERMISSION_DENIED');
+      expect(error?.message).toMatch(/needs (read|deploy|admin)/);
+    }
+  });
+
+  it('lists grants with their expiry, marking the expired one', async () => {
+    const grants = await t.kernel.access.list('acl');
+    expect(grants.find((grant) => grant.userId === 'u-expired')).toMatchObject({ level: 'admin', expired: true });
+    expect(grants.find((grant) => grant.userId === 'u-read')).toMatchObject({ level: 'read', expired: false, expiresAt: null });
+    expect(grants.find((grant) => grant.userId === ADMIN)).toMatchObject({ level: 'admin' });
+  });
+});
+
+describe('grants over time', () => {
+  let t: TestKernel;
+  beforeAll(async () => {
+    t = await startTestKernel();
+    await createProject(t.kernel, { id: 'jit', provider: 'sandbox' }, { lead: 'admin', dev: 'deploy', viewer: 'read' });
+  });
+  afterAll(() => t?.dispose());
+
+  it('revocation takes effect at once, also on a session already open', async () => {
+    const { orchestrator, access } = t.kernel;
+    const session = await orchestrator.startSession('dev', 'jit');
+    await orchestrator.addResource(session.id, 'dev', { type: 'sandbox.bucket', name: 'one' });
+    await access.revoke({ projectId: 'jit', userId: 'dev', revokedBy: 'lead' });
+    const error = await orchestrator.addResource(session.id, 'dev', { type: 'sandbox.bucket', name: 'two' }).catch((caught: { code: string }) => caught);
+    expect(error).toMatchObject({ code: 'PERMISSION_DENIED' });
+    expect(await access.check('dev', 'jit', 'read')).toBe(false);
+    expect(await orchestrator.cancelSession(session.id, 'lead')).toMatchObject({ state: 'CANCELLED' });
+  });
+
+  it('a grant that expires while a session is open stops working at its next action', async () => {
+    const { orchestrator, access } = t.kernel;
+    await access.grant({ projectId: 'jit', userId: 'temp', level: 'deploy', grantedBy: 'lead', expiresAt: new Date(Date.now() + 600) });
+    const session = await orchestrator.startSession('temp', 'jit');
+    await sleep(650);
+    const error = await orchestrator.addResource(session.id, 'temp', { type: 'sandbox.bucket', name: 'late' }).catch((caught: { code: string }) => caught);
+    expect(error).toMatchObject({ code: 'PERMISSION_DENIED' });
+  });
+
+  it('only admins grant, a grant replaces the previous one, and bad input names the field', async () => {
+    const { access } = t.kernel;
+    await expect(access.grant({ projectId: 'jit', userId: 'x', level: 'read', grantedBy: 'dev2' })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    await expect(access.grant({ projectId: 'jit', userId: 'x', level: 'read', grantedBy: 'viewer' })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    await access.grant({ projectId: 'jit', userId: 'x', level: 'read', grantedBy: 'lead' });
+    await access.grant({ projectId: 'jit', userId: 'x', level: 'deploy', grantedBy: 'lead' });
+    expect((await access.list('jit')).filter((grant) => grant.userId === 'x')).toEqual([expect.objectContaining({ level: 'deploy' })]);
+    await expect(access.grant({ projectId: 'jit', userId: 'x', level: 'owner' as never, grantedBy: 'lead' })).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'level' });
+    await expect(access.grant({ projectId: 'jit', userId: 'x', level: 'read', grantedBy: 'lead', expiresAt: new Date(Date.now() - 1000) })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      field: 'expiresAt',
+    });
+    await expect(access.grant({ projectId: 'nope', userId: 'x', level: 'read', grantedBy: ADMIN })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(access.revoke({ projectId: 'jit', userId: 'nobody', revokedBy: 'lead' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('the creator of a project becomes its admin', async () => {
+    await createProject(t.kernel, { id: 'made', provider: 'sandbox' }, {});
+    expect(await t.kernel.access.levelOf(ADMIN, 'made')).toBe('admin');
+    expect((await t.kernel.access.list('made')).map((grant) => [grant.userId, grant.level])).toEqual([[ADMIN, 'admin']]);
+  });
+
+  it('audits grants and revocations with who, whom and when', async () => {
+    const since = new Date(Date.now() - 60_000);
+    const events = await t.kernel.audit.list({ projectId: 'jit', actor: 'lead', since });
+    const actions = events.map((event) => `${event.action}:${String(event.details.userId)}`);
+    expect(actions).toContain('access.revoked:dev');
+    expect(actions).toContain('access.granted:temp');
+    expect(events.every((event) => event.at >= since)).toBe(true);
+  });
+});
+
+describe('approval rules', () => {
+  let t: TestKernel;
+  beforeAll(async () => {
+    t = await startTestKernel();
+    await createProject(
+      t.kernel,
+      { id: 'four-eyes', provider: 'sandbox', settings: { approval: { requireDistinctApprover: true } } },
+      { alice: 'deploy', bob: 'deploy', carol: 'deploy' },
+    );
+    await createProject(t.kernel, { id: 'admins-only', provider: 'sandbox', settings: { approval: { approvers: 'admin' } } }, { alice: 'deploy', lead: 'admin' });
+  });
+  afterAll(() => t?.dispose());
+
+  it('four eyes: neither the owner nor the last changer may approve; a third member may', async () => {
+    const { orchestrator } = t.kernel;
+    const session = await orchestrator.startSession('alice', 'four-eyes');
+    await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'a' });
+    await orchestrator.addResource(session.id, 'bob', { type: 'sandbox.bucket', name: 'b' });
+    await orchestrator.runPlan(session.id, 'alice');
+    const byOwner = await orchestrator.approveAndApply(session.id, 'alice').catch((caught: { code: string; message: string }) => caught);
+    expect(byOwner).toMatchObject({ code: 'PERMISSION_DENIED' });
+    expect((byOwner as Error).message).toContain('four eyes');
+    await expect(orchestrator.approveAndApply(session.id, 'bob')).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    expect((await orchestrator.getSession(session.id)).state).toBe('PLAN_READY');
+    expect(await orchestrator.approveAndApply(session.id, 'carol')).toMatchObject({ state: 'APPLIED', approvedBy: 'carol' });
+  });
+
+  it('approvers: admin lets only project admins approve', async () => {
+    const { orchestrator } = t.kernel;
+    const session = await orchestrator.startSession('alice', 'admins-only');
+    await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'a' });
+    await orchestrator.runPlan(session.id, 'alice');
+    await expect(orchestrator.approveAndApply(session.id, 'alice')).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    expect(await orchestrator.approveAndApply(session.id, 'lead')).toMatchObject({ state: 'APPLIED' });
+  });
+
+  it('rejects unknown approval settings when the project is created', async () => {
+    await expect(
+      t.kernel.projects.create({ id: 'typo', provider: 'sandbox', createdBy: ADMIN, settings: { approval: { requireDistinctAprover: true } } }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'settings.approval' });
+  });
+});

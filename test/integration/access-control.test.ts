@@ -158,7 +158,7 @@ describe('approval rules', () => {
     await orchestrator.runPlan(session.id, 'alice');
     const byOwner = await orchestrator.approveAndApply(session.id, 'alice').catch((caught: { code: string; message: string }) => caught);
     expect(byOwner).toMatchObject({ code: 'PERMISSION_DENIED' });
-    expect((byOwner as Error).message).toContain('four eyes');
+    expect((byOwner as { message: string }).message).toContain('four eyes');
     await expect(orchestrator.approveAndApply(session.id, 'bob')).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
     expect((await orchestrator.getSession(session.id)).state).toBe('PLAN_READY');
     expect(await orchestrator.approveAndApply(session.id, 'carol')).toMatchObject({ state: 'APPLIED', approvedBy: 'carol' });

@@ -41,7 +41,7 @@ describe('quotas', () => {
     expect(check.violations).toEqual([expect.objectContaining({ code: 'QUOTA_EXCEEDED' })]);
     const error = await t.kernel.orchestrator.runPlan(session.id, 'alice').catch((caught: { code: string; message: string }) => caught);
     expect(error).toMatchObject({ code: 'QUOTA_EXCEEDED' });
-    expect((error as Error).message).toContain('compute_vm: requested 4, used 0, limit 3');
+    expect((error as { message: string }).message).toContain('compute_vm: requested 4, used 0, limit 3');
     expect((await t.kernel.orchestrator.getSession(session.id)).state).toBe('PLAN_FAILED');
   });
 

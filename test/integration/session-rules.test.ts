@@ -60,18 +60,18 @@ describe('session rules enforced by the kernel', () => {
     expect((await t.kernel.orchestrator.getSession(session.id)).state).toBe('DRAFT');
   });
 
-  it('lets only the owner and global admins act on a session', async () => {
+  it('refuses every operation from a user without a grant, naming them; a global admin may act', async () => {
     const { orchestrator } = t.kernel;
     const session = await orchestrator.startSession('alice', 'rules');
     await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'b' });
     for (const attempt of [
-      orchestrator.addResource(session.id, 'mallory', { type: 'sandbox.bucket', name: 'c' }),
-      orchestrator.removeResource(session.id, 'mallory', 'b'),
-      orchestrator.runPlan(session.id, 'mallory'),
-      orchestrator.approveAndApply(session.id, 'mallory'),
-      orchestrator.cancelSession(session.id, 'mallory'),
+      () => orchestrator.addResource(session.id, 'mallory', { type: 'sandbox.bucket', name: 'c' }),
+      () => orchestrator.removeResource(session.id, 'mallory', 'b'),
+      () => orchestrator.runPlan(session.id, 'mallory'),
+      () => orchestrator.approveAndApply(session.id, 'mallory'),
+      () => orchestrator.cancelSession(session.id, 'mallory'),
     ]) {
-      const error = await rejection(attempt);
+      const error = await rejection(attempt());
       expect(error.code).toBe('PERMISSION_DENIED');
       expect(error.message).toContain('mallory');
     }
@@ -175,6 +175,7 @@ describe('policy validators', () => {
   let t: TestKernel;
   beforeAll(async () => {
     t = await startTestKernel({
+      timeouts: { plugin: '1s' },
       extraPlugins: [
         definePlugin({
           id: 'test.policies',
@@ -194,6 +195,17 @@ describe('policy validators', () => {
                 (plan.resource_changes ?? []).filter((change) => change.change.actions.includes('create')).length > 2
                   ? [{ code: 'TOO_MANY', message: 'at most two resources per plan' }]
                   : [],
+            });
+          },
+        }),
+        definePlugin({
+          id: 'test.hanging-policy',
+          register(ctx) {
+            ctx.addPolicyValidator({
+              id: 'never-answers',
+              description: 'Hangs on a bucket named stuck.',
+              validateSession: ({ session }) =>
+                session.resources.some((resource) => resource.name === 'stuck') ? new Promise<never>(() => {}) : [],
             });
           },
         }),
@@ -240,6 +252,17 @@ describe('policy validators', () => {
     const error = await rejection(orchestrator.runPlan(session.id, 'alice'));
     expect(error.code).toBe('POLICY_VIOLATION');
     expect(error.message).toContain('at most two resources per plan');
+    expect((await orchestrator.getSession(session.id)).state).toBe('PLAN_FAILED');
+  });
+
+  it('a validator that never answers is cut off by the plugin timeout, naming the plugin', async () => {
+    const { orchestrator } = t.kernel;
+    const session = await orchestrator.startSession('alice', 'pol');
+    await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'stuck' });
+    const error = await rejection(orchestrator.runPlan(session.id, 'alice'));
+    expect(error.code).toBe('PLUGIN_FAILED');
+    expect(error.message).toContain('test.hanging-policy');
+    expect(error.message).toContain('did not answer within 1s');
     expect((await orchestrator.getSession(session.id)).state).toBe('PLAN_FAILED');
   });
 

@@ -44,8 +44,10 @@ export const EngineConfigSchema = z.strictObject({
       init: duration('timeouts.init').default(300_000),
       plan: duration('timeouts.plan').default(1_800_000),
       apply: duration('timeouts.apply').default(7_200_000),
+      /** How long a plugin (policy validator, cost estimator) may take to answer. */
+      plugin: duration('timeouts.plugin').default(10_000),
     })
-    .default({ init: 300_000, plan: 1_800_000, apply: 7_200_000 }),
+    .default({ init: 300_000, plan: 1_800_000, apply: 7_200_000, plugin: 10_000 }),
 });
 export type EngineConfig = z.output<typeof EngineConfigSchema>;
 export const EngineConfig = token<EngineConfig>('kernel.config');
@@ -62,7 +64,7 @@ export interface KernelOptions {
   /** Path of a JSON price book overriding the built-in prices. */
   priceBook?: string;
   logLevel?: EngineConfig['logLevel'];
-  timeouts?: { init?: number | string; plan?: number | string; apply?: number | string };
+  timeouts?: { init?: number | string; plan?: number | string; apply?: number | string; plugin?: number | string };
   /** Plugin objects to load after the built-ins (for programs and tests). */
   extraPlugins?: Plugin[];
   /** Skip the built-in plugins (sandbox, aws, google). */
@@ -86,6 +88,7 @@ export const ENV_KEYS = {
   'timeouts.init': 'CLOUD_ENGINE_INIT_TIMEOUT',
   'timeouts.plan': 'CLOUD_ENGINE_PLAN_TIMEOUT',
   'timeouts.apply': 'CLOUD_ENGINE_APPLY_TIMEOUT',
+  'timeouts.plugin': 'CLOUD_ENGINE_PLUGIN_TIMEOUT',
 } as const;
 
 /**
@@ -102,6 +105,7 @@ export function loadConfig(options: KernelOptions = {}): EngineConfig {
     init: options.timeouts?.init ?? fromEnv('timeouts.init'),
     plan: options.timeouts?.plan ?? fromEnv('timeouts.plan'),
     apply: options.timeouts?.apply ?? fromEnv('timeouts.apply'),
+    plugin: options.timeouts?.plugin ?? fromEnv('timeouts.plugin'),
   };
   const raw = {
     dataDir: options.dataDir ?? fromEnv('dataDir'),

@@ -48,7 +48,6 @@ export const SessionLocksToken = token<SessionLocks>('kernel.session-locks');
 export const LIMITS = {
   resourcesPerSession: 200,
   configBytes: 64 * 1024,
-  pluginTimeoutMs: 10_000,
 } as const;
 
 export interface ResourceInput {
@@ -634,7 +633,8 @@ export class Orchestrator {
       return await Promise.race([
         Promise.resolve().then(work),
         new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(() => reject(new Error(`did not answer within ${LIMITS.pluginTimeoutMs / 1000}s`)), LIMITS.pluginTimeoutMs);
+          const limit = this.config.timeouts.plugin;
+          timer = setTimeout(() => reject(new Error(`did not answer within ${limit / 1000}s`)), limit);
         }),
       ]);
     } catch (error) {

@@ -23,7 +23,7 @@ describe('loadConfig defaults', () => {
       maxTerraform: 2,
       plugins: [],
       logLevel: 'info',
-      timeouts: { init: 300_000, plan: 1_800_000, apply: 7_200_000 },
+      timeouts: { init: 300_000, plan: 1_800_000, apply: 7_200_000, plugin: 10_000 },
     });
   });
 
@@ -36,7 +36,7 @@ describe('loadConfig defaults', () => {
   });
 
   it('keeps the other timeout defaults when only one timeout is given', () => {
-    expect(loadConfig({ env: {}, timeouts: { plan: '5m' } }).timeouts).toEqual({ init: 300_000, plan: 300_000, apply: 7_200_000 });
+    expect(loadConfig({ env: {}, timeouts: { plan: '5m' } }).timeouts).toEqual({ init: 300_000, plan: 300_000, apply: 7_200_000, plugin: 10_000 });
   });
 });
 
@@ -63,7 +63,7 @@ describe('loadConfig from the environment', () => {
       maxTerraform: 5,
       plugins: ['./a.mjs', '@acme/ce-plugin'],
       logLevel: 'debug',
-      timeouts: { init: 120_000, plan: 90_000, apply: 10_800_000 },
+      timeouts: { init: 120_000, plan: 90_000, apply: 10_800_000, plugin: 10_000 },
     });
   });
 
@@ -101,7 +101,7 @@ describe('loadConfig from the environment', () => {
       plugins: [],
       logLevel: 'silent',
       // plan from options, init and apply still from the environment
-      timeouts: { init: 120_000, plan: 1_000, apply: 10_800_000 },
+      timeouts: { init: 120_000, plan: 1_000, apply: 10_800_000, plugin: 10_000 },
     });
   });
 

@@ -79,11 +79,10 @@ export class QuotaService {
 
   /** Usage per quota key: every key with a limit or with resources in use. */
   async usage(projectId: string, manager: EntityManager = this.db.manager): Promise<QuotaUsage[]> {
-    const [limits, used, reserved] = await Promise.all([
-      manager.find(QuotaEntity, { where: { projectId } }),
-      this.countByKey(projectId, ['APPLIED'], manager),
-      this.countByKey(projectId, ['APPROVED', 'APPLYING'], manager),
-    ]);
+    // One after another: inside a transaction they share one connection, which must not run queries concurrently.
+    const limits = await manager.find(QuotaEntity, { where: { projectId } });
+    const used = await this.countByKey(projectId, ['APPLIED'], manager);
+    const reserved = await this.countByKey(projectId, ['APPROVED', 'APPLYING'], manager);
     const keys = new Set([...limits.map((quota) => quota.quotaKey), ...used.keys(), ...reserved.keys()]);
     return [...keys].sort().map((quotaKey) => {
       const limit = limits.find((quota) => quota.quotaKey === quotaKey)?.limit ?? null;

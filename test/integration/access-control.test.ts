@@ -10,7 +10,9 @@ const OWNER = 'owner';
 
 /** What each role may do to a project and to a session someone else owns. */
 const MATRIX: Record<string, readonly Role[]> = {
-  'view a session (synthesize)': ['read', 'deploy', 'admin', 'global'],
+  'view a session': ['read', 'deploy', 'admin', 'global'],
+  "list a project's sessions": ['read', 'deploy', 'admin', 'global'],
+  'view the Terraform of a session': ['read', 'deploy', 'admin', 'global'],
   'start a session': ['deploy', 'admin', 'global'],
   'add a resource': ['deploy', 'admin', 'global'],
   'remove a resource': ['deploy', 'admin', 'global'],
@@ -29,7 +31,12 @@ async function draftOf(kernel: Kernel): Promise<string> {
 }
 
 const OPERATIONS: Record<string, (kernel: Kernel, actor: string) => Promise<unknown>> = {
-  'view a session (synthesize)': async (kernel, actor) => kernel.orchestrator.synthesize(await draftOf(kernel), actor),
+  'view a session': async (kernel, actor) => kernel.orchestrator.getSession(await draftOf(kernel), actor),
+  "list a project's sessions": async (kernel, actor) => {
+    await draftOf(kernel);
+    expect((await kernel.orchestrator.listSessions({ projectId: 'acl' }, actor)).length).toBeGreaterThan(0);
+  },
+  'view the Terraform of a session': async (kernel, actor) => kernel.orchestrator.synthesize(await draftOf(kernel), actor),
   'start a session': (kernel, actor) => kernel.orchestrator.startSession(actor, 'acl'),
   'add a resource': async (kernel, actor) => kernel.orchestrator.addResource(await draftOf(kernel), actor, { type: 'sandbox.bucket', name: 'extra' }),
   'remove a resource': async (kernel, actor) => kernel.orchestrator.removeResource(await draftOf(kernel), actor, 'b'),
@@ -67,6 +74,18 @@ describe('the authorization matrix: every operation × every kind of access', ()
       expect(error?.code).toBe('PERMISSION_DENIED');
       expect(error?.message).toMatch(/needs (read|deploy|admin)/);
     }
+  });
+
+  it('lists, across projects, only the sessions of projects the viewer can read', async () => {
+    await createProject(t.kernel, { id: 'secret', provider: 'sandbox' }, { [OWNER]: 'deploy' });
+    const hidden = await t.kernel.orchestrator.startSession(OWNER, 'secret');
+    const seenByReader = await t.kernel.orchestrator.listSessions({}, ACTOR.read);
+    expect(seenByReader.length).toBeGreaterThan(0);
+    expect(seenByReader.every((session) => session.projectId === 'acl')).toBe(true);
+    expect(await t.kernel.orchestrator.listSessions({}, ACTOR.none)).toEqual([]);
+    expect((await t.kernel.orchestrator.listSessions({}, ADMIN)).map((session) => session.id)).toContain(hidden.id);
+    await expect(t.kernel.orchestrator.stats(ACTOR.admin)).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    expect((await t.kernel.orchestrator.stats(ADMIN)).byProject.secret).toBe(1);
   });
 
   it('lists grants with their expiry, marking the expired one', async () => {

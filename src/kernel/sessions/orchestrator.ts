@@ -280,16 +280,41 @@ export class Orchestrator {
     return { config: synthesis.config, hash: synthesis.hash };
   }
 
-  async getSession(sessionId: string): Promise<SessionView> {
+  /** A session; with `viewerId`, only if that user may read its project. */
+  async getSession(sessionId: string, viewerId?: string): Promise<SessionView> {
+    if (viewerId !== undefined) {
+      requireUser(viewerId);
+      const session = await this.store.load(sessionId);
+      await this.authorize(viewerId, 'session.view', session.projectId, session);
+      return this.store.toView(session);
+    }
     return this.store.view(sessionId);
   }
 
-  async listSessions(filter: SessionFilter = {}): Promise<SessionView[]> {
-    const rows = await this.store.list(filter);
+  /**
+   * Sessions matching the filter, newest first. With `viewerId`, listing a
+   * project needs read on it, and without a project only projects the viewer
+   * can read are searched.
+   */
+  async listSessions(filter: SessionFilter = {}, viewerId?: string): Promise<SessionView[]> {
+    let projectIds: string[] | undefined;
+    if (viewerId !== undefined) {
+      requireUser(viewerId);
+      if (filter.projectId) await this.authorize(viewerId, 'session.list', filter.projectId);
+      else if (!this.authorizer.isGlobalAdmin(viewerId)) projectIds = await this.access.projectsFor(viewerId, 'read');
+    }
+    if (projectIds?.length === 0) return [];
+    const rows = await this.store.list({ ...filter, projectIds });
     return Promise.all(rows.map((row) => this.store.toView(row)));
   }
 
-  async stats(): Promise<EngineStats> {
+  /** Counts across every project; with `viewerId`, only for global admins. */
+  async stats(viewerId?: string): Promise<EngineStats> {
+    if (viewerId !== undefined && !this.authorizer.isGlobalAdmin(viewerId)) {
+      throw new CloudEngineError('PERMISSION_DENIED', `Statistics across all projects are for global admins; ${viewerId} is not one.`, {
+        details: { needed: 'global admin' },
+      });
+    }
     const sessions = await this.db.manager.find(CloudSessionEntity, { select: { id: true, state: true, projectId: true } });
     const byState: Record<string, number> = {};
     const byProject: Record<string, number> = {};

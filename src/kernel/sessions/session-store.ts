@@ -124,10 +124,11 @@ export class SessionStore {
     return plans.reduce((sum, plan) => sum + (typeof plan.cost?.monthly === 'number' ? plan.cost.monthly : 0), 0);
   }
 
-  async list(filter: { userId?: string; projectId?: string; states?: readonly DeploymentState[]; limit?: number }): Promise<CloudSessionEntity[]> {
+  async list(filter: { userId?: string; projectId?: string; projectIds?: readonly string[]; states?: readonly DeploymentState[]; limit?: number }): Promise<CloudSessionEntity[]> {
     const where: FindOptionsWhere<CloudSessionEntity> = {};
     if (filter.userId) where.userId = filter.userId;
     if (filter.projectId) where.projectId = filter.projectId;
+    else if (filter.projectIds) where.projectId = In([...filter.projectIds]);
     if (filter.states?.length) where.state = In([...filter.states]);
     return this.db.manager.find(CloudSessionEntity, { where, order: { createdAt: 'DESC', id: 'ASC' }, take: filter.limit });
   }

@@ -78,16 +78,6 @@ export class Database {
     }
   }
 
-  /**
-   * Serializes writers of one project inside a transaction: a row lock on
-   * Postgres; on SQLite the IMMEDIATE transaction already holds the file's
-   * write lock.
-   */
-  async lockProject(manager: EntityManager, projectId: string): Promise<void> {
-    if (this.isSqlite) return;
-    await manager.createQueryBuilder(ProjectEntity, 'project').setLock('pessimistic_write').where('project.id = :projectId', { projectId }).getOne();
-  }
-
   async close(): Promise<void> {
     await this.queue;
     if (this.dataSource.isInitialized) await this.dataSource.destroy();

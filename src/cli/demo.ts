@@ -25,15 +25,13 @@ export function consoleUserId(env: Record<string, string | undefined> = process.
 export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const user = consoleUserId(options.kernel?.env ?? process.env);
-  // The person at this terminal owns the local data dir, so they administer it.
-  const kernel = await createKernel({ ...options.kernel, admins: [user, ...toList(options.kernel?.admins ?? process.env.CLOUD_ENGINE_ADMINS)] });
+  const kernel = await createKernel(options.kernel);
   const started = Date.now();
   try {
     const dataDir = shortPath(kernel.config.dataDir);
     out(`Cloud Engine demo on the embedded default: SQLite and Terraform state under ${dataDir}/`);
-    const project = await kernel.projects.get('sandbox').catch(() =>
-      kernel.projects.create({ id: 'sandbox', provider: 'sandbox', createdBy: user }),
-    );
+    // A fresh data dir gets a sandbox project administered by the person at this terminal.
+    const { project } = await kernel.projects.bootstrap({ id: 'sandbox', provider: 'sandbox', adminUserId: user });
     const session = await kernel.orchestrator.startSession(user, project.id, 'sandbox');
     out(`Session ${session.id} started by ${user} in project ${project.id} (${session.state})`);
 
@@ -69,11 +67,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
 function shortPath(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel && !rel.startsWith('..') ? rel : path;
-}
-
-function toList(value: string | string[] | undefined): string[] {
-  if (!value) return [];
-  return (Array.isArray(value) ? value : value.split(',')).map((item) => item.trim()).filter(Boolean);
 }
 
 function safeUserName(): string {

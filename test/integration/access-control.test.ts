@@ -140,6 +140,18 @@ describe('grants over time', () => {
     await expect(access.revoke({ projectId: 'jit', userId: 'nobody', revokedBy: 'lead' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('bootstrap gives a fresh install its first project, administered by the named user, once', async () => {
+    const first = await t.kernel.projects.bootstrap({ id: 'sandbox', provider: 'sandbox', adminUserId: 'console-user' });
+    expect(first.created).toBe(true);
+    expect(first.project).toMatchObject({ id: 'sandbox', provider: 'sandbox', createdBy: 'system' });
+    expect(await t.kernel.access.levelOf('console-user', 'sandbox')).toBe('admin');
+    expect(t.kernel.authorizer.isGlobalAdmin('console-user')).toBe(false);
+    const again = await t.kernel.projects.bootstrap({ id: 'sandbox', provider: 'sandbox', adminUserId: 'someone-else' });
+    expect(again.created).toBe(false);
+    expect(await t.kernel.access.levelOf('someone-else', 'sandbox')).toBeNull();
+    expect((await t.kernel.audit.list({ projectId: 'sandbox' })).map((event) => `${event.actor}:${event.action}`)).toEqual(['system:project.created', 'system:access.granted']);
+  });
+
   it('the creator of a project becomes its admin', async () => {
     await createProject(t.kernel, { id: 'made', provider: 'sandbox' }, {});
     expect(await t.kernel.access.levelOf(ADMIN, 'made')).toBe('admin');

@@ -74,6 +74,33 @@ export class ProjectService {
     return toProject(entity);
   }
 
+  /**
+   * Creates a project on behalf of the installation (actor `system`) if it
+   * does not exist yet, making `adminUserId` its admin: how a fresh data dir
+   * gets its first project without a global admin. Programs only; chat
+   * commands go through `create`.
+   */
+  async bootstrap(input: { id: string; provider: string; adminUserId: string; settings?: Record<string, unknown> }): Promise<{ project: Project; created: boolean }> {
+    const existing = await this.db.manager.findOneBy(ProjectEntity, { id: input.id });
+    if (existing) return { project: toProject(existing), created: false };
+    const id = requirePattern(input.id, PROJECT_ID, 'id', '1-32 lowercase letters, digits and dashes');
+    const adminUserId = requirePattern(input.adminUserId, USER_ID, 'adminUserId', 'a user id of 1-64 letters, digits and ._@:-');
+    const provider = this.providers.get(input.provider);
+    if (!provider) {
+      throw new CloudEngineError('INVALID_INPUT', `Invalid provider: ${JSON.stringify(input.provider)} is not loaded.`, { field: 'provider', value: input.provider });
+    }
+    const settings = this.validateSettings(provider, input.settings ?? {});
+    const entity: ProjectEntity = Object.assign(new ProjectEntity(), { id, provider: provider.id, settings, createdBy: 'system', createdAt: new Date() });
+    await this.db.transaction(async (manager) => {
+      if (await manager.existsBy(ProjectEntity, { id })) return;
+      await manager.insert(ProjectEntity, entity);
+      await this.audit.record({ actor: 'system', action: 'project.created', projectId: id, details: { provider: provider.id, bootstrap: true } }, manager);
+      await manager.insert(AccessGrantEntity, { projectId: id, userId: adminUserId, level: 'admin', grantedBy: 'system', grantedAt: new Date(), expiresAt: null });
+      await this.audit.record({ actor: 'system', action: 'access.granted', projectId: id, details: { userId: adminUserId, level: 'admin', expiresAt: null } }, manager);
+    });
+    return { project: await this.get(id), created: true };
+  }
+
   async get(id: string): Promise<Project> {
     const entity = typeof id === 'string' ? await this.db.manager.findOneBy(ProjectEntity, { id }) : null;
     if (!entity) {

@@ -1,8 +1,8 @@
-import { userInfo } from 'node:os';
 import { relative } from 'node:path';
 import { createKernel } from '../kernel/kernel.js';
 import type { KernelOptions } from '../kernel/config/engine-config.js';
 import { isCloudEngineError } from '../kernel/errors.js';
+import { consoleUserId } from '../plugins/console/console-user.js';
 
 export interface DemoOptions {
   /** Where to write what a person reads; defaults to stdout. */
@@ -12,10 +12,7 @@ export interface DemoOptions {
   kernel?: KernelOptions;
 }
 
-/** The console user's id: CLOUD_ENGINE_USER, else the OS user name. */
-export function consoleUserId(env: Record<string, string | undefined> = process.env): string {
-  return env.CLOUD_ENGINE_USER || safeUserName();
-}
+export { consoleUserId } from '../plugins/console/console-user.js';
 
 /**
  * Deploys a sandbox session through the programmatic API on the embedded
@@ -67,12 +64,4 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
 function shortPath(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel && !rel.startsWith('..') ? rel : path;
-}
-
-function safeUserName(): string {
-  try {
-    return userInfo().username.replace(/[^A-Za-z0-9._@:-]/g, '-').slice(0, 64) || 'console';
-  } catch {
-    return 'console';
-  }
 }

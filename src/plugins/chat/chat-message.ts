@@ -1,0 +1,51 @@
+import { CloudEngineError, isCloudEngineError } from '../../kernel/errors.js';
+import type { LobbyModel } from './lobby.js';
+
+/** A reply in adapter-neutral form: Discord renders an embed, the console text. */
+export interface ChatMessage {
+  readonly title?: string;
+  readonly lines: readonly string[];
+  readonly fields?: readonly { readonly name: string; readonly value: string }[];
+  readonly tone: 'info' | 'success' | 'warning' | 'error';
+  /** Only the person who asked sees it (Discord ephemeral). */
+  readonly ephemeral: boolean;
+  readonly page?: { readonly index: number; readonly count: number };
+  /** A long text better sent as a file (e.g. the full plan). */
+  readonly attachment?: { readonly name: string; readonly content: string };
+}
+
+/** What a command produced: a message, or a session lobby to show. */
+export type ChatReply = { readonly kind: 'message'; readonly message: ChatMessage } | { readonly kind: 'lobby'; readonly lobby: LobbyModel };
+
+export function message(lines: string | readonly string[], options: Partial<Omit<ChatMessage, 'lines'>> = {}): ChatReply {
+  return { kind: 'message', message: { lines: typeof lines === 'string' ? [lines] : lines, tone: 'info', ephemeral: true, ...options } };
+}
+
+/** A user-facing error: the code and the kernel's message; internal failures get a short honest text and a reference. */
+export function errorReply(error: unknown, reference?: string): ChatReply {
+  if (isCloudEngineError(error)) {
+    return message(error.message.split('\n'), { title: titleOf(error), tone: 'error', ephemeral: true, fields: error.field ? [{ name: 'Field', value: error.field }] : undefined });
+  }
+  return message(`Something went wrong on our side${reference ? ` (reference ${reference})` : ''}. Nothing was changed; try again, and tell an admin if it keeps happening.`, {
+    title: 'Internal error',
+    tone: 'error',
+    ephemeral: true,
+  });
+}
+
+function titleOf(error: CloudEngineError): string {
+  const titles: Record<string, string> = {
+    NOT_FOUND: 'Not found',
+    INVALID_INPUT: 'Invalid input',
+    INVALID_STATE: 'Not possible right now',
+    PERMISSION_DENIED: 'Permission denied',
+    QUOTA_EXCEEDED: 'Quota exceeded',
+    POLICY_VIOLATION: 'Policy violation',
+    PLAN_STALE: 'Plan is stale',
+    LOCKED: 'Busy',
+    TERRAFORM_FAILED: 'Terraform failed',
+    PLUGIN_FAILED: 'Plugin failed',
+    CONFIG_INVALID: 'Configuration problem',
+  };
+  return titles[error.code] ?? error.code;
+}

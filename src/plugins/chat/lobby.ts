@@ -1,0 +1,107 @@
+import type { Kernel } from '../../kernel/kernel.js';
+import { formatCost } from '../../kernel/sessions/cost.js';
+import type { DeploymentState } from '../../kernel/sessions/deployment-state.js';
+import type { SessionView } from '../../kernel/sessions/session-view.js';
+import { renderQuotaBar } from '../../kernel/quotas/quota-bar.js';
+
+/** Everything a lobby shows, computed once for every adapter. */
+export interface LobbyModel {
+  readonly sessionId: string;
+  readonly projectId: string;
+  readonly provider: string;
+  readonly owner: string;
+  readonly state: DeploymentState;
+  readonly stateLabel: string;
+  readonly resources: readonly { readonly name: string; readonly type: string; readonly detail: string }[];
+  readonly plan: { readonly summary: string; readonly changes: readonly string[] } | null;
+  readonly cost: { readonly text: string; readonly unpriced: readonly string[] } | null;
+  readonly quotas: readonly { readonly quotaKey: string; readonly bar: string }[];
+  /** Reasons the last plan failed, one per line. */
+  readonly problems: readonly string[];
+  readonly outputs: Readonly<Record<string, unknown>> | null;
+  readonly actions: { readonly approve: boolean; readonly add: boolean; readonly refresh: boolean; readonly cancel: boolean };
+}
+
+export const STATE_LABELS: Readonly<Record<DeploymentState, string>> = {
+  DRAFT: '📝 Draft — add resources to plan',
+  VALIDATING: '🔍 Validating…',
+  PLANNING: '⏳ Planning…',
+  PLAN_READY: '✅ Plan ready — waiting for approval',
+  PLAN_FAILED: '❌ Plan failed',
+  APPROVED: '👍 Approved — starting apply',
+  APPLYING: '🚀 Applying…',
+  APPLIED: '🎉 Applied',
+  FAILED: '💥 Failed',
+  CANCELLED: '🚫 Cancelled',
+};
+
+const ACTION_SYMBOLS: Record<string, string> = { create: '+', delete: '-', update: '~', 'delete,create': '-/+', 'create,delete': '+/-', read: '<=' };
+
+/** Builds the lobby of a session: state, resources, plan line, cost, quota bars, problems, and which buttons work. */
+export async function buildLobby(kernel: Kernel, session: SessionView): Promise<LobbyModel> {
+  const usage = await kernel.quotas.usage(session.projectId);
+  const keys = new Set(session.resources.map((resource) => resource.quotaKey));
+  const quotas = usage
+    .filter((row) => row.limit !== null && (keys.has(row.quotaKey) || row.used + row.reserved > 0))
+    .map((row) => ({ quotaKey: row.quotaKey, bar: renderQuotaBar(row.used + row.reserved, row.limit!) }));
+  const plan = session.plan;
+  const editable = session.state === 'DRAFT' || session.state === 'PLAN_READY' || session.state === 'PLAN_FAILED';
+  return {
+    sessionId: session.id,
+    projectId: session.projectId,
+    provider: session.provider,
+    owner: session.userId,
+    state: session.state,
+    stateLabel: STATE_LABELS[session.state],
+    resources: session.resources.map((resource) => ({ name: resource.name, type: resource.type, detail: describeConfig(resource.config) })),
+    plan: plan ? { summary: plan.summary, changes: plan.changes.map((change) => `${ACTION_SYMBOLS[change.actions.join(',')] ?? change.actions.join('/')} ${change.address}`) } : null,
+    cost: plan?.cost
+      ? { text: formatCost(plan.cost), unpriced: plan.cost.unpriced.map((item) => `${item.address}: ${item.reason}`) }
+      : null,
+    quotas,
+    problems: session.state === 'PLAN_FAILED' || session.state === 'FAILED' ? (session.error ?? '').split('\n').filter((line) => line.trim() !== '') : [],
+    outputs: session.outputs,
+    actions: { approve: session.state === 'PLAN_READY', add: editable, refresh: true, cancel: editable || session.state === 'VALIDATING' || session.state === 'PLANNING' || session.state === 'APPLYING' },
+  };
+}
+
+/** The lobby as plain text lines (console, logs, thread summaries). */
+export function renderLobbyText(lobby: LobbyModel): string[] {
+  const lines = [
+    `── Session ${lobby.sessionId} · project ${lobby.projectId} (${lobby.provider}) · owner ${lobby.owner}`,
+    `State: ${lobby.stateLabel}`,
+  ];
+  if (lobby.resources.length === 0) lines.push('Resources: none yet');
+  else {
+    lines.push(`Resources (${lobby.resources.length}):`);
+    for (const resource of lobby.resources) lines.push(`  • ${resource.name} — ${resource.type}${resource.detail ? ` (${resource.detail})` : ''}`);
+  }
+  if (lobby.plan) {
+    lines.push(`Plan: ${lobby.plan.summary.replace(/^Plan: /, '')}`);
+    for (const change of lobby.plan.changes.slice(0, 20)) lines.push(`  ${change}`);
+    if (lobby.plan.changes.length > 20) lines.push(`  … and ${lobby.plan.changes.length - 20} more`);
+  }
+  if (lobby.cost) {
+    lines.push(`Cost: ${lobby.cost.text}`);
+    for (const item of lobby.cost.unpriced) lines.push(`  unpriced: ${item}`);
+  }
+  for (const quota of lobby.quotas) lines.push(`Quota ${quota.quotaKey}: ${quota.bar}`);
+  if (lobby.problems.length) {
+    lines.push('Problems:');
+    for (const problem of lobby.problems) lines.push(`  ${problem}`);
+  }
+  if (lobby.outputs && Object.keys(lobby.outputs).length) {
+    lines.push('Outputs:');
+    for (const [name, value] of Object.entries(lobby.outputs)) lines.push(`  ${name}: ${JSON.stringify(value)}`);
+  }
+  return lines;
+}
+
+/** A short one-line description of a resource's config for lists. */
+function describeConfig(config: Readonly<Record<string, unknown>>): string {
+  return Object.entries(config)
+    .filter(([, value]) => value !== undefined && (typeof value !== 'object' || (value !== null && Object.keys(value).length > 0)))
+    .map(([key, value]) => `${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+    .join(', ')
+    .slice(0, 200);
+}

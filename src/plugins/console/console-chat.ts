@@ -1,0 +1,273 @@
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { isCloudEngineError, CloudEngineError } from '../../kernel/errors.js';
+import type { Kernel } from '../../kernel/kernel.js';
+import { chatCommands, type ChatCommand, type CommandArgs } from '../chat/chat-commands.js';
+import { errorReply, type ChatMessage, type ChatReply } from '../chat/chat-message.js';
+import { renderLobbyText, type LobbyModel } from '../chat/lobby.js';
+import { configFromText } from '../chat/resource-form.js';
+import { SessionActions } from '../chat/session-actions.js';
+import { nearest, parseLine, type ParsedLine } from './console-parser.js';
+
+export interface ConsoleChatOptions {
+  readonly input: NodeJS.ReadableStream;
+  readonly output: NodeJS.WritableStream;
+  /** Who is typing: CLOUD_ENGINE_USER or the OS user. */
+  readonly userId: string;
+  /** A terminal: show a prompt. Otherwise commands come from a pipe, one per line. */
+  readonly interactive: boolean;
+}
+
+const SESSION_COMMANDS: readonly { usage: string; description: string }[] = [
+  { usage: '/add <type> <name> key=value …', description: 'Add a resource to the current session (plans by itself)' },
+  { usage: '/remove <name>', description: 'Remove a resource from the current session (plans by itself)' },
+  { usage: '/plan [session]', description: 'Plan again' },
+  { usage: '/approve [session]', description: 'Approve & Deploy the plan shown, streaming the apply' },
+  { usage: '/refresh [session]', description: 'Show the lobby again' },
+  { usage: '/cancel [session]', description: 'Cancel the session' },
+  { usage: '/session <id>', description: 'Switch the current session' },
+  { usage: '/types', description: 'List resource types and their fields' },
+  { usage: '/help', description: 'This list' },
+  { usage: '/exit', description: 'Leave (also Ctrl-D)' },
+];
+
+/**
+ * The chat on a terminal or a pipe: the same commands, permissions and
+ * messages as Discord, with the lobby as text and its buttons as commands.
+ */
+export class ConsoleChat {
+  private readonly commands: Map<string, ChatCommand>;
+  private readonly actions: SessionActions;
+  private current: string | undefined;
+  private exiting = false;
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly options: ConsoleChatOptions,
+  ) {
+    this.actions = new SessionActions(kernel);
+    this.commands = new Map(chatCommands(kernel, this.actions).map((command) => [command.name, command]));
+  }
+
+  /** Reads commands until the input ends or /exit, running each to completion before the next. */
+  async run(): Promise<void> {
+    const { project, created } = await this.kernel.projects.bootstrap({ id: 'sandbox', provider: 'sandbox', adminUserId: this.options.userId });
+    this.print(`Cloud Engine console — you are ${this.options.userId}. Type /help for commands.`);
+    if (created) this.print(`A "${project.id}" project was created for you (you are its admin). Try: /cloud-deploy project:${project.id}`);
+    const lines = createInterface({ input: this.options.input, terminal: false, crlfDelay: Infinity });
+    this.prompt();
+    for await (const line of lines) {
+      if (this.options.interactive === false && line.trim() !== '') this.print(`> ${line.trim()}`);
+      await this.handle(line);
+      if (this.exiting) break;
+      this.prompt();
+    }
+    lines.close();
+  }
+
+  /** Runs one typed line; never throws (errors are printed as the chat shows them). */
+  async handle(line: string): Promise<void> {
+    let parsed: ParsedLine | undefined;
+    try {
+      parsed = parseLine(line);
+      if (!parsed) return;
+      await this.dispatch(parsed);
+    } catch (error) {
+      const reference = randomUUID().slice(0, 8);
+      if (!isCloudEngineError(error)) this.kernel.logger.error({ err: error, reference, line: line.slice(0, 200) }, 'console command failed');
+      this.render(errorReply(error, reference));
+    }
+  }
+
+  private async dispatch(parsed: ParsedLine): Promise<void> {
+    const user = this.options.userId;
+    switch (parsed.name) {
+      case 'help':
+        return this.help();
+      case 'exit':
+      case 'quit':
+        this.exiting = true;
+        return;
+      case 'types':
+        return this.types();
+      case 'session':
+        this.current = this.requireWord(parsed, 0, 'session id', '/session <id>');
+        return this.render({ kind: 'lobby', lobby: await this.actions.lobby(this.current, user) });
+      case 'refresh':
+        return this.render({ kind: 'lobby', lobby: await this.actions.lobby(this.sessionOf(parsed), user) });
+      case 'cancel':
+        return this.render({ kind: 'lobby', lobby: await this.actions.cancel(this.sessionOf(parsed), user) });
+      case 'plan':
+        return this.planAndShow(this.sessionOf(parsed));
+      case 'add':
+        return this.add(parsed);
+      case 'remove': {
+        const sessionId = this.sessionOf(parsed, 1);
+        await this.kernel.orchestrator.removeResource(sessionId, user, this.requireWord(parsed, 0, 'resource name', '/remove <name>'));
+        return this.planAndShow(sessionId);
+      }
+      case 'approve':
+        return this.approve(this.sessionOf(parsed));
+    }
+    const command = this.commands.get(parsed.name);
+    if (!command) {
+      const known = [...this.commands.keys(), ...SESSION_COMMANDS.map((item) => item.usage.split(' ')[0]!.slice(1))];
+      const guess = nearest(parsed.name, known);
+      throw new CloudEngineError('INVALID_INPUT', `Unknown command /${parsed.name}.${guess ? ` Did you mean /${guess}?` : ''} Type /help for the list.`, {
+        field: 'command',
+        value: parsed.name,
+      });
+    }
+    const reply = await command.run(user, this.argsFor(command, parsed));
+    if (reply.kind === 'lobby') this.current = reply.lobby.sessionId;
+    this.render(reply);
+  }
+
+  private async add(parsed: ParsedLine): Promise<void> {
+    const typeName = this.requireWord(parsed, 0, 'resource type', '/add <type> <name> key=value …');
+    const name = this.requireWord(parsed, 1, 'resource name', '/add <type> <name> key=value …');
+    const values: Record<string, string> = { ...parsed.options };
+    for (const word of parsed.words.slice(2)) {
+      const at = word.indexOf('=');
+      if (at <= 0) throw new CloudEngineError('INVALID_INPUT', `"${word}" is not key=value; write e.g. size=medium.`, { field: 'config', value: word });
+      values[word.slice(0, at)] = word.slice(at + 1);
+    }
+    const type = this.kernel.registries.resourceTypes.get(typeName);
+    const config = type ? configFromText(type, values) : values;
+    const sessionId = this.sessionOf(parsed, Infinity);
+    const { lobby, planned } = await this.actions.addResource(sessionId, this.options.userId, { type: typeName, name, config }, (line) => this.print(`  ${line}`));
+    this.print(`Added ${name} (${typeName}) to ${lobby.sessionId}; planning…`);
+    this.render({ kind: 'lobby', lobby: await planned });
+  }
+
+  private async planAndShow(sessionId: string): Promise<void> {
+    this.print(`Planning ${sessionId}…`);
+    this.render({ kind: 'lobby', lobby: await this.actions.plan(sessionId, this.options.userId, (line) => this.print(`  ${line}`)) });
+  }
+
+  private async approve(sessionId: string): Promise<void> {
+    const before = await this.actions.lobby(sessionId, this.options.userId);
+    const planned = before.plan ? countChanges(before.plan.summary) : 0;
+    let done = 0;
+    this.print(`Approving ${sessionId} and applying its plan (${planned} change${planned === 1 ? '' : 's'})…`);
+    const lobby = await this.actions.approve(sessionId, this.options.userId, (line) => {
+      this.print(`  │ ${line}`);
+      if (/: (Creation|Modifications|Destruction) complete after /.test(line)) {
+        done++;
+        this.print(`  ▸ ${done}/${planned} resources done`);
+      }
+    });
+    this.render({ kind: 'lobby', lobby });
+  }
+
+  /** Maps `key:value` options and positional words onto the command's options, typed. */
+  private argsFor(command: ChatCommand, parsed: ParsedLine): CommandArgs {
+    const args: Record<string, string | number> = {};
+    const names = new Set(command.options.map((option) => option.name));
+    for (const key of Object.keys(parsed.options)) {
+      if (!names.has(key)) {
+        throw new CloudEngineError(
+          'INVALID_INPUT',
+          `/${command.name} has no option "${key}"; its options are ${command.options.map((option) => `${option.name}:`).join(' ') || '(none)'}.`,
+          { field: key },
+        );
+      }
+    }
+    const positional = [...parsed.words];
+    for (const option of command.options) {
+      const raw = parsed.options[option.name] ?? (positional.length ? positional.shift() : undefined);
+      if (raw === undefined) {
+        if (option.required) {
+          throw new CloudEngineError('INVALID_INPUT', `Missing ${option.name}: /${command.name} needs ${option.name}:<${option.description.toLowerCase()}>.`, { field: option.name });
+        }
+        continue;
+      }
+      if (option.choices && !option.choices.some((choice) => choice.value === raw)) {
+        throw new CloudEngineError('INVALID_INPUT', `Invalid ${option.name}: choose one of ${option.choices.map((choice) => choice.value).join(', ')}.`, {
+          field: option.name,
+          value: raw,
+        });
+      }
+      args[option.name] = option.type === 'integer' && /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    }
+    if (positional.length) {
+      throw new CloudEngineError('INVALID_INPUT', `Unexpected "${positional.join(' ')}" after /${command.name}; use name:value options.`, { field: 'line' });
+    }
+    return args;
+  }
+
+  private sessionOf(parsed: ParsedLine, wordIndex = 0): string {
+    const given = parsed.options.session ?? (Number.isFinite(wordIndex) ? parsed.words[wordIndex] : undefined);
+    const sessionId = given ?? this.current;
+    if (!sessionId) {
+      throw new CloudEngineError('INVALID_STATE', 'No current session: start one with /cloud-deploy project:<id>, or name it (/session <id>).', { field: 'session' });
+    }
+    this.current = sessionId;
+    return sessionId;
+  }
+
+  private requireWord(parsed: ParsedLine, index: number, what: string, usage: string): string {
+    const word = parsed.words[index];
+    if (!word) throw new CloudEngineError('INVALID_INPUT', `Missing ${what}: ${usage}.`, { field: what.replace(/ /g, '_') });
+    return word;
+  }
+
+  private help(): void {
+    const lines = ['Commands (same as in Discord):'];
+    for (const command of this.commands.values()) {
+      const usage = command.options.map((option) => (option.required ? `${option.name}:<…>` : `[${option.name}:…]`)).join(' ');
+      lines.push(`  /${command.name}${usage ? ` ${usage}` : ''} — ${command.description}${command.admin ? ' (admin)' : ''}`);
+    }
+    lines.push('Session (the lobby buttons):');
+    for (const item of SESSION_COMMANDS) lines.push(`  ${item.usage} — ${item.description}`);
+    this.print(lines.join('\n'));
+  }
+
+  private types(): void {
+    const lines: string[] = [];
+    for (const type of this.kernel.registries.resourceTypes.list()) {
+      const fields = Object.keys(type.schema.shape as object).join(', ');
+      lines.push(`  ${type.type} — ${type.description} [${fields}]`);
+    }
+    this.print(['Resource types:', ...lines].join('\n'));
+  }
+
+  private render(reply: ChatReply): void {
+    if (reply.kind === 'lobby') {
+      this.print([...renderLobbyText(reply.lobby), nextSteps(reply.lobby)].filter(Boolean).join('\n'));
+      return;
+    }
+    this.print(renderMessage(reply.message));
+  }
+
+  private prompt(): void {
+    if (this.options.interactive) this.options.output.write('cloud> ');
+  }
+
+  private print(text: string): void {
+    this.options.output.write(`${text}\n`);
+  }
+}
+
+/** A chat message as terminal text. */
+export function renderMessage(message: ChatMessage): string {
+  const mark = message.tone === 'error' ? '✖ ' : message.tone === 'success' ? '✔ ' : message.tone === 'warning' ? '⚠ ' : '';
+  const lines = message.title ? [`${mark}${message.title}`, ...message.lines.map((line) => `  ${line}`)] : message.lines.map((line) => `${mark}${line}`);
+  for (const field of message.fields ?? []) lines.push(`  ${field.name}: ${field.value}`);
+  if (message.page) lines.push(`  (page ${message.page.index}/${message.page.count}${message.page.index < message.page.count ? ` — add page:${message.page.index + 1}` : ''})`);
+  return lines.join('\n');
+}
+
+function nextSteps(lobby: LobbyModel): string {
+  const steps: string[] = [];
+  if (lobby.actions.add) steps.push('/add <type> <name> key=value');
+  if (lobby.actions.approve) steps.push('/approve');
+  if (lobby.actions.cancel) steps.push('/cancel');
+  return steps.length ? `Next: ${steps.join(' · ')}` : '';
+}
+
+/** "Plan: 2 to add, 1 to change, 0 to destroy." → 3 */
+function countChanges(summary: string): number {
+  const match = /(\d+) to add, (\d+) to change, (\d+) to destroy/.exec(summary);
+  return match ? Number(match[1]) + Number(match[2]) + Number(match[3]) : 0;
+}

@@ -1,0 +1,102 @@
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConsoleChat } from '../../src/plugins/console/console-chat.js';
+import { startTestKernel, type TestKernel } from '../support/test-kernel.js';
+
+/** Pipes `script` into a console chat as `userId` and returns everything it printed. */
+async function converse(t: TestKernel, userId: string, script: string[]): Promise<string> {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let printed = '';
+  output.on('data', (chunk: Buffer) => (printed += chunk.toString('utf8')));
+  const chat = new ConsoleChat(t.kernel, { input, output, userId, interactive: false });
+  const running = chat.run();
+  input.end(`${script.join('\n')}\n`);
+  await running;
+  return printed;
+}
+
+describe('the console chat driven through a pipe, on a fresh data dir', () => {
+  let t: TestKernel;
+  let transcript: string;
+  beforeAll(async () => {
+    t = await startTestKernel({ admins: [] });
+    transcript = await converse(t, 'newcomer', [
+      '/help',
+      '/cloud-deplyo project:sandbox',
+      '/cloud-deploy project:sandbox provider:sandbox',
+      '/add sandbox.vm web size=medium bootSeconds=1 tags="team=web, env=dev"',
+      '/add sandbox.bucket assets',
+      '/approve',
+      '/cloud-quota project:sandbox',
+      '/cloud-projects',
+      '/cloud-list',
+    ]);
+  });
+  afterAll(() => t?.dispose());
+
+  it('gives the console user a sandbox project they administer, with no setup', async () => {
+    expect(transcript).toContain('Cloud Engine console — you are newcomer.');
+    expect(transcript).toContain('A "sandbox" project was created for you (you are its admin).');
+    expect(await t.kernel.access.levelOf('newcomer', 'sandbox')).toBe('admin');
+  });
+
+  it('lists every command in /help, the chat ones and the lobby buttons', () => {
+    for (const command of ['/cloud-deploy', '/cloud-grant', '/cloud-stats', '/add <type> <name> key=value', '/approve [session]']) expect(transcript).toContain(command);
+  });
+
+  it('suggests the nearest command for a typo', () => {
+    expect(transcript).toContain('Unknown command /cloud-deplyo. Did you mean /cloud-deploy?');
+  });
+
+  it('deploys: lobby, automatic plan after each change, approval, streamed apply with progress, APPLIED', () => {
+    const order = [
+      'State: 📝 Draft — add resources to plan',
+      'Added web (sandbox.vm) to',
+      'Plan: 1 to add, 0 to change, 0 to destroy.',
+      'Added assets (sandbox.bucket) to',
+      'Plan: 2 to add, 0 to change, 0 to destroy.',
+      'State: ✅ Plan ready — waiting for approval',
+      '+ terraform_data.assets',
+      'Cost: $0.00/hour | $0.00/month',
+      'Next: /add <type> <name> key=value · /approve · /cancel',
+      'Approving',
+      '│ terraform_data.web: (local-exec): booting web: 1/1s',
+      '▸ 2/2 resources done',
+      'State: 🎉 Applied',
+    ];
+    let from = 0;
+    for (const text of order) {
+      const at = transcript.indexOf(text, from);
+      expect(at, `"${text}" after position ${from}`).toBeGreaterThanOrEqual(0);
+      from = at;
+    }
+    expect(transcript).toMatch(/• web — sandbox\.vm \(size=medium, image=debian-12, bootSeconds=1, tags=\{"team":"web","env":"dev"\}\)/);
+    expect(transcript).toMatch(/web: \{"id":"[0-9a-f-]{36}","ip":"10\.\d+\.\d+\.\d+"\}/);
+  });
+
+  it('shows the project in /cloud-projects and the deployment in /cloud-list and /cloud-quota', () => {
+    expect(transcript).toContain('sandbox — sandbox — your access: admin');
+    expect(transcript).toMatch(/\w+ · sandbox · APPLIED · 2 resources · newcomer/);
+    expect(transcript).toContain('compute_vm: 1 used (no limit)');
+  });
+
+  it('refuses a user without a grant with the kernel\'s message, and changes nothing', async () => {
+    const before = await t.kernel.orchestrator.listSessions({});
+    const refused = await converse(t, 'mallory', ['/cloud-deploy project:sandbox', '/cloud-quota project:sandbox']);
+    expect(refused).toContain('✖ Permission denied');
+    expect(refused).toContain('Starting a session needs deploy access to project sandbox; mallory has none.');
+    expect(refused).toContain('Viewing this project needs read access to project sandbox; mallory has none.');
+    expect(await t.kernel.orchestrator.listSessions({})).toHaveLength(before.length);
+  });
+
+  it('names the field for bad input and keeps going', async () => {
+    const out = await converse(t, 'newcomer', ['/cloud-deploy project:sandbox', '/add sandbox.vm Bad-Name', '/add sandbox.vm web size=huge', '/add sandbox.vm ok', '/cloud-quota']);
+    expect(out).toContain('✖ Invalid input');
+    expect(out).toContain('Invalid name: expected 1-63 lowercase letters');
+    expect(out).toContain('Invalid config.size');
+    expect(out).toContain('Field: config.size');
+    expect(out).toContain('Plan: 1 to add');
+    expect(out).toContain('Missing project: /cloud-quota needs project:');
+  });
+});

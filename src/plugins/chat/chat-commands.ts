@@ -112,8 +112,9 @@ export function chatCommands(kernel: Kernel, actions = new SessionActions(kernel
       run: async (userId, args) => {
         const duration = optStr(args, 'duration');
         let expiresAt: Date | undefined;
+        let ms: number | undefined;
         if (duration !== undefined) {
-          const ms = parseDuration(duration);
+          ms = parseDuration(duration);
           if (ms === undefined) {
             throw new CloudEngineError('INVALID_INPUT', `Invalid duration: expected a number and a unit like 30m, 2h or 7d; received ${describeValue(duration)}.`, {
               field: 'duration',
@@ -129,7 +130,8 @@ export function chatCommands(kernel: Kernel, actions = new SessionActions(kernel
           grantedBy: userId,
           expiresAt,
         });
-        const until = grant.expiresAt ? ` for ${formatDuration(grant.expiresAt.getTime() - grant.grantedAt.getTime())}, until ${grant.expiresAt.toISOString().replace('T', ' ').slice(0, 16)} UTC` : ' until revoked';
+        // The duration asked for: expiresAt - grantedAt can fall a millisecond short of it ("7200s" instead of "2h").
+        const until = grant.expiresAt ? ` for ${formatDuration(ms ?? grant.expiresAt.getTime() - grant.grantedAt.getTime())}, until ${grant.expiresAt.toISOString().replace('T', ' ').slice(0, 16)} UTC` : ' until revoked';
         return message(`Granted ${grant.level} on ${grant.projectId} to ${grant.userId}${until}.`, { title: 'Access granted', tone: 'success', ephemeral: false });
       },
     },
@@ -170,6 +172,10 @@ export function chatCommands(kernel: Kernel, actions = new SessionActions(kernel
               field: 'settings',
               value: text,
             });
+          }
+          // `null` would otherwise reach the kernel as "no settings" and create the project silently.
+          if (settings === null || typeof settings !== 'object' || Array.isArray(settings)) {
+            throw new CloudEngineError('INVALID_INPUT', 'Invalid settings: expected a JSON object such as {"region": "us-east-1"}.', { field: 'settings', value: text });
           }
         }
         const project = await kernel.projects.create({ id: str(args, 'project_id'), provider: str(args, 'provider'), createdBy: userId, settings });

@@ -82,7 +82,12 @@ export function parseMap(field: string, text: string): Record<string, string> {
         value: text,
       });
     }
-    map[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+    const key = pair.slice(0, at).trim();
+    // Assigning these would change the object's prototype instead of adding a key.
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
+      throw new CloudEngineError('INVALID_INPUT', `Invalid config.${field}: "${key}" cannot be used as a key.`, { field: `config.${field}`, value: text });
+    }
+    map[key] = pair.slice(at + 1).trim();
   }
   return map;
 }

@@ -6,8 +6,8 @@ export { CloudEngineError, ErrorCode, isCloudEngineError } from './kernel/errors
 export { definePlugin, type Plugin, type PluginContext } from './kernel/plugin/define-plugin.js';
 export { defineResourceType, type ResourceType, type ResourceSynthContext, type ResourceOutputs } from './kernel/plugin/resource-type.js';
 export type { CloudProvider, ProviderSynthContext } from './kernel/plugin/cloud-provider.js';
-export type { PolicyValidator, PolicyViolation, PolicyContext } from './kernel/plugin/policy-validator.js';
-export type { CostEstimator, CostEstimate, CostLine, UnpricedResource } from './kernel/plugin/cost-estimator.js';
+export type { PolicyValidator, PolicyViolation, PolicyContext, PlanPolicyContext } from './kernel/plugin/policy-validator.js';
+export type { CostEstimator, CostEstimate, CostLine, CostAction, UnpricedResource } from './kernel/plugin/cost-estimator.js';
 export type { ChatAdapter } from './kernel/plugin/chat-adapter.js';
 export { token, type Token } from './kernel/plugin/token.js';
 export { Registry } from './kernel/plugin/registry.js';
@@ -19,5 +19,10 @@ export type { Project, CreateProjectInput } from './kernel/projects/project-serv
 export type { AuditEvent, AuditFilter } from './kernel/audit/audit-log.js';
 export { AccessLevel, type Action, type Authorizer, type AccessRequest } from './kernel/access/authorizer.js';
 export type { KernelEventMap, KernelEventName } from './kernel/events/kernel-events.js';
-export type { PlanJson } from './kernel/terraform/plan-json.js';
+export type { PlanJson, ResourceChange, ChangeAction } from './kernel/terraform/plan-json.js';
+export type { Logger } from './kernel/logger.js';
+export { tagsSchema, gcpLabelsSchema } from './resources/tags.schema.js';
+export { renderQuotaBar } from './kernel/quotas/quota-bar.js';
+export type { AccessGrant, GrantInput } from './kernel/access/access-service.js';
+export type { QuotaUsage } from './kernel/quotas/quota-service.js';
 export { escapeTemplate } from './kernel/synth/literal-guard.js';

@@ -281,3 +281,45 @@ describe('policy validators', () => {
     expect((await orchestrator.runPlan(good.id, 'alice')).toAdd).toBe(1);
   });
 });
+
+describe('a resource type whose synthesis throws', () => {
+  it('fails the plan with PLUGIN_FAILED naming the plugin and the resource; other sessions keep working', async () => {
+    const t = await startTestKernel({
+      extraPlugins: [
+        definePlugin({
+          id: 'test.broken-type',
+          register(ctx) {
+            ctx.addResourceType(
+              defineResourceType({
+                type: 'sandbox.broken',
+                provider: 'sandbox',
+                description: 'Always throws while synthesizing.',
+                quotaKey: 'test',
+                schema: z.strictObject({}),
+                synthesize() {
+                  throw new TypeError('cannot read properties of undefined');
+                },
+              }),
+            );
+          },
+        }),
+      ],
+    });
+    try {
+      await createProject(t.kernel, { id: 'broken', provider: 'sandbox' });
+      const { orchestrator } = t.kernel;
+      const bad = await orchestrator.startSession('alice', 'broken');
+      await orchestrator.addResource(bad.id, 'alice', { type: 'sandbox.broken', name: 'x' });
+      const error = await rejection(orchestrator.runPlan(bad.id, 'alice'));
+      expect(error.code).toBe('PLUGIN_FAILED');
+      expect(error.message).toContain('plugin "test.broken-type"');
+      expect(error.message).toContain('"x"');
+      expect((await orchestrator.getSession(bad.id)).state).toBe('PLAN_FAILED');
+      const good = await orchestrator.startSession('alice', 'broken');
+      await orchestrator.addResource(good.id, 'alice', { type: 'sandbox.bucket', name: 'fine' });
+      expect((await orchestrator.runPlan(good.id, 'alice')).toAdd).toBe(1);
+    } finally {
+      await t.dispose();
+    }
+  });
+});

@@ -71,12 +71,23 @@ export class StackSynthesizer {
         );
       }
       const config = guard.protectDeep(type.schema.parse(resource.config) as Record<string, unknown>);
-      const values = type.synthesize(stack, {
-        name: resource.name,
-        config,
-        project: { id: input.project.id, settings: input.project.settings },
-        sessionId: input.sessionId,
-      });
+      let values: ReturnType<ResourceType['synthesize']>;
+      try {
+        values = type.synthesize(stack, {
+          name: resource.name,
+          config,
+          project: { id: input.project.id, settings: input.project.settings },
+          sessionId: input.sessionId,
+        });
+      } catch (error) {
+        if (error instanceof CloudEngineError) throw error;
+        const pluginId = this.resourceTypes.pluginOf(resource.type) ?? 'unknown';
+        throw new CloudEngineError(
+          'PLUGIN_FAILED',
+          `Resource type ${resource.type} (plugin "${pluginId}") failed to synthesize "${resource.name}": ${(error as Error)?.message ?? String(error)}. Fix or unload the plugin, or remove the resource.`,
+          { cause: error, details: { pluginId, type: resource.type, name: resource.name } },
+        );
+      }
       if (values && Object.keys(values).length > 0) {
         const output = new TerraformOutput(outputs, resource.name, { value: values });
         output.overrideLogicalId(resource.name);

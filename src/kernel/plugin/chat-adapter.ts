@@ -8,5 +8,10 @@ export interface ChatAdapter {
   enabled?(): boolean;
   start(kernel: Kernel): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * For adapters that can finish by themselves (the console when its input
+   * ends): resolves then. Adapters without it run until the process stops.
+   */
+  readonly closed?: Promise<void>;
 }
 export const ChatAdapter = token<ChatAdapter>('plugin.chat-adapter');

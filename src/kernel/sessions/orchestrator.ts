@@ -455,7 +455,9 @@ export class Orchestrator {
       this.events.emit('apply.finished', { sessionId, state: S.APPLIED, outputs: shown });
     } catch (error) {
       const message = signal.aborted ? `cancelled during apply (${reasonText(signal.reason)}); terraform saved the state of what it finished` : errorText(error);
-      this.logger.error({ err: error, sessionId }, 'apply failed');
+      // Terraform saying no is the session's outcome, not our failure: no stack trace.
+      if (error instanceof TerraformError || signal.aborted) this.logger.warn({ sessionId, reason: message }, 'apply failed');
+      else this.logger.error({ err: error, sessionId }, 'apply failed');
       await this.store
         .transition({ sessionId, from: [S.APPROVED, S.APPLYING], to: S.FAILED, actor: userId, patch: { error: message }, details: { planId: plan.id, durationMs: Date.now() - started } })
         .catch((transitionError: unknown) => this.logger.error({ err: transitionError, sessionId }, 'could not record the failed apply'));

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import type { SessionView } from '../kernel/sessions/session-view.js';
+import { ExitCode } from './cli-errors.js';
+import { runCommand, withJsonOption, type CliContext, type CliRuntime, type OutputOptions } from './cli-context.js';
+import { finalLines, planJson } from './session-output.js';
+
+/** `cloud-engine approve <session-id>`: apply exactly the plan a session shows. */
+export function registerApproveCommand(program: Command, runtime: CliRuntime): void {
+  withJsonOption(
+    program
+      .command('approve')
+      .description('Approve a PLAN_READY session and apply exactly its plan, streaming the apply to stderr (exit 1 if it fails).')
+      .argument('<session-id>'),
+  ).action(async (sessionId: string, options: OutputOptions) => {
+    runtime.exitCode = await runCommand(runtime.io, options, async (ctx) => {
+      ctx.setSession(sessionId);
+      const before = await ctx.kernel.orchestrator.getSession(sessionId, ctx.user);
+      if (before.state === 'PLAN_READY' && before.plan) ctx.say(`Session ${sessionId} in project ${before.projectId}: ${before.plan.summary}`);
+      const final = await applySession(ctx, sessionId);
+      if (ctx.json) {
+        ctx.result({ sessionId, state: final.state, plan: planOf(final, before), outputs: final.outputs ?? {}, error: final.error });
+      }
+      return final.state === 'APPLIED' ? ExitCode.OK : ExitCode.FAILURE;
+    });
+  });
+}
+
+/** Approves and applies, streaming terraform's lines to stderr; prints the final state and outputs. */
+export async function applySession(ctx: CliContext, sessionId: string): Promise<SessionView> {
+  let announced = false;
+  const final = await ctx.kernel.orchestrator.approveAndApply(sessionId, ctx.user, {
+    onOutput: (line) => {
+      // Said once terraform starts, so a refused approval prints only the refusal.
+      if (!announced) ctx.say('Approved; applying that plan…');
+      announced = true;
+      ctx.progress(line);
+    },
+  });
+  const lines = finalLines(final);
+  // A failed apply is news even under --json: it goes where people look.
+  for (const line of lines) (final.state === 'APPLIED' ? ctx.say : ctx.progress)(line);
+  return final;
+}
+
+function planOf(...sessions: SessionView[]) {
+  const plan = sessions.find((session) => session.plan)?.plan;
+  return plan ? planJson(plan) : null;
+}

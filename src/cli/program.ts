@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerApproveCommand } from './approve.command.js';
+import { registerCancelCommand } from './cancel.command.js';
+import { processIO, reportError, type CliIO, type CliRuntime } from './cli-context.js';
+import { ExitCode, errorJson, exitCodeFor } from './cli-errors.js';
+import { runDemo } from './demo.js';
+import { registerDeployCommand } from './deploy.command.js';
+import { registerGrantCommand } from './grant.command.js';
+import { registerPlanCommand } from './plan.command.js';
+import { registerProjectsCommand } from './projects.command.js';
+import { registerQuotaCommand } from './quota.command.js';
+import { registerRevokeCommand } from './revoke.command.js';
+import { registerSessionsCommand } from './sessions.command.js';
+import { startCommand } from './start.js';
+import { registerSynthCommand } from './synth.command.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** The `cloud-engine` command and every subcommand, writing through `runtime.io`. */
+export function createProgram(runtime: CliRuntime): Command {
+  const { io } = runtime;
+  const program = new Command()
+    .name('cloud-engine')
+    .description(
+      'Deploy cloud infrastructure from chat: plan first, approve, apply.\n' +
+        'Subcommands act as CLOUD_ENGINE_USER (else the OS user). Exit codes: 0 ok, 1 failure, 2 user error (invalid input, permission, policy, quota).',
+    )
+    .version(version)
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout(text), writeErr: (text) => io.stderr(text) })
+    .showHelpAfterError('(add --help for usage)');
+
+  program
+    .command('start')
+    .description('Start Cloud Engine: the configured chat adapters, or the sandbox demo when none is configured.')
+    .action(async () => {
+      runtime.exitCode = await startCommand();
+    });
+
+  program
+    .command('demo')
+    .description('Deploy a sandbox VM and bucket through the API on the embedded default, streaming the output.')
+    .option('--boot-seconds <n>', 'how long the demo VM takes to boot', (value) => Number.parseInt(value, 10), 3)
+    .action(async (options: { bootSeconds: number }) => {
+      runtime.exitCode = await runDemo({ bootSeconds: options.bootSeconds });
+    });
+
+  registerProjectsCommand(program, runtime);
+  registerGrantCommand(program, runtime);
+  registerRevokeCommand(program, runtime);
+  registerQuotaCommand(program, runtime);
+  registerSessionsCommand(program, runtime);
+  registerPlanCommand(program, runtime);
+  registerDeployCommand(program, runtime);
+  registerApproveCommand(program, runtime);
+  registerCancelCommand(program, runtime);
+  registerSynthCommand(program, runtime);
+  return program;
+}
+
+/** Parses `argv` (as in process.argv) and runs the subcommand; resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  const runtime: CliRuntime = { io, exitCode: ExitCode.OK };
+  const program = createProgram(runtime);
+  try {
+    await program.parseAsync([...argv]);
+    return runtime.exitCode;
+  } catch (error) {
+    // Commander has already printed its usage errors (and help or the version, exit 0).
+    if (error instanceof CommanderError) {
+      const code = exitCodeFor(error);
+      if (code !== ExitCode.OK && argv.includes('--json')) io.stdout(`${JSON.stringify(errorJson(error), null, 2)}\n`);
+      return code;
+    }
+    // start and demo open their own kernel; their errors (a bad configuration value) end here.
+    reportError(io, error, { json: false });
+    return exitCodeFor(error);
+  }
+}

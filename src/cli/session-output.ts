@@ -1,0 +1,78 @@
+import { formatCost } from '../kernel/sessions/cost.js';
+import type { PlanCost, PlanResult, SessionView } from '../kernel/sessions/session-view.js';
+
+/** A plan as `--json` prints it: everything but the raw plan JSON and file paths. */
+export interface PlanJsonOutput {
+  summary: string;
+  toAdd: number;
+  toChange: number;
+  toDestroy: number;
+  changes: { address: string; type: string; actions: string[] }[];
+  /** null when no cost estimator is loaded. */
+  cost: (PlanCost & { text: string }) | null;
+}
+
+export function planJson(plan: PlanResult): PlanJsonOutput {
+  return {
+    summary: plan.summary,
+    toAdd: plan.toAdd,
+    toChange: plan.toChange,
+    toDestroy: plan.toDestroy,
+    changes: plan.changes.map((change) => ({ address: change.address, type: change.type, actions: [...change.actions] })),
+    cost: plan.cost ? { ...plan.cost, text: formatCost(plan.cost) } : null,
+  };
+}
+
+/** A session as `--json` prints it. */
+export function sessionJson(session: SessionView): Record<string, unknown> {
+  return {
+    id: session.id,
+    projectId: session.projectId,
+    provider: session.provider,
+    userId: session.userId,
+    state: session.state,
+    resources: session.resources.map((resource) => ({ name: resource.name, type: resource.type })),
+    plan: session.plan ? planJson(session.plan) : null,
+    error: session.error,
+    outputs: session.outputs,
+    approvedBy: session.approvedBy,
+    createdAt: session.createdAt.toISOString(),
+    updatedAt: session.updatedAt.toISOString(),
+  };
+}
+
+/** The lines a person reads after a plan: summary, cost, changes. */
+export function planLines(plan: PlanResult): string[] {
+  const lines = [plan.summary];
+  if (plan.cost) {
+    const delta = plan.cost.monthlyDelta;
+    const change = delta === 0 ? '' : ` (${delta > 0 ? '+' : '-'}$${Math.abs(delta).toFixed(2)}/month)`;
+    lines.push(`Cost: ${formatCost(plan.cost)}${change}`);
+    for (const item of plan.cost.unpriced) lines.push(`  not priced: ${item.address} — ${item.reason}`);
+  } else {
+    lines.push('Cost: not estimated (no cost estimator loaded)');
+  }
+  if (plan.changes.length > 0) {
+    lines.push('Changes:');
+    for (const change of plan.changes) lines.push(`  ${actionSymbol(change.actions)} ${change.address} (${change.actions.join(', ')})`);
+  }
+  return lines;
+}
+
+/** The lines after an apply: final state, the reason when it failed, outputs. */
+export function finalLines(session: SessionView): string[] {
+  const lines = [`Session ${session.id} ${session.state}${session.error ? `: ${session.error}` : ''}`];
+  const outputs = Object.entries(session.outputs ?? {});
+  if (outputs.length > 0) {
+    lines.push('Outputs:');
+    for (const [name, value] of outputs) lines.push(`  ${name}: ${JSON.stringify(value)}`);
+  }
+  return lines;
+}
+
+function actionSymbol(actions: readonly string[]): string {
+  if (actions.includes('create') && actions.includes('delete')) return '-/+';
+  if (actions.includes('create')) return '+';
+  if (actions.includes('delete')) return '-';
+  return '~';
+}

@@ -1,0 +1,31 @@
+import { createKernel } from '../kernel/kernel.js';
+import { runDemo } from './demo.js';
+
+/**
+ * What `cloud-engine start` (and so `npm start`) runs: the enabled chat
+ * adapters — the console chat unless a Discord bot is configured, see
+ * CLOUD_ENGINE_CONSOLE — or the sandbox demo when none is enabled. The one place to
+ * change what starting means. Resolves to the exit code; while adapters run,
+ * the process stays up until SIGINT or SIGTERM.
+ */
+export async function startCommand(): Promise<number> {
+  const kernel = await createKernel();
+  const adapters = kernel.registries.chatAdapters.list().filter((adapter) => !adapter.enabled || adapter.enabled());
+  if (adapters.length > 0) {
+    const started = await kernel.startChatAdapters();
+    kernel.logger.info({ adapters: started }, 'chat adapters started');
+    const stop = () => void kernel.close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    // When every adapter can finish by itself (the console reading a pipe), finish with them.
+    if (adapters.every((adapter) => adapter.closed)) {
+      await Promise.all(adapters.map((adapter) => adapter.closed));
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      await kernel.close();
+    }
+    return 0;
+  }
+  await kernel.close();
+  return runDemo();
+}

@@ -1,0 +1,137 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CloudEngineError } from '../../../src/kernel/errors.js';
+import { MAX_SPEC_BYTES, parseSpec, readSpec, specFormat } from '../../../src/cli/spec-file.js';
+
+const YAML_SPEC = `
+project: sandbox
+provider: sandbox
+resources:
+  - type: sandbox.vm
+    name: web
+    config:
+      size: medium
+      bootSeconds: 2
+      tags: { team: web }
+  - type: sandbox.bucket
+    name: assets
+`;
+
+/** The INVALID_INPUT a spec raises, so tests can assert on its field and message. */
+function specError(content: string, source = 'spec.yaml'): CloudEngineError {
+  try {
+    parseSpec(content, source);
+  } catch (error) {
+    expect(error).toBeInstanceOf(CloudEngineError);
+    expect((error as CloudEngineError).code).toBe('INVALID_INPUT');
+    return error as CloudEngineError;
+  }
+  throw new Error(`expected ${JSON.stringify(content)} to be refused`);
+}
+
+describe('parseSpec', () => {
+  it('reads a YAML spec with project, provider and resources, keeping each config as written', () => {
+    expect(parseSpec(YAML_SPEC, 'spec.yaml')).toEqual({
+      project: 'sandbox',
+      provider: 'sandbox',
+      resources: [
+        { type: 'sandbox.vm', name: 'web', config: { size: 'medium', bootSeconds: 2, tags: { team: 'web' } } },
+        { type: 'sandbox.bucket', name: 'assets' },
+      ],
+    });
+  });
+
+  it('reads the same spec as JSON, and a .json file as JSON only', () => {
+    const json = JSON.stringify({ project: 'dev', resources: [{ type: 'sandbox.bucket', name: 'b' }] });
+    expect(parseSpec(json, 'spec.json')).toEqual({ project: 'dev', resources: [{ type: 'sandbox.bucket', name: 'b' }] });
+    const error = specError('project: dev\nresources: []\n', 'spec.json');
+    expect(error.message).toMatch(/^spec\.json is not valid JSON/);
+  });
+
+  it('chooses the format by extension; anything else, and stdin, is YAML (which accepts JSON too)', () => {
+    expect(specFormat('a/b.JSON')).toBe('json');
+    expect(specFormat('deploy.yml')).toBe('yaml');
+    expect(specFormat('deploy.yaml')).toBe('yaml');
+    expect(specFormat('deploy.spec')).toBe('yaml');
+    expect(parseSpec('{"project": "dev", "resources": [{"type": "sandbox.vm", "name": "x"}]}', 'stdin', 'yaml').project).toBe('dev');
+  });
+
+  it.each([
+    ['a missing project', 'resources: [{ type: sandbox.vm, name: web }]', 'project', /project: missing; expected a project id/],
+    ['a project that is not text', 'project: 42\nresources: [{ type: sandbox.vm, name: web }]', 'project', /project: expected a project id/],
+    ['an empty provider', 'project: dev\nprovider: ""\nresources: [{ type: sandbox.vm, name: web }]', 'provider', /provider: expected a provider id such as sandbox, not empty text/],
+    ['missing resources', 'project: dev', 'resources', /resources: missing; expected a list of resources/],
+    ['resources that are a mapping', 'project: dev\nresources: { web: sandbox.vm }', 'resources', /resources: expected a list of resources/],
+    ['no resources at all', 'project: dev\nresources: []', 'resources', /resources: expected at least one resource/],
+    ['a resource without a type', 'project: dev\nresources: [{ name: web }]', 'resources.0.type', /resources\.0\.type: missing; expected a resource type/],
+    ['a second resource whose name is a number', 'project: dev\nresources: [{ type: sandbox.vm, name: web }, { type: sandbox.vm, name: 7 }]', 'resources.1.name', /resources\.1\.name: expected a resource name/],
+    ['a config that is a list', 'project: dev\nresources: [{ type: sandbox.vm, name: web, config: [1] }]', 'resources.0.config', /resources\.0\.config: expected a mapping/],
+    ['an unknown top-level field (a typo)', 'projct: dev\nproject: dev\nresources: [{ type: sandbox.vm, name: web }]', 'projct', /projct: unknown field; expected only project, provider, resources/],
+    ['an unknown resource field', 'project: dev\nresources: [{ type: sandbox.vm, name: web, size: small }]', 'resources.0.size', /resources\.0\.size: unknown field; expected only type, name, config/],
+    ['two resources with one name', 'project: dev\nresources: [{ type: sandbox.vm, name: web }, { type: sandbox.bucket, name: web }]', 'resources.1.name', /resources\.1\.name: duplicate name "web"/],
+  ])('refuses %s, naming the field %s and the file', (_situation, content, field, message) => {
+    const error = specError(content, 'deploy/web.yaml');
+    expect(error.field).toBe(field);
+    expect(error.message).toMatch(/^deploy\/web\.yaml: invalid /);
+    expect(error.message).toMatch(message);
+    expect(error.details.file).toBe('deploy/web.yaml');
+  });
+
+  it('lists every problem of a spec, not only the first', () => {
+    const error = specError('resources: [{ type: sandbox.vm }]');
+    expect(error.field).toBe('project');
+    expect(error.message).toContain('resources.0.name: missing');
+    expect((error.details.problems as unknown[]).length).toBe(2);
+  });
+
+  it('refuses YAML that does not parse with the line and column, and no code excerpt', () => {
+    const error = specError('project: [dev\nresources: x\n');
+    expect(error.message).toMatch(/^spec\.yaml is not valid YAML: .*line 2, column 1/);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('refuses a duplicate YAML key rather than silently keeping the last', () => {
+    expect(specError('project: dev\nproject: prod\nresources: [{ type: sandbox.vm, name: web }]').message).toContain('Map keys must be unique');
+  });
+
+  it.each([
+    ['an empty file', ''],
+    ['a bare scalar', 'sandbox'],
+    ['a list', '- project: dev'],
+  ])('refuses %s, saying a mapping is expected', (_situation, content) => {
+    expect(specError(content).message).toMatch(/^spec\.yaml: expected a mapping with project, provider \(optional\) and resources/);
+  });
+});
+
+describe('readSpec', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cloud-engine-spec-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const noStdin = () => Promise.reject(new Error('stdin must not be read'));
+
+  it('reads a file by its path and names that path in errors', async () => {
+    const path = join(dir, 'ok.yml');
+    writeFileSync(path, YAML_SPEC);
+    expect((await readSpec(path, noStdin)).resources).toHaveLength(2);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ project: 'dev', resources: [{ type: 'sandbox.vm' }] }));
+    await expect(readSpec(bad, noStdin)).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'resources.0.name', message: expect.stringContaining(`${bad}: invalid`) });
+  });
+
+  it('reads - from stdin, as YAML or JSON', async () => {
+    expect((await readSpec('-', async () => YAML_SPEC)).project).toBe('sandbox');
+    expect((await readSpec('-', async () => '{"project":"x","resources":[{"type":"t","name":"n"}]}')).project).toBe('x');
+    await expect(readSpec('-', async () => 'project: x')).rejects.toMatchObject({ field: 'resources', message: expect.stringMatching(/^stdin: invalid/) });
+  });
+
+  it('says a missing file does not exist, as a user error', async () => {
+    await expect(readSpec(join(dir, 'nope.yaml'), noStdin)).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'spec', message: expect.stringContaining('does not exist') });
+  });
+
+  it('refuses a file larger than a spec can sensibly be', async () => {
+    const path = join(dir, 'huge.yaml');
+    writeFileSync(path, `# ${'x'.repeat(MAX_SPEC_BYTES)}\n`);
+    await expect(readSpec(path, noStdin)).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'spec' });
+  });
+});

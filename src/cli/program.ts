@@ -11,6 +11,7 @@ import { registerPlanCommand } from './plan.command.js';
 import { registerProjectsCommand } from './projects.command.js';
 import { registerQuotaCommand } from './quota.command.js';
 import { registerRevokeCommand } from './revoke.command.js';
+import { registerRegisterCommandsCommand } from './register-commands.command.js';
 import { registerSessionsCommand } from './sessions.command.js';
 import { startCommand } from './start.js';
 import { registerSynthCommand } from './synth.command.js';
@@ -56,6 +57,7 @@ export function createProgram(runtime: CliRuntime): Command {
   registerApproveCommand(program, runtime);
   registerCancelCommand(program, runtime);
   registerSynthCommand(program, runtime);
+  registerRegisterCommandsCommand(program, runtime);
   return program;
 }
 

@@ -248,6 +248,23 @@ export class Orchestrator {
   }
 
   /**
+   * Throws what `approveAndApply` would refuse with before running anything
+   * (permission, four eyes, approvers, state), so a chat adapter can answer
+   * a refused click at once and acknowledge only real work.
+   */
+  async checkApproval(sessionId: string, userId: string): Promise<void> {
+    requireUser(userId);
+    const session = await this.store.load(sessionId);
+    await this.authorize(userId, 'session.approve', session.projectId, session);
+    if (session.state !== S.PLAN_READY) {
+      throw new CloudEngineError('INVALID_STATE', `Session ${sessionId} is ${session.state}; only a session with a ready plan (PLAN_READY) can be approved.`, {
+        details: { state: session.state },
+      });
+    }
+    await this.checkApprovalRules(session, await this.projects.get(session.projectId), userId);
+  }
+
+  /**
    * Cancels a session. During a plan the plan is stopped; during an apply
    * terraform gets SIGINT so it saves state, and the session ends FAILED.
    */

@@ -58,7 +58,7 @@ const typePlugin = (id: string, ...types: ResourceType[]): Plugin =>
 describe('createKernel', () => {
   it('loads the built-in providers, policies and cost plugins by default', async () => {
     const kernel = await boot();
-    expect(kernel.plugins).toEqual(['sandbox', 'aws', 'google', 'policies', 'cost', 'console']);
+    expect(kernel.plugins).toEqual(['sandbox', 'aws', 'google', 'policies', 'cost', 'console', 'discord']);
     expect(kernel.registries.providers.keys()).toEqual(['sandbox', 'aws', 'google']);
     expect(kernel.registries.resourceTypes.keys()).toContain('sandbox.vm');
     expect(kernel.registries.resourceTypes.pluginOf('aws.s3_bucket')).toBe('aws');
@@ -75,14 +75,14 @@ describe('createKernel', () => {
 
   it('loads an external plugin module named in options.plugins, after the built-ins', async () => {
     const kernel = await boot({ plugins: ['./test/fixtures/plugins/sandbox-queue.mjs'] });
-    expect(kernel.plugins).toEqual(['sandbox', 'aws', 'google', 'policies', 'cost', 'console', 'fixture.sandbox-queue']);
+    expect(kernel.plugins).toEqual(['sandbox', 'aws', 'google', 'policies', 'cost', 'console', 'discord', 'fixture.sandbox-queue']);
     expect(kernel.registries.resourceTypes.get('sandbox.queue')?.provider).toBe('sandbox');
     expect(kernel.registries.resourceTypes.pluginOf('sandbox.queue')).toBe('fixture.sandbox-queue');
   });
 
   it('loads external plugin modules named in CLOUD_ENGINE_PLUGINS', async () => {
     const kernel = await boot({ env: { CLOUD_ENGINE_PLUGINS: './test/fixtures/plugins/sandbox-queue.mjs, ./test/fixtures/plugins/plugins-array.mjs' } });
-    expect(kernel.plugins.slice(6)).toEqual(['fixture.sandbox-queue', 'fixture.first', 'fixture.second']);
+    expect(kernel.plugins.slice(7)).toEqual(['fixture.sandbox-queue', 'fixture.first', 'fixture.second']);
   });
 
   it('loads extraPlugins after the built-ins and gives each plugin the config, read-only', async () => {

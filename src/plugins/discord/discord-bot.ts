@@ -1,0 +1,348 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ChannelType,
+  Client,
+  GatewayIntentBits,
+  MessageFlags,
+  ThreadAutoArchiveDuration,
+  type AutocompleteInteraction,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type Interaction,
+  type ModalSubmitInteraction,
+  type StringSelectMenuInteraction,
+  type TextChannel,
+} from 'discord.js';
+import { ActionRowBuilder, ButtonBuilder, ButtonStyle } from 'discord.js';
+import { isCloudEngineError } from '../../kernel/errors.js';
+import type { Kernel } from '../../kernel/kernel.js';
+import { formatCost } from '../../kernel/sessions/cost.js';
+import { chatCommands, suggest, type ChatCommand, type CommandArgs } from '../chat/chat-commands.js';
+import { errorReply, type ChatReply } from '../chat/chat-message.js';
+import { buildLobby, type LobbyModel } from '../chat/lobby.js';
+import { configFromText } from '../chat/resource-form.js';
+import { SessionActions } from '../chat/session-actions.js';
+import { registerCommands } from './command-registration.js';
+import { customId, parseCustomId, renderLobby, renderMessage, renderResourceModal, renderTypeSelect } from './discord-render.js';
+import { OutputStreamer } from './output-streamer.js';
+import type { DiscordConfig } from './discord-config.js';
+
+export interface DiscordBotOptions {
+  /** Minimum time between two posts into an apply thread (default 1100 ms: under 5 per 5 s). */
+  readonly streamIntervalMs?: number;
+  /** How long a command may run before the reply is deferred (Discord allows 3 s). */
+  readonly deferAfterMs?: number;
+}
+
+/** Where a session's lobby message lives, so the bot can edit it with its own token. */
+interface LobbyLocation {
+  readonly channelId: string;
+  readonly messageId: string;
+}
+
+/** A modal that failed validation: what was typed, kept so nothing is lost. */
+interface Draft {
+  readonly sessionId: string;
+  readonly type: string;
+  readonly values: Record<string, string>;
+  readonly userId: string;
+  readonly expires: number;
+}
+
+/**
+ * The Discord face of Cloud Engine: slash commands, the lobby with its
+ * buttons, the add-resource select and modal, and the apply thread. Every
+ * rule is the kernel's; the bot renders and asks.
+ */
+export class DiscordBot {
+  readonly client: Client;
+  private readonly actions: SessionActions;
+  private readonly commands: Map<string, ChatCommand>;
+  private readonly lobbies = new Map<string, LobbyLocation>();
+  private readonly refreshing = new Map<string, { running: Promise<void>; again: boolean }>();
+  private readonly drafts = new Map<string, Draft>();
+  private readonly work = new Set<Promise<unknown>>();
+  private unsubscribe: (() => void)[] = [];
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly config: DiscordConfig,
+    private readonly options: DiscordBotOptions = {},
+  ) {
+    this.actions = new SessionActions(kernel);
+    this.commands = new Map(chatCommands(kernel, this.actions).map((command) => [command.name, command]));
+    // Only the Guilds intent: no privileged intents are needed to answer interactions.
+    this.client = new Client({ intents: [GatewayIntentBits.Guilds], rest: config.apiUrl ? { api: config.apiUrl } : {} });
+    this.client.on('interactionCreate', (interaction) => this.track(this.onInteraction(interaction)));
+  }
+
+  async start(): Promise<void> {
+    if (this.config.registerOnStart) {
+      const count = await registerCommands({ ...this.config, commands: [...this.commands.values()] });
+      this.kernel.logger.info({ count, guildId: this.config.guildId }, 'discord commands registered');
+    }
+    const ready = new Promise<void>((resolve) => this.client.once('clientReady', () => resolve()));
+    await this.client.login(this.config.token);
+    await ready;
+    for (const event of ['session.stateChanged', 'session.resourcesChanged', 'plan.ready'] as const) {
+      this.unsubscribe.push(this.kernel.events.on(event, (payload) => this.refreshLobby(payload.sessionId)));
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
+    await Promise.allSettled([...this.work]);
+    await this.client.destroy();
+  }
+
+  /** Resolves when every interaction handled so far has finished its work (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.work.size > 0) await Promise.allSettled([...this.work]);
+  }
+
+  private track(promise: Promise<unknown>): void {
+    const tracked = promise.catch((error: unknown) => this.kernel.logger.error({ err: error }, 'discord interaction failed'));
+    this.work.add(tracked);
+    void tracked.finally(() => this.work.delete(tracked));
+  }
+
+  private async onInteraction(interaction: Interaction): Promise<void> {
+    if (interaction.isChatInputCommand()) return this.onCommand(interaction);
+    if (interaction.isAutocomplete()) return this.onAutocomplete(interaction);
+    if (interaction.isButton()) return this.onButton(interaction);
+    if (interaction.isStringSelectMenu()) return this.onSelect(interaction);
+    if (interaction.isModalSubmit()) return this.onModal(interaction);
+  }
+
+  // ---- slash commands ----
+
+  private async onCommand(interaction: ChatInputCommandInteraction): Promise<void> {
+    const command = this.commands.get(interaction.commandName);
+    if (!command) return this.replyError(interaction, new Error(`unknown command ${interaction.commandName}`));
+    const args: Record<string, string | number | undefined> = {};
+    for (const option of command.options) {
+      if (option.type === 'user') args[option.name] = interaction.options.getUser(option.name)?.id;
+      else if (option.type === 'integer') args[option.name] = interaction.options.getInteger(option.name) ?? undefined;
+      else args[option.name] = interaction.options.getString(option.name) ?? undefined;
+    }
+    const running = command.run(interaction.user.id, args as CommandArgs).then(
+      (reply) => ({ reply }),
+      (error: unknown) => ({ error }),
+    );
+    // Answer inside Discord's 3-second window whatever the kernel is doing.
+    const quick = await Promise.race([running, sleep(this.options.deferAfterMs ?? 2000).then(() => undefined)]);
+    if (!quick) await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    const outcome = quick ?? (await running);
+    if ('error' in outcome) return this.replyError(interaction, outcome.error);
+    await this.sendReply(interaction, outcome.reply, Boolean(!quick));
+  }
+
+  private async sendReply(interaction: ChatInputCommandInteraction, reply: ChatReply, deferred: boolean): Promise<void> {
+    if (reply.kind === 'lobby') {
+      const body = renderLobby(reply.lobby);
+      if (deferred) {
+        // The deferral was private; the lobby belongs to the channel.
+        await interaction.editReply({ content: `Lobby for session ${reply.lobby.sessionId} below.` });
+        const posted = await (interaction.channel as TextChannel).send(body);
+        this.lobbies.set(reply.lobby.sessionId, { channelId: posted.channelId, messageId: posted.id });
+      } else {
+        const response = await interaction.reply({ ...body, withResponse: true });
+        const message = response.resource?.message;
+        if (message) this.lobbies.set(reply.lobby.sessionId, { channelId: message.channelId, messageId: message.id });
+      }
+      return;
+    }
+    const body = renderMessage(reply.message);
+    const flags = reply.message.ephemeral ? MessageFlags.Ephemeral : undefined;
+    if (deferred) await interaction.editReply(body);
+    else await interaction.reply({ ...body, flags });
+  }
+
+  private async onAutocomplete(interaction: AutocompleteInteraction): Promise<void> {
+    const command = this.commands.get(interaction.commandName);
+    const focused = interaction.options.getFocused(true);
+    const option = command?.options.find((candidate) => candidate.name === focused.name);
+    const values = option?.suggestions ? await suggest(this.kernel, option.suggestions, interaction.user.id, String(focused.value)) : [];
+    await interaction.respond(values.map((value) => ({ name: value, value })));
+  }
+
+  // ---- lobby buttons ----
+
+  private async onButton(interaction: ButtonInteraction): Promise<void> {
+    const id = parseCustomId(interaction.customId);
+    if (!id) return;
+    const userId = interaction.user.id;
+    try {
+      switch (id.action) {
+        case 'approve':
+          return await this.approve(interaction, id.sessionId);
+        case 'add': {
+          const session = await this.kernel.orchestrator.getSession(id.sessionId, userId);
+          await this.kernel.authorizer.authorize({ userId, action: 'session.change', projectId: session.projectId, session: { id: session.id, userId: session.userId } });
+          const types = this.kernel.registries.resourceTypes.list().filter((type) => type.provider === session.provider);
+          await interaction.reply({ content: 'Which kind of resource?', components: [renderTypeSelect(session.id, types)], flags: MessageFlags.Ephemeral });
+          return;
+        }
+        case 'retry': {
+          const draft = id.extra ? this.drafts.get(id.extra) : undefined;
+          const type = draft && this.kernel.registries.resourceTypes.get(draft.type);
+          if (!draft || !type || draft.userId !== userId || draft.expires < Date.now()) {
+            await interaction.reply({ content: 'That form has expired; click **Add Resource** on the lobby again.', flags: MessageFlags.Ephemeral });
+            return;
+          }
+          await interaction.showModal(renderResourceModal(draft.sessionId, type, draft.values));
+          return;
+        }
+        case 'refresh':
+          await interaction.update(renderLobby(await this.actions.lobby(id.sessionId, userId)));
+          return;
+        case 'cancel': {
+          const session = await this.kernel.orchestrator.getSession(id.sessionId, userId);
+          await this.kernel.authorizer.authorize({ userId, action: 'session.cancel', projectId: session.projectId, session: { id: session.id, userId: session.userId } });
+          // Cancelling an apply waits for terraform to stop: acknowledge first.
+          await interaction.deferUpdate();
+          await this.actions.cancel(id.sessionId, userId);
+          await this.refreshLobby(id.sessionId);
+          return;
+        }
+      }
+    } catch (error) {
+      await this.replyError(interaction, error);
+    }
+  }
+
+  private async approve(interaction: ButtonInteraction, sessionId: string): Promise<void> {
+    const userId = interaction.user.id;
+    // A refused click is answered directly; only real work is acknowledged
+    // and run (the apply can take an hour, Discord allows 3 s).
+    await this.kernel.orchestrator.checkApproval(sessionId, userId);
+    await interaction.deferUpdate();
+    const location = this.lobbies.get(sessionId) ?? { channelId: interaction.channelId, messageId: interaction.message.id };
+    this.lobbies.set(sessionId, location);
+    let thread: Promise<TextChannel> | undefined;
+    let streamer: OutputStreamer | undefined;
+    const openThread = () => {
+      thread ??= this.openThread(location, sessionId);
+      streamer ??= new OutputStreamer(async (content) => void (await (await thread!).send(content)), { intervalMs: this.options.streamIntervalMs });
+      return streamer;
+    };
+    const before = await this.kernel.orchestrator.getSession(sessionId);
+    const started = Date.now();
+    let final: LobbyModel;
+    try {
+      final = await this.actions.approve(sessionId, userId, (line) => openThread().push(line));
+    } catch (error) {
+      // Refused before anything ran (permission, four eyes, state, stale plan, quota, busy).
+      if (streamer) await streamer.end();
+      await this.replyError(interaction, error);
+      return;
+    }
+    const out = openThread();
+    await out.end();
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const summary = [
+      final.state === 'APPLIED' ? `**Applied** in ${seconds}s by <@${userId}>.` : `**${final.state}** after ${seconds}s: ${final.problems.join(' ') || 'see the output above'}`,
+      before.plan ? `${before.plan.summary}${before.plan.cost ? ` · ${formatCost(before.plan.cost)}` : ''}` : '',
+      ...(final.outputs ? Object.entries(final.outputs).map(([name, value]) => `\`${name}\`: ${JSON.stringify(value)}`) : []),
+      `Output lines: ${out.delivered}/${out.produced} delivered.`,
+    ].filter(Boolean);
+    await (await thread!).send({ content: summary.join('\n').slice(0, 2000) });
+    await this.refreshLobby(sessionId);
+  }
+
+  private async openThread(location: LobbyLocation, sessionId: string): Promise<TextChannel> {
+    const channel = await this.client.channels.fetch(location.channelId);
+    if (!channel || channel.type !== ChannelType.GuildText) throw new Error(`lobby channel ${location.channelId} is not a text channel`);
+    const session = await this.kernel.orchestrator.getSession(sessionId);
+    const thread = await channel.threads.create({
+      startMessage: location.messageId,
+      name: `Deploy ${session.projectId} ${sessionId}`.slice(0, 100),
+      autoArchiveDuration: ThreadAutoArchiveDuration.OneHour,
+    });
+    return thread as unknown as TextChannel;
+  }
+
+  // ---- add resource: select → modal → kernel ----
+
+  private async onSelect(interaction: StringSelectMenuInteraction): Promise<void> {
+    const id = parseCustomId(interaction.customId);
+    if (!id || id.action !== 'type') return;
+    const type = this.kernel.registries.resourceTypes.get(interaction.values[0] ?? '');
+    if (!type) return this.replyError(interaction, new Error('unknown resource type'));
+    await interaction.showModal(renderResourceModal(id.sessionId, type));
+  }
+
+  private async onModal(interaction: ModalSubmitInteraction): Promise<void> {
+    const id = parseCustomId(interaction.customId);
+    if (!id || id.action !== 'modal' || !id.extra) return;
+    const userId = interaction.user.id;
+    const values: Record<string, string> = {};
+    for (const [fieldId, field] of interaction.fields.fields) if ('value' in field && typeof field.value === 'string') values[fieldId] = field.value;
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    const type = this.kernel.registries.resourceTypes.get(id.extra);
+    try {
+      const config = type ? configFromText(type, values) : values;
+      const { planned } = await this.actions.addResource(id.sessionId, userId, { type: id.extra, name: values.name ?? '', config });
+      await interaction.editReply({ content: `Added **${values.name}** (${id.extra}); planning…` });
+      this.track(planned.then(() => this.refreshLobby(id.sessionId)));
+    } catch (error) {
+      // Keep what was typed: a button reopens the modal with it.
+      const key = randomUUID().slice(0, 12);
+      this.drafts.set(key, { sessionId: id.sessionId, type: id.extra, values, userId, expires: Date.now() + 15 * 60_000 });
+      const reply = errorReply(error);
+      const body = reply.kind === 'message' ? renderMessage(reply.message) : { embeds: [] };
+      const retry = new ActionRowBuilder<ButtonBuilder>().addComponents(
+        new ButtonBuilder().setCustomId(customId('retry', id.sessionId, key)).setLabel('Edit and retry').setStyle(ButtonStyle.Primary),
+      );
+      await interaction.editReply({ ...body, components: [retry] });
+    }
+  }
+
+  // ---- lobby upkeep ----
+
+  /** Re-renders a session's lobby; edits are coalesced so a burst of changes costs one or two edits. */
+  private refreshLobby(sessionId: string): Promise<void> {
+    const location = this.lobbies.get(sessionId);
+    if (!location) return Promise.resolve();
+    const current = this.refreshing.get(sessionId);
+    if (current) {
+      current.again = true;
+      return current.running;
+    }
+    const entry = { running: Promise.resolve(), again: false };
+    entry.running = (async () => {
+      try {
+        do {
+          entry.again = false;
+          const lobby = await buildLobby(this.kernel, await this.kernel.orchestrator.getSession(sessionId));
+          const channel = (await this.client.channels.fetch(location.channelId)) as TextChannel | null;
+          await channel?.messages.edit(location.messageId, renderLobby(lobby));
+        } while (entry.again);
+      } catch (error) {
+        this.kernel.logger.warn({ err: error, sessionId }, 'lobby refresh failed');
+      } finally {
+        this.refreshing.delete(sessionId);
+      }
+    })();
+    this.refreshing.set(sessionId, entry);
+    this.track(entry.running);
+    return entry.running;
+  }
+
+  private async replyError(
+    interaction: ChatInputCommandInteraction | ButtonInteraction | StringSelectMenuInteraction | ModalSubmitInteraction,
+    error: unknown,
+  ): Promise<void> {
+    const reference = randomUUID().slice(0, 8);
+    if (!isCloudEngineError(error)) this.kernel.logger.error({ err: error, reference }, 'discord interaction failed');
+    const reply = errorReply(error, reference);
+    const body = reply.kind === 'message' ? renderMessage(reply.message) : { embeds: [] };
+    if (interaction.deferred || interaction.replied) await interaction.followUp({ ...body, flags: MessageFlags.Ephemeral });
+    else await interaction.reply({ ...body, flags: MessageFlags.Ephemeral });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,32 @@
+import { definePlugin } from '../../kernel/plugin/define-plugin.js';
+import type { ChatAdapter } from '../../kernel/plugin/chat-adapter.js';
+import type { DiscordBot } from './discord-bot.js';
+import { discordConfigFromEnv } from './discord-config.js';
+
+/** The Discord bot, on when DISCORD_TOKEN and DISCORD_APPLICATION_ID are set. */
+export function createDiscordAdapter(env: Record<string, string | undefined> = process.env): ChatAdapter {
+  let bot: DiscordBot | undefined;
+  return {
+    id: 'discord',
+    enabled: () => discordConfigFromEnv(env) !== undefined,
+    async start(kernel) {
+      const config = discordConfigFromEnv(env);
+      if (!config) throw new Error('Discord is not configured: set DISCORD_TOKEN and DISCORD_APPLICATION_ID.');
+      // discord.js is loaded only when the bot runs, so other kernels start faster.
+      const { DiscordBot } = await import('./discord-bot.js');
+      bot = new DiscordBot(kernel, config);
+      await bot.start();
+    },
+    async stop() {
+      await bot?.stop();
+      bot = undefined;
+    },
+  };
+}
+
+export const discordPlugin = definePlugin({
+  id: 'discord',
+  register(ctx) {
+    ctx.addChatAdapter(createDiscordAdapter());
+  },
+});

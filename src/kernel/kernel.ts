@@ -9,6 +9,7 @@ import { EngineConfig, loadConfig, type KernelOptions } from './config/engine-co
 import { CloudEngineError } from './errors.js';
 import { KernelEvents, KernelEventsToken } from './events/kernel-events.js';
 import { Logger, createLogger } from './logger.js';
+import { Redactor, RedactorToken } from './secrets/redactor.js';
 import { DatabaseToken, openDatabase, type Database } from './persistence/database.js';
 import type { ChatAdapter } from './plugin/chat-adapter.js';
 import type { CloudProvider } from './plugin/cloud-provider.js';
@@ -72,7 +73,8 @@ export interface Kernel {
 /** Builds the container, loads plugins, opens and migrates the database. */
 export async function createKernel(options: KernelOptions = {}): Promise<Kernel> {
   const config = loadConfig(options);
-  const logger = createLogger(config.logLevel);
+  const redactor = Redactor.forEnvironment(config.secretPatterns, options.env ?? process.env);
+  const logger = createLogger(config.logLevel, (text) => redactor.redact(text));
   const registries: KernelRegistries = {
     providers: new Registry<CloudProvider>('provider', (provider) => provider.id),
     resourceTypes: new Registry<ResourceType>('resource type', (type) => type.type),
@@ -89,6 +91,7 @@ export async function createKernel(options: KernelOptions = {}): Promise<Kernel>
   const container = new Container();
   container.bind(EngineConfig).toConstantValue(config);
   container.bind(Logger).toConstantValue(logger);
+  container.bind(RedactorToken).toConstantValue(redactor);
   container.bind(DatabaseToken).toConstantValue(database);
   container.bind(KernelEventsToken).toConstantValue(
     new KernelEvents((event, error) => logger.error({ err: error, event }, 'event listener failed')),
@@ -116,7 +119,10 @@ export async function createKernel(options: KernelOptions = {}): Promise<Kernel>
   );
   container.bind(OrchestratorToken).to(Orchestrator).inSingletonScope();
 
-  return new RunningKernel(container, config, logger, database, registries, loaded);
+  const kernel = new RunningKernel(container, config, logger, database, registries, loaded);
+  const recovered = await kernel.orchestrator.recoverInterrupted();
+  if (recovered.length) logger.warn({ sessions: recovered }, 'resolved sessions interrupted by a stopped process');
+  return kernel;
 }
 
 async function registerPlugins(plugins: readonly Plugin[], registries: KernelRegistries, config: EngineConfig, logger: Logger): Promise<string[]> {

@@ -296,7 +296,7 @@ describe.skipIf(!HAS_POSTGRES)('the kernel on PostgreSQL', () => {
       const dbs = await Promise.all([1, 2, 3].map(() => openDatabase(first.dataDir, { type: 'postgres', url })));
       try {
         const stores = dbs.flatMap((db) => {
-          const store = new SessionStore(db, new AuditLog(db), new KernelEvents(), new Registry<ResourceType>('resource type', (type) => type.type), first.dataDir);
+          const store = new SessionStore(db, new AuditLog(db), new KernelEvents(), new Registry<ResourceType>('resource type', (type) => type.type), first.dataDir, 'test-host:1:00000000');
           return [store, store];
         });
         const sessionIds = await Promise.all(['dave', 'erin'].map(plannedSession));

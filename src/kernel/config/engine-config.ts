@@ -36,6 +36,33 @@ export const EngineConfigSchema = z.strictObject({
   tfPluginDir: z.string().min(1).optional(),
   maxTerraform: z.coerce.number().int().min(1).max(64).default(2),
   plugins: csv.default([]),
+  /** Extra regular expressions of secrets to redact from chat, logs and stored output. */
+  secretPatterns: z
+    .union([
+      z.array(z.string()),
+      z.string().transform((text, ctx) => {
+        if (!text.trim().startsWith('[')) return [text];
+        try {
+          return JSON.parse(text) as string[];
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'expected a regular expression, or a JSON array of them' });
+          return z.NEVER;
+        }
+      }),
+    ])
+    .pipe(
+      z.array(
+        z.string().refine((source) => {
+          try {
+            new RegExp(source, 'g');
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'expected valid regular expressions'),
+      ),
+    )
+    .default([]),
   /** A JSON price book that replaces the built-in one (see src/plugins/cost). */
   priceBook: z.string().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -61,6 +88,8 @@ export interface KernelOptions {
   maxTerraform?: number;
   /** Module specifiers of external plugins, loaded by dynamic import. */
   plugins?: string[] | string;
+  /** Extra secret patterns (regular expression sources) to redact. */
+  secretPatterns?: string[] | string;
   /** Path of a JSON price book overriding the built-in prices. */
   priceBook?: string;
   logLevel?: EngineConfig['logLevel'];
@@ -84,6 +113,7 @@ export const ENV_KEYS = {
   maxTerraform: 'CLOUD_ENGINE_MAX_TERRAFORM',
   plugins: 'CLOUD_ENGINE_PLUGINS',
   priceBook: 'CLOUD_ENGINE_PRICE_BOOK',
+  secretPatterns: 'CLOUD_ENGINE_SECRET_PATTERNS',
   logLevel: 'CLOUD_ENGINE_LOG_LEVEL',
   'timeouts.init': 'CLOUD_ENGINE_INIT_TIMEOUT',
   'timeouts.plan': 'CLOUD_ENGINE_PLAN_TIMEOUT',
@@ -115,6 +145,7 @@ export function loadConfig(options: KernelOptions = {}): EngineConfig {
     maxTerraform: options.maxTerraform ?? fromEnv('maxTerraform'),
     plugins: options.plugins ?? fromEnv('plugins'),
     priceBook: options.priceBook ?? fromEnv('priceBook'),
+    secretPatterns: options.secretPatterns ?? fromEnv('secretPatterns'),
     logLevel: options.logLevel ?? fromEnv('logLevel'),
     timeouts: Object.fromEntries(Object.entries(timeouts).filter(([, v]) => v !== undefined)),
   };
@@ -124,7 +155,8 @@ export function loadConfig(options: KernelOptions = {}): EngineConfig {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const key = issue.path.join('.');
-  const envName = ENV_KEYS[key as keyof typeof ENV_KEYS];
+  // A list item's path ends in its index; the variable is the list's.
+  const envName = ENV_KEYS[key as keyof typeof ENV_KEYS] ?? ENV_KEYS[String(issue.path[0]) as keyof typeof ENV_KEYS];
   const received = issue.path.reduce<unknown>((obj, part) => (obj as Record<string, unknown>)?.[part as string], raw);
   throw new CloudEngineError(
     'CONFIG_INVALID',

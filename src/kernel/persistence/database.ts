@@ -10,11 +10,13 @@ import { PlanRecordEntity } from './entities/plan-record.entity.js';
 import { ProjectEntity } from './entities/project.entity.js';
 import { InitialSchema1732406400000 } from './migrations/1732406400000-initial-schema.js';
 import { Governance1732492800000 } from './migrations/1732492800000-governance.js';
+import { OutputAndOwnership1732579200000 } from './migrations/1732579200000-output-and-ownership.js';
+import { OutputLineEntity } from './entities/output-line.entity.js';
 import { AccessGrantEntity } from './entities/access-grant.entity.js';
 import { QuotaEntity } from './entities/quota.entity.js';
 
-export const ENTITIES = [ProjectEntity, CloudSessionEntity, CloudResourceEntity, PlanRecordEntity, AuditEventEntity, AccessGrantEntity, QuotaEntity];
-export const MIGRATIONS = [InitialSchema1732406400000, Governance1732492800000];
+export const ENTITIES = [ProjectEntity, CloudSessionEntity, CloudResourceEntity, PlanRecordEntity, AuditEventEntity, AccessGrantEntity, QuotaEntity, OutputLineEntity];
+export const MIGRATIONS = [InitialSchema1732406400000, Governance1732492800000, OutputAndOwnership1732579200000];
 
 /** The kernel's database: a TypeORM DataSource plus serialized transactions. */
 export class Database {

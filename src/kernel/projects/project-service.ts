@@ -8,7 +8,7 @@ import { AccessGrantEntity } from '../persistence/entities/access-grant.entity.j
 import type { CloudProvider } from '../plugin/cloud-provider.js';
 import type { Registry } from '../plugin/registry.js';
 import { token } from '../plugin/token.js';
-import { PROJECT_ID, USER_ID, parseInput, requirePattern } from '../validation.js';
+import { PROJECT_ID, USER_ID, parseInput, requireFaithfulJson, requirePattern } from '../validation.js';
 import { KernelSettingsSchema, splitSettings } from './project-settings.js';
 import { PolicyValidatorRegistry, ProviderRegistry } from '../plugin/registries.js';
 import type { PolicyValidator } from '../plugin/policy-validator.js';
@@ -21,6 +21,9 @@ export interface Project {
   readonly createdBy: string;
   readonly createdAt: Date;
 }
+
+/** The most a project's settings may hold, as JSON: they are read on every plan and shown in chat. */
+export const SETTINGS_MAX_BYTES = 64 * 1024;
 
 export interface CreateProjectInput {
   id: string;
@@ -125,6 +128,18 @@ export class ProjectService {
         value: settings,
       });
     }
+    const size = jsonSize(settings);
+    if (size === undefined) {
+      throw new CloudEngineError('INVALID_INPUT', 'Invalid settings: they must be plain JSON (strings, numbers, booleans, lists and objects).', { field: 'settings' });
+    }
+    if (size > SETTINGS_MAX_BYTES) {
+      throw new CloudEngineError('INVALID_INPUT', `Invalid settings: they are ${size} bytes, more than the ${SETTINGS_MAX_BYTES} bytes a project's settings may hold. Trim them.`, {
+        field: 'settings',
+        details: { limit: SETTINGS_MAX_BYTES, size },
+      });
+    }
+    // Before splitting: copying the keys into the kernel's and the provider's part would drop a "__proto__" key unseen.
+    requireFaithfulJson(settings, 'settings');
     const { kernel, provider: own } = splitSettings(settings as Record<string, unknown>);
     const kernelSettings = parseInput(KernelSettingsSchema, kernel, 'settings');
     const providerSettings = parseInput(provider.settingsSchema, own, 'settings', `(settings for the ${provider.id} provider)`);
@@ -144,6 +159,15 @@ export class ProjectService {
   }
 }
 export const ProjectServiceToken = token<ProjectService>('kernel.projects');
+
+function jsonSize(value: unknown): number | undefined {
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? undefined : Buffer.byteLength(text);
+  } catch {
+    return undefined;
+  }
+}
 
 function stripUndefined(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined));

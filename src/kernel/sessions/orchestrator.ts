@@ -1,4 +1,6 @@
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { inject, injectable } from 'inversify';
 import { In, type EntityManager } from 'typeorm';
@@ -34,7 +36,9 @@ import { summarizePlan, type PlanJson } from '../terraform/plan-json.js';
 import type { TerraformEvent } from '../terraform/terraform-events.js';
 import { TerraformError, TerraformRunner } from '../terraform/terraform-runner.js';
 import { RESOURCE_NAME, USER_ID, parseInput, requirePattern } from '../validation.js';
-import { DeploymentState, EDITABLE_STATES, FINAL_STATES } from './deployment-state.js';
+import { BUSY_STATES, DeploymentState, EDITABLE_STATES, FINAL_STATES } from './deployment-state.js';
+import { OutputRecorder, readOutput, type OutputLine } from './output-recorder.js';
+import { RedactorToken, redactPlanSensitive, sensitiveValues, type Redactor } from '../secrets/redactor.js';
 import { SessionLocks } from './session-lock.js';
 import { SessionStore, newId } from './session-store.js';
 import type { PlanCost, PlanResult, SessionView } from './session-view.js';
@@ -107,9 +111,15 @@ export class Orchestrator {
     @inject(SessionLocksToken) private readonly locks: SessionLocks,
     @inject(QuotaServiceToken) private readonly quotas: QuotaService,
     @inject(AccessServiceToken) private readonly access: AccessService,
+    @inject(RedactorToken) private readonly redactor: Redactor,
   ) {
-    this.store = new SessionStore(db, audit, events, resourceTypes, config.dataDir);
+    this.store = new SessionStore(db, audit, events, resourceTypes, config.dataDir, this.ownerId);
   }
+
+  /** This process, as recorded on the sessions it is running: `host:pid:boot`. */
+  readonly ownerId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  /** Values a session's plan marked sensitive, kept in memory only, to hide them in its apply output. */
+  private readonly sensitive = new Map<string, string[]>();
 
   /** Starts a session in DRAFT for a project; `provider` must match the project's if given. */
   async startSession(userId: string, projectId: string, provider?: string): Promise<SessionView> {
@@ -135,6 +145,7 @@ export class Orchestrator {
       currentPlanId: null,
       outputs: null,
       approvedBy: null,
+      operationOwner: null,
       createdAt: now,
       updatedAt: now,
     } satisfies CloudSessionEntity);
@@ -297,6 +308,62 @@ export class Orchestrator {
     return { config: synthesis.config, hash: synthesis.hash };
   }
 
+  /**
+   * Everything terraform printed for a session, redacted, as persisted while
+   * it streamed (also after a crash). With `viewerId`, read access is checked.
+   */
+  async getOutput(sessionId: string, options: { viewerId?: string; afterSeq?: number } = {}): Promise<OutputLine[]> {
+    const session = await this.store.load(sessionId);
+    if (options.viewerId !== undefined) {
+      requireUser(options.viewerId);
+      await this.authorize(options.viewerId, 'session.view', session.projectId, session);
+    }
+    return readOutput(this.db, sessionId, options.afterSeq);
+  }
+
+  /**
+   * Resolves sessions left busy by a process that is gone (run at start-up):
+   * a plan becomes PLAN_FAILED and an apply FAILED with reason "interrupted",
+   * their output kept; terraform processes still running in the session's
+   * working dir are stopped and a stale local state lock removed. Sessions
+   * owned by a live process, or by another host, are left alone.
+   */
+  async recoverInterrupted(): Promise<string[]> {
+    const recovered: string[] = [];
+    const busy = await this.store.list({ states: BUSY_STATES });
+    for (const session of busy) {
+      const owner = parseOwner(session.operationOwner);
+      if (owner && owner.host !== hostname()) {
+        this.logger.warn({ sessionId: session.id, owner: session.operationOwner }, 'session busy on another host; left alone');
+        continue;
+      }
+      if (owner && owner.id !== this.ownerId && processAlive(owner.pid)) continue;
+      const workingDir = this.store.workingDir(session.id);
+      const stopped = await stopTerraformIn(workingDir);
+      const lockRemoved = await removeStaleLocalLock(workingDir);
+      const applying = session.state === S.APPROVED || session.state === S.APPLYING;
+      const reason = applying
+        ? `interrupted: the process applying this session (${session.operationOwner ?? 'unknown'}) stopped before terraform finished. Terraform's state in ${workingDir} keeps what it did; start a new session to plan the rest.`
+        : `interrupted: the process planning this session (${session.operationOwner ?? 'unknown'}) stopped. Plan again.`;
+      try {
+        await this.store.transition({
+          sessionId: session.id,
+          from: [session.state],
+          to: applying ? S.FAILED : S.PLAN_FAILED,
+          actor: 'system',
+          patch: { error: reason },
+          details: { recovered: true, owner: session.operationOwner, terraformStopped: stopped, lockRemoved },
+        });
+        recovered.push(session.id);
+        if (applying) this.events.emit('apply.finished', { sessionId: session.id, state: S.FAILED, error: reason });
+      } catch (error) {
+        // Another process may have resolved it first.
+        this.logger.warn({ err: error, sessionId: session.id }, 'could not recover session');
+      }
+    }
+    return recovered;
+  }
+
   /** A session; with `viewerId`, only if that user may read its project. */
   async getSession(sessionId: string, viewerId?: string): Promise<SessionView> {
     if (viewerId !== undefined) {
@@ -357,6 +424,7 @@ export class Orchestrator {
     const sessionId = session.id;
     await this.store.transition({ sessionId, from: [S.DRAFT, S.PLAN_READY, S.PLAN_FAILED], to: S.VALIDATING, actor: userId, patch: { currentPlanId: null, error: null } });
     let phase: typeof S.VALIDATING | typeof S.PLANNING = S.VALIDATING;
+    let recorder: OutputRecorder | undefined;
     try {
       const project = await this.projects.get(session.projectId);
       const view = await this.store.view(sessionId);
@@ -371,14 +439,19 @@ export class Orchestrator {
       await writeFile(join(workingDir, 'main.tf.json'), synthesis.text);
       const planId = newId(12);
       const planFile = join(workingDir, 'plans', `${planId}.tfplan`);
-      const context = this.terraformContext(sessionId, workingDir, synthesis, 'plan', options, signal);
+      recorder = await this.recorder(sessionId, 'plan');
+      const context = this.terraformContext(sessionId, workingDir, synthesis, 'plan', options, signal, recorder, this.redactor);
       await this.runner.init(context);
       await this.runner.plan({ ...context, planFile });
-      const planJson = await this.runner.show({ ...context, planFile });
+      const rawPlan = await this.runner.show({ ...context, planFile });
+      const secrets = sensitiveValues(rawPlan);
+      this.sensitive.set(sessionId, secrets);
+      // Policies and estimators see the real plan; what is stored and shown is redacted.
+      const planJson = this.redactor.with(secrets).redactDeep(redactPlanSensitive(rawPlan));
       const summary = summarizePlan(planJson);
 
-      const cost = await this.estimate(project, planJson);
-      const planViolations = await this.collectPlanViolations(view, project, userId, planJson, cost);
+      const cost = await this.estimate(project, rawPlan);
+      const planViolations = await this.collectPlanViolations(view, project, userId, rawPlan, cost);
       if (planViolations.length > 0) throw violationsError(sessionId, planViolations, 'in the plan');
 
       const record = Object.assign(new PlanRecordEntity(), {
@@ -396,6 +469,7 @@ export class Orchestrator {
         cost: (cost ?? null) as Record<string, unknown> | null,
         createdAt: new Date(),
       } satisfies PlanRecordEntity);
+      await recorder.close();
       await this.db.transaction(async (manager) => {
         await manager.insert(PlanRecordEntity, record);
         await this.store.transition(
@@ -410,10 +484,12 @@ export class Orchestrator {
           manager,
         );
       });
+      await recorder.close();
       const result = this.store.toPlanResult(record);
       this.events.emit('plan.ready', { sessionId, plan: result });
       return result;
     } catch (error) {
+      await recorder?.close();
       throw await this.failPlan(sessionId, userId, phase, error, signal);
     }
   }
@@ -456,10 +532,12 @@ export class Orchestrator {
       );
     });
     const started = Date.now();
+    const redactor = this.redactor.with(this.sensitive.get(sessionId) ?? []);
+    const recorder = await this.recorder(sessionId, 'apply');
     try {
       await this.store.transition({ sessionId, from: [S.APPROVED], to: S.APPLYING, actor: userId });
       const workingDir = this.store.workingDir(sessionId);
-      const context = this.terraformContext(sessionId, workingDir, synthesis, 'apply', options, signal);
+      const context = this.terraformContext(sessionId, workingDir, synthesis, 'apply', options, signal, recorder, redactor);
       // A session planned before a restart may have lost .terraform; init is a no-op otherwise.
       await this.runner.init(context);
       await this.runner.apply({ ...context, planFile: plan.planFile });
@@ -467,11 +545,13 @@ export class Orchestrator {
         this.logger.warn({ err: error, sessionId }, 'reading terraform outputs failed');
         return {};
       });
-      const shown = Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name, output.sensitive ? '(sensitive)' : output.value]));
+      const shown = redactor.redactDeep(Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name, output.sensitive ? '(sensitive)' : output.value])));
+      await recorder.close();
       await this.store.transition({ sessionId, from: [S.APPLYING], to: S.APPLIED, actor: userId, patch: { outputs: shown }, details: { planId: plan.id, durationMs: Date.now() - started } });
       this.events.emit('apply.finished', { sessionId, state: S.APPLIED, outputs: shown });
     } catch (error) {
-      const message = signal.aborted ? `cancelled during apply (${reasonText(signal.reason)}); terraform saved the state of what it finished` : errorText(error);
+      await recorder.close();
+      const message = redactor.redact(signal.aborted ? `cancelled during apply (${reasonText(signal.reason)}); terraform saved the state of what it finished` : errorText(error));
       // Terraform saying no is the session's outcome, not our failure: no stack trace.
       if (error instanceof TerraformError || signal.aborted) this.logger.warn({ sessionId, reason: message }, 'apply failed');
       else this.logger.error({ err: error, sessionId }, 'apply failed');
@@ -490,7 +570,7 @@ export class Orchestrator {
         .catch((transitionError: unknown) => this.logger.error({ err: transitionError, sessionId }, 'could not record the cancelled plan'));
       return new CloudEngineError('INVALID_STATE', `The plan of session ${sessionId} was stopped: ${reasonText(signal.reason)}.`, { cause: error });
     }
-    const failure = toUserError(sessionId, error);
+    const failure = this.redactError(toUserError(sessionId, error), this.redactor.with(this.sensitive.get(sessionId) ?? []));
     if (!isCloudEngineError(error)) this.logger.error({ err: error, sessionId }, 'plan failed');
     await this.store
       .transition({ sessionId, from: [phase], to: S.PLAN_FAILED, actor: userId, patch: { error: failure.message }, details: { code: failure.code, ...failure.details } })
@@ -511,7 +591,17 @@ export class Orchestrator {
     }
   }
 
-  private terraformContext(sessionId: string, cwd: string, synthesis: SynthesisResult, operation: 'plan' | 'apply', options: RunOptions, signal: AbortSignal) {
+  private terraformContext(
+    sessionId: string,
+    cwd: string,
+    synthesis: SynthesisResult,
+    operation: 'plan' | 'apply',
+    options: RunOptions,
+    signal: AbortSignal,
+    recorder: OutputRecorder,
+    redactor: Redactor,
+  ) {
+    const redactLine = redactor.lines();
     return {
       cwd,
       env: synthesis.environment,
@@ -522,16 +612,29 @@ export class Orchestrator {
         if (event.type === 'version' || event.message === '' || (event.command === 'init' && event.level === 'info')) return;
         // terraform apply repeats the plan's "Plan to create" lines; they were shown with the plan.
         if (event.command === 'apply' && event.type === 'planned_change') return;
-        this.events.emit('output.line', { sessionId, operation, line: event.message, level: event.level });
+        // Redacted before anything sees it: chat, listeners, the database.
+        const line = redactLine(event.message);
+        recorder.add(line, event.level);
+        this.events.emit('output.line', { sessionId, operation, line, level: event.level });
         if (options.onOutput) {
           try {
-            options.onOutput(event.message);
+            options.onOutput(line);
           } catch (error) {
             this.logger.warn({ err: error, sessionId }, 'onOutput callback threw');
           }
         }
       },
     };
+  }
+
+  private recorder(sessionId: string, operation: 'plan' | 'apply'): Promise<OutputRecorder> {
+    return OutputRecorder.open(this.db, sessionId, operation, (error) => this.logger.error({ err: error, sessionId }, 'could not persist output'));
+  }
+
+  private redactError(error: CloudEngineError, redactor: Redactor): CloudEngineError {
+    const message = redactor.redact(error.message);
+    if (message === error.message) return error;
+    return new CloudEngineError(error.code, message, { field: error.field, details: redactor.redactDeep(error.details), cause: error });
   }
 
   private synthesizeView(project: Project, view: SessionView): SynthesisResult {
@@ -696,6 +799,55 @@ export class Orchestrator {
   }
 }
 export const OrchestratorToken = token<Orchestrator>('kernel.orchestrator');
+
+function parseOwner(owner: string | null): { host: string; pid: number; id: string } | undefined {
+  const match = owner ? /^(.*):(\d+):([0-9a-f]+)$/.exec(owner) : null;
+  return match ? { host: match[1]!, pid: Number(match[2]), id: owner! } : undefined;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Stops processes still running in a session's working dir — terraform and
+ * its provisioners' children outlive a killed parent — provably ours, since
+ * the dir is the session's. Linux only (/proc); elsewhere nothing is stopped.
+ */
+async function stopTerraformIn(workingDir: string): Promise<number[]> {
+  const stopped: number[] = [];
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return stopped;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if ((await readlink(`/proc/${entry}/cwd`)) !== workingDir) continue;
+      process.kill(Number(entry), 'SIGKILL');
+      stopped.push(Number(entry));
+    } catch {
+      // The process ended meanwhile, or is not ours to inspect.
+    }
+  }
+  if (stopped.length) await new Promise((resolve) => setTimeout(resolve, 200));
+  return stopped;
+}
+
+/** The local backend's lock info file, left behind by a terraform that died; the OS lock itself died with it. */
+async function removeStaleLocalLock(workingDir: string): Promise<boolean> {
+  const lock = join(workingDir, '.terraform.tfstate.lock.info');
+  if (!(await exists(lock))) return false;
+  await rm(lock, { force: true });
+  return true;
+}
 
 /** A validator's settings from `settings.policies[<id>]`, parsed (defaults applied) when it has a schema. */
 function policySettings(project: Project, validator: PolicyValidator): unknown {

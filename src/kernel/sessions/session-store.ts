@@ -11,7 +11,7 @@ import { PlanRecordEntity } from '../persistence/entities/plan-record.entity.js'
 import type { Registry } from '../plugin/registry.js';
 import type { ResourceType } from '../plugin/resource-type.js';
 import type { PlanJson } from '../terraform/plan-json.js';
-import { assertTransition, type DeploymentState } from './deployment-state.js';
+import { BUSY_STATES, assertTransition, type DeploymentState } from './deployment-state.js';
 import type { PlanResult, SessionView } from './session-view.js';
 
 const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
@@ -24,7 +24,7 @@ export function newId(length = 10): string {
   return id;
 }
 
-export type SessionPatch = Partial<Pick<CloudSessionEntity, 'error' | 'currentPlanId' | 'outputs' | 'approvedBy' | 'lastChangedBy'>>;
+export type SessionPatch = Partial<Pick<CloudSessionEntity, 'error' | 'currentPlanId' | 'outputs' | 'approvedBy' | 'lastChangedBy' | 'operationOwner'>>;
 
 export interface TransitionRequest {
   readonly sessionId: string;
@@ -43,6 +43,8 @@ export class SessionStore {
     private readonly events: KernelEvents,
     private readonly resourceTypes: Registry<ResourceType>,
     private readonly dataDir: string,
+    /** This process (`host:pid:boot`), recorded on sessions while it runs their operation. */
+    private readonly ownerId: string,
   ) {}
 
   workingDir(sessionId: string): string {
@@ -146,7 +148,7 @@ export class SessionStore {
       const result = await tx
         .createQueryBuilder()
         .update(CloudSessionEntity)
-        .set({ state: request.to, updatedAt: now, ...request.patch })
+        .set({ state: request.to, updatedAt: now, operationOwner: BUSY_STATES.includes(request.to) ? this.ownerId : null, ...request.patch })
         .where('id = :id AND state IN (:...from)', { id: request.sessionId, from: [...request.from] })
         .execute();
       if (result.affected !== 1) {

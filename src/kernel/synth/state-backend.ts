@@ -18,6 +18,11 @@ export const BackendSettingsSchema = z.discriminatedUnion('type', [
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region like us-east-1'),
     dynamodbTable: z.string().min(3).max(255).optional(),
     endpoints: z.strictObject({ s3: url.optional(), dynamodb: url.optional() }).optional(),
+    /**
+     * Skip the backend's credential, account and region checks (emulators). Defaults to the project's
+     * `skipCredentialsValidation`; set it here when the project's provider has no such setting (sandbox).
+     */
+    skipCredentialsValidation: z.boolean({ error: 'skipCredentialsValidation must be true or false' }).optional(),
   }),
   z.strictObject({
     type: z.literal('pg'),
@@ -34,7 +39,7 @@ export type BackendSettings = z.output<typeof BackendSettingsSchema>;
 export interface BackendContext {
   readonly projectId: string;
   readonly sessionId: string;
-  /** The project's `skipCredentialsValidation` (AWS), also applied to an s3 backend. */
+  /** The project's `skipCredentialsValidation` (AWS), also applied to an s3 backend unless the backend sets its own. */
   readonly skipCredentialsValidation?: boolean;
 }
 
@@ -47,6 +52,8 @@ export function addStateBackend(scope: Construct, backend: BackendSettings | und
       return;
     case 's3': {
       const s3 = backend as Extract<BackendSettings, { type: 's3' }>;
+      // Without the skips the backend asks STS who the caller is, which an emulator (or no network) cannot answer.
+      const skip = (s3.skipCredentialsValidation ?? ctx.skipCredentialsValidation) === true;
       new S3Backend(scope, {
         bucket: s3.bucket,
         key: `${s3.keyPrefix}/${sessionKey}.tfstate`,
@@ -54,10 +61,10 @@ export function addStateBackend(scope: Construct, backend: BackendSettings | und
         dynamodbTable: s3.dynamodbTable,
         endpoints: s3.endpoints ? { s3: s3.endpoints.s3, dynamodb: s3.endpoints.dynamodb } : undefined,
         usePathStyle: s3.endpoints?.s3 ? true : undefined,
-        skipCredentialsValidation: ctx.skipCredentialsValidation || undefined,
-        skipRequestingAccountId: ctx.skipCredentialsValidation || undefined,
-        skipMetadataApiCheck: ctx.skipCredentialsValidation || undefined,
-        skipRegionValidation: ctx.skipCredentialsValidation || undefined,
+        skipCredentialsValidation: skip || undefined,
+        skipRequestingAccountId: skip || undefined,
+        skipMetadataApiCheck: skip || undefined,
+        skipRegionValidation: skip || undefined,
       });
       return;
     }
@@ -75,4 +82,22 @@ export function addStateBackend(scope: Construct, backend: BackendSettings | und
       return;
     }
   }
+}
+
+/** The workspace a session's state lives in on a pg backend (see `stateBackendEnvironment`). */
+export const PG_SESSION_WORKSPACE = 'session';
+
+/**
+ * Environment terraform needs for the session's backend, to be merged into every terraform run of the
+ * session (with the provider's environment).
+ *
+ * pg: terraform's pg backend locks a workspace with an advisory lock on its row, but while the row does
+ * not exist yet it takes the creation lock `pg_advisory_lock(-1)` instead, which is one lock for the whole
+ * database. The `default` workspace only gets its row when state is first written, so every session's
+ * first plan and apply would hold that one lock, and another session's plan or apply on the same database
+ * (in its own schema) would be refused. A named workspace gets its row when it is selected — `init` creates
+ * it, holding the creation lock only for that moment — and from then on each session locks only its own row.
+ */
+export function stateBackendEnvironment(backend: BackendSettings | undefined): Record<string, string> {
+  return backend?.type === 'pg' ? { TF_WORKSPACE: PG_SESSION_WORKSPACE } : {};
 }

@@ -36,6 +36,10 @@ export class CloudSessionEntity {
   @Column({ type: 'text', nullable: true, transformer: jsonText })
   outputs!: JsonObject | null;
 
+  /** The process running the session's current operation (`host:pid:boot`), for crash recovery. */
+  @Column({ type: 'varchar', length: 128, name: 'operation_owner', nullable: true })
+  operationOwner!: string | null;
+
   @Column({ type: 'varchar', length: 64, name: 'approved_by', nullable: true })
   approvedBy!: string | null;
 

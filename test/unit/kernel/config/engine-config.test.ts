@@ -22,6 +22,7 @@ describe('loadConfig defaults', () => {
       terraformBin: 'terraform',
       maxTerraform: 2,
       plugins: [],
+      secretPatterns: [],
       logLevel: 'info',
       timeouts: { init: 300_000, plan: 1_800_000, apply: 7_200_000, plugin: 10_000 },
     });
@@ -62,6 +63,7 @@ describe('loadConfig from the environment', () => {
       tfPluginDir: '/opt/tf-plugins',
       maxTerraform: 5,
       plugins: ['./a.mjs', '@acme/ce-plugin'],
+      secretPatterns: [],
       logLevel: 'debug',
       timeouts: { init: 120_000, plan: 90_000, apply: 10_800_000, plugin: 10_000 },
     });
@@ -89,6 +91,7 @@ describe('loadConfig from the environment', () => {
       tfPluginDir: '/mirror',
       maxTerraform: 3,
       plugins: [],
+      secretPatterns: [],
       logLevel: 'silent',
       timeouts: { plan: 1_000 },
     });
@@ -99,6 +102,7 @@ describe('loadConfig from the environment', () => {
       tfPluginDir: '/mirror',
       maxTerraform: 3,
       plugins: [],
+      secretPatterns: [],
       logLevel: 'silent',
       // plan from options, init and apply still from the environment
       timeouts: { init: 120_000, plan: 1_000, apply: 10_800_000, plugin: 10_000 },
@@ -140,5 +144,14 @@ describe('loadConfig rejects bad values with CONFIG_INVALID naming the key and i
 
   it('lists the accepted log levels when the level is unknown', () => {
     expect(configError({ env: { CLOUD_ENGINE_LOG_LEVEL: 'verbose' } }).message).toMatch(/silent/);
+  });
+});
+
+describe('secret patterns', () => {
+  it('reads one pattern or a JSON array of them, and refuses an invalid regular expression by name', () => {
+    expect(loadConfig({ env: { CLOUD_ENGINE_SECRET_PATTERNS: 'acme_[a-z0-9]{20}' } }).secretPatterns).toEqual(['acme_[a-z0-9]{20}']);
+    expect(loadConfig({ env: { CLOUD_ENGINE_SECRET_PATTERNS: '["a+", "b{3}"]' } }).secretPatterns).toEqual(['a+', 'b{3}']);
+    expect(() => loadConfig({ env: { CLOUD_ENGINE_SECRET_PATTERNS: '(unclosed' } })).toThrow(/CLOUD_ENGINE_SECRET_PATTERNS/);
+    expect(() => loadConfig({ env: { CLOUD_ENGINE_SECRET_PATTERNS: '[not json' } })).toThrow(/CLOUD_ENGINE_SECRET_PATTERNS/);
   });
 });

@@ -22,6 +22,8 @@ export interface PolicyContext<S = unknown> {
 
 export interface PlanPolicyContext<S = unknown> extends PolicyContext<S> {
   readonly plan: PlanJson;
+  /** `destroy` for a deliberate teardown (`destroySession`), `apply` otherwise. */
+  readonly operation: 'apply' | 'destroy';
   /** The plan's cost, when a cost estimator is loaded. */
   readonly cost?: PlanCost;
   /** Monthly cost of the project's APPLIED sessions (priced lines only), USD. */

@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import { AuditLogToken, type AuditLog } from '../audit/audit-log.js';
 import { Authorizer } from '../access/authorizer.js';
-import { CloudEngineError } from '../errors.js';
+import { CloudEngineError, describeValue } from '../errors.js';
 import { DatabaseToken, type Database } from '../persistence/database.js';
 import { ProjectEntity } from '../persistence/entities/project.entity.js';
 import { AccessGrantEntity } from '../persistence/entities/access-grant.entity.js';
@@ -142,6 +142,8 @@ export class ProjectService {
     requireFaithfulJson(settings, 'settings');
     const { kernel, provider: own } = splitSettings(settings as Record<string, unknown>);
     const kernelSettings = parseInput(KernelSettingsSchema, kernel, 'settings');
+    // The synthesizer writes backend settings into terraform's backend block as they are (unescaped).
+    if (kernelSettings.backend) requireNoTemplateSyntax(kernelSettings.backend, 'settings.backend');
     const providerSettings = parseInput(provider.settingsSchema, own, 'settings', `(settings for the ${provider.id} provider)`);
     for (const [id, value] of Object.entries(kernelSettings.policies ?? {})) {
       const validator = this.policies.get(id);
@@ -159,6 +161,28 @@ export class ProjectService {
   }
 }
 export const ProjectServiceToken = token<ProjectService>('kernel.projects');
+
+/**
+ * Refuses `${`, `%{` (Terraform template syntax) and `#{` (a cdktf token
+ * marker) in settings that reach the configuration unescaped: no bucket,
+ * table or connection string has them, and Terraform would read them as
+ * expressions.
+ */
+function requireNoTemplateSyntax(value: unknown, field: string): void {
+  if (typeof value === 'string') {
+    if (/[$%#]\{/.test(value)) {
+      throw new CloudEngineError(
+        'INVALID_INPUT',
+        `Invalid ${field}: "\${", "%{" and "#{" would be read as Terraform expressions here, which these settings cannot hold; received ${describeValue(value)}.`,
+        { field, value },
+      );
+    }
+    return;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) requireNoTemplateSyntax(item, `${field}.${key}`);
+  }
+}
 
 function jsonSize(value: unknown): number | undefined {
   try {

@@ -2,6 +2,7 @@ import { inject, injectable } from 'inversify';
 import { In, type EntityManager } from 'typeorm';
 import { AccessServiceToken, type AccessService } from '../access/access-service.js';
 import { levelAtLeast } from '../access/authorizer.js';
+import { DEPLOYED_STATES } from '../sessions/deployment-state.js';
 import { AuditLogToken, type AuditLog } from '../audit/audit-log.js';
 import { CloudEngineError, describeValue } from '../errors.js';
 import { DatabaseToken, type Database } from '../persistence/database.js';
@@ -18,7 +19,7 @@ import { PROJECT_ID, USER_ID, requirePattern } from '../validation.js';
 /** Usage of one quota key in a project. */
 export interface QuotaUsage {
   readonly quotaKey: string;
-  /** Resources of APPLIED sessions. */
+  /** Resources of deployed sessions (APPLIED, or being torn down). */
   readonly used: number;
   /** Resources of sessions approved or applying right now. */
   readonly reserved: number;
@@ -81,7 +82,7 @@ export class QuotaService {
   async usage(projectId: string, manager: EntityManager = this.db.manager): Promise<QuotaUsage[]> {
     // One after another: inside a transaction they share one connection, which must not run queries concurrently.
     const limits = await manager.find(QuotaEntity, { where: { projectId } });
-    const used = await this.countByKey(projectId, ['APPLIED'], manager);
+    const used = await this.countByKey(projectId, [...DEPLOYED_STATES], manager);
     const reserved = await this.countByKey(projectId, ['APPROVED', 'APPLYING'], manager);
     const keys = new Set([...limits.map((quota) => quota.quotaKey), ...used.keys(), ...reserved.keys()]);
     return [...keys].sort().map((quotaKey) => {

@@ -1,6 +1,9 @@
 import { CloudEngineError } from '../errors.js';
 
-/** The ten states of a deployment session. */
+/**
+ * The states of a deployment session: the ten of the plan-and-apply flow,
+ * and four for tearing a deployment down again.
+ */
 export const DeploymentState = {
   DRAFT: 'DRAFT',
   VALIDATING: 'VALIDATING',
@@ -12,6 +15,10 @@ export const DeploymentState = {
   APPLIED: 'APPLIED',
   FAILED: 'FAILED',
   CANCELLED: 'CANCELLED',
+  DESTROY_PLANNING: 'DESTROY_PLANNING',
+  DESTROY_READY: 'DESTROY_READY',
+  DESTROYING: 'DESTROYING',
+  DESTROYED: 'DESTROYED',
 } as const;
 export type DeploymentState = (typeof DeploymentState)[keyof typeof DeploymentState];
 
@@ -28,17 +35,29 @@ export const TRANSITIONS: Readonly<Record<DeploymentState, readonly DeploymentSt
   [S.PLAN_FAILED]: [S.DRAFT, S.VALIDATING, S.CANCELLED],
   [S.APPROVED]: [S.APPLYING, S.FAILED],
   [S.APPLYING]: [S.APPLIED, S.FAILED],
-  [S.APPLIED]: [],
-  [S.FAILED]: [],
+  // A deployment (even a partly failed one) can be torn down: plan the destroy, approve it, apply it.
+  [S.APPLIED]: [S.DESTROY_PLANNING],
+  [S.FAILED]: [S.DESTROY_PLANNING],
   [S.CANCELLED]: [],
+  // A destroy plan that fails, or is withdrawn, leaves the deployment as it was.
+  [S.DESTROY_PLANNING]: [S.DESTROY_READY, S.APPLIED, S.FAILED],
+  [S.DESTROY_READY]: [S.DESTROYING, S.APPLIED, S.FAILED, S.DESTROY_PLANNING],
+  [S.DESTROYING]: [S.DESTROYED, S.FAILED],
+  [S.DESTROYED]: [],
 };
 
 /** States in which the user may still change the session's resources. */
 export const EDITABLE_STATES: readonly DeploymentState[] = [S.DRAFT, S.PLAN_READY, S.PLAN_FAILED];
 /** States a session never leaves. */
-export const FINAL_STATES: readonly DeploymentState[] = [S.APPLIED, S.FAILED, S.CANCELLED];
+export const FINAL_STATES: readonly DeploymentState[] = [S.CANCELLED, S.DESTROYED];
+/** States in which the plan-and-apply flow is over: nothing to cancel or change (a deployment may still be destroyed). */
+export const DONE_STATES: readonly DeploymentState[] = [S.APPLIED, S.FAILED, S.CANCELLED, S.DESTROYED];
+/** A torn-down deployment waiting for approval of its destroy plan. */
+export const WAITING_STATES: readonly DeploymentState[] = [S.DESTROY_READY];
 /** States in which a terraform process may be running for the session. */
-export const BUSY_STATES: readonly DeploymentState[] = [S.VALIDATING, S.PLANNING, S.APPROVED, S.APPLYING];
+export const BUSY_STATES: readonly DeploymentState[] = [S.VALIDATING, S.PLANNING, S.APPROVED, S.APPLYING, S.DESTROY_PLANNING, S.DESTROYING];
+/** States whose resources exist in the cloud and count as used against quotas. */
+export const DEPLOYED_STATES: readonly DeploymentState[] = [S.APPLIED, S.DESTROY_PLANNING, S.DESTROY_READY, S.DESTROYING];
 
 export function canTransition(from: DeploymentState, to: DeploymentState): boolean {
   return TRANSITIONS[from].includes(to);

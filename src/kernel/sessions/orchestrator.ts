@@ -36,7 +36,7 @@ import { summarizePlan, type PlanJson } from '../terraform/plan-json.js';
 import type { TerraformEvent } from '../terraform/terraform-events.js';
 import { TerraformError, TerraformRunner } from '../terraform/terraform-runner.js';
 import { RESOURCE_NAME, USER_ID, parseInput, requirePattern } from '../validation.js';
-import { BUSY_STATES, DeploymentState, EDITABLE_STATES, FINAL_STATES } from './deployment-state.js';
+import { BUSY_STATES, DONE_STATES, DeploymentState, EDITABLE_STATES } from './deployment-state.js';
 import { OutputRecorder, readOutput, type OutputLine } from './output-recorder.js';
 import { RedactorToken, redactPlanSensitive, sensitiveValues, type Redactor } from '../secrets/redactor.js';
 import { SessionLocks } from './session-lock.js';
@@ -259,6 +259,20 @@ export class Orchestrator {
   }
 
   /**
+   * Plans the teardown of a deployed session (APPLIED, or FAILED part-way):
+   * `terraform plan -destroy`, shown like any plan (its cost delta is
+   * negative) and approved with `approveAndApply` under the same permissions,
+   * four-eyes rules and locks; the session then ends DESTROYED and its
+   * resources stop counting against quotas.
+   */
+  async destroySession(sessionId: string, userId: string, options: RunOptions = {}): Promise<PlanResult> {
+    requireUser(userId);
+    const session = await this.store.load(sessionId);
+    await this.authorize(userId, 'session.plan', session.projectId, session);
+    return this.locks.run(sessionId, 'destroy plan', userId, () => this.track(sessionId, 'plan', (signal) => this.planDestroy(session, userId, options, signal)));
+  }
+
+  /**
    * Throws what `approveAndApply` would refuse with before running anything
    * (permission, four eyes, approvers, state), so a chat adapter can answer
    * a refused click at once and acknowledge only real work.
@@ -267,8 +281,8 @@ export class Orchestrator {
     requireUser(userId);
     const session = await this.store.load(sessionId);
     await this.authorize(userId, 'session.approve', session.projectId, session);
-    if (session.state !== S.PLAN_READY) {
-      throw new CloudEngineError('INVALID_STATE', `Session ${sessionId} is ${session.state}; only a session with a ready plan (PLAN_READY) can be approved.`, {
+    if (session.state !== S.PLAN_READY && session.state !== S.DESTROY_READY) {
+      throw new CloudEngineError('INVALID_STATE', `Session ${sessionId} is ${session.state}; only a session with a ready plan (PLAN_READY or DESTROY_READY) can be approved.`, {
         details: { state: session.state },
       });
     }
@@ -290,10 +304,15 @@ export class Orchestrator {
       await work.done.catch(() => undefined);
       return this.store.view(sessionId);
     }
-    if (FINAL_STATES.includes(session.state)) {
+    if (DONE_STATES.includes(session.state)) {
       throw new CloudEngineError('INVALID_STATE', `Session ${sessionId} is already ${session.state}; there is nothing to cancel.`, { details: { state: session.state } });
     }
     return this.locks.run(sessionId, 'cancel', userId, async () => {
+      if (session.state === S.DESTROY_READY) {
+        // Withdrawing a planned teardown leaves the deployment as it was.
+        await this.store.transition({ sessionId, from: [S.DESTROY_READY], to: S.APPLIED, actor: userId, patch: { currentPlanId: null }, details: { reason: 'teardown withdrawn' } });
+        return this.store.view(sessionId);
+      }
       await this.store.transition({ sessionId, from: EDITABLE_STATES, to: S.CANCELLED, actor: userId, patch: { currentPlanId: null } });
       return this.store.view(sessionId);
     });
@@ -341,7 +360,8 @@ export class Orchestrator {
       const workingDir = this.store.workingDir(session.id);
       const stopped = await stopTerraformIn(workingDir);
       const lockRemoved = await removeStaleLocalLock(workingDir);
-      const applying = session.state === S.APPROVED || session.state === S.APPLYING;
+      const applying = session.state === S.APPROVED || session.state === S.APPLYING || session.state === S.DESTROYING;
+      const tearingDownPlan = session.state === S.DESTROY_PLANNING;
       const reason = applying
         ? `interrupted: the process applying this session (${session.operationOwner ?? 'unknown'}) stopped before terraform finished. Terraform's state in ${workingDir} keeps what it did; start a new session to plan the rest.`
         : `interrupted: the process planning this session (${session.operationOwner ?? 'unknown'}) stopped. Plan again.`;
@@ -349,7 +369,7 @@ export class Orchestrator {
         await this.store.transition({
           sessionId: session.id,
           from: [session.state],
-          to: applying ? S.FAILED : S.PLAN_FAILED,
+          to: applying ? S.FAILED : tearingDownPlan ? S.APPLIED : S.PLAN_FAILED,
           actor: 'system',
           patch: { error: reason },
           details: { recovered: true, owner: session.operationOwner, terraformStopped: stopped, lockRemoved },
@@ -496,10 +516,11 @@ export class Orchestrator {
 
   private async apply(sessionId: string, userId: string, options: RunOptions, signal: AbortSignal): Promise<SessionView> {
     const session = await this.store.load(sessionId);
-    if (session.state !== S.PLAN_READY || !session.currentPlanId) {
+    const destroying = session.state === S.DESTROY_READY;
+    if ((session.state !== S.PLAN_READY && !destroying) || !session.currentPlanId) {
       throw new CloudEngineError(
         'INVALID_STATE',
-        `Session ${sessionId} is ${session.state}; only a session with a ready plan (PLAN_READY) can be approved. Run a plan first.`,
+        `Session ${sessionId} is ${session.state}; only a session with a ready plan (PLAN_READY, or DESTROY_READY for a teardown) can be approved. Run a plan first.`,
         { details: { state: session.state } },
       );
     }
@@ -520,6 +541,7 @@ export class Orchestrator {
     }
 
     await this.checkApprovalRules(session, project, userId);
+    if (destroying) return this.applyDestroy(session, plan, synthesis, userId, options, signal);
     const view = await this.store.view(sessionId);
     await this.db.transaction(async (manager) => {
       // Re-checked inside the approval's transaction, which the database
@@ -558,6 +580,97 @@ export class Orchestrator {
       await this.store
         .transition({ sessionId, from: [S.APPROVED, S.APPLYING], to: S.FAILED, actor: userId, patch: { error: message }, details: { planId: plan.id, durationMs: Date.now() - started } })
         .catch((transitionError: unknown) => this.logger.error({ err: transitionError, sessionId }, 'could not record the failed apply'));
+      this.events.emit('apply.finished', { sessionId, state: S.FAILED, error: message });
+    }
+    return this.store.view(sessionId);
+  }
+
+  private async planDestroy(session: CloudSessionEntity, userId: string, options: RunOptions, signal: AbortSignal): Promise<PlanResult> {
+    const sessionId = session.id;
+    const back = session.state === S.FAILED ? S.FAILED : S.APPLIED;
+    await this.store.transition({ sessionId, from: [S.APPLIED, S.FAILED, S.DESTROY_READY], to: S.DESTROY_PLANNING, actor: userId, patch: { error: null, currentPlanId: null } });
+    const recorder = await this.recorder(sessionId, 'plan');
+    try {
+      const project = await this.projects.get(session.projectId);
+      const view = await this.store.view(sessionId);
+      const synthesis = this.synthesizeView(project, view);
+      const workingDir = this.store.workingDir(sessionId);
+      await mkdir(join(workingDir, 'plans'), { recursive: true });
+      await writeFile(join(workingDir, 'main.tf.json'), synthesis.text);
+      const planId = newId(12);
+      const planFile = join(workingDir, 'plans', `${planId}.destroy.tfplan`);
+      const context = this.terraformContext(sessionId, workingDir, synthesis, 'plan', options, signal, recorder, this.redactor);
+      await this.runner.init(context);
+      await this.runner.plan({ ...context, planFile, destroy: true });
+      const rawPlan = await this.runner.show({ ...context, planFile });
+      const planJson = this.redactor.with(sensitiveValues(rawPlan)).redactDeep(redactPlanSensitive(rawPlan));
+      const summary = summarizePlan(planJson);
+      const cost = await this.estimate(project, rawPlan);
+      const violations = await this.collectPlanViolations(view, project, userId, rawPlan, cost, 'destroy');
+      if (violations.length > 0) throw violationsError(sessionId, violations, 'in the teardown plan');
+      const record = Object.assign(new PlanRecordEntity(), {
+        id: planId,
+        sessionId,
+        createdBy: userId,
+        summary: summary.summary,
+        toAdd: summary.toAdd,
+        toChange: summary.toChange,
+        toDestroy: summary.toDestroy,
+        changes: summary.changes.map((change) => ({ address: change.address, type: change.type, actions: [...change.actions] })),
+        planJson: planJson as Record<string, unknown>,
+        planFile,
+        configHash: synthesis.hash,
+        cost: (cost ?? null) as Record<string, unknown> | null,
+        createdAt: new Date(),
+      } satisfies PlanRecordEntity);
+      await recorder.close();
+      await this.db.transaction(async (manager) => {
+        await manager.insert(PlanRecordEntity, record);
+        await this.store.transition(
+          { sessionId, from: [S.DESTROY_PLANNING], to: S.DESTROY_READY, actor: userId, patch: { currentPlanId: planId }, details: { planId, summary: summary.summary, destroy: true } },
+          manager,
+        );
+      });
+      const result = this.store.toPlanResult(record);
+      this.events.emit('plan.ready', { sessionId, plan: result });
+      return result;
+    } catch (error) {
+      await recorder.close();
+      const failure = this.redactError(toUserError(sessionId, error), this.redactor);
+      // The deployment is untouched by a failed teardown plan: it goes back to what it was.
+      await this.store
+        .transition({ sessionId, from: [S.DESTROY_PLANNING], to: back, actor: userId, patch: { error: signal.aborted ? null : failure.message }, details: { code: failure.code, destroy: true } })
+        .catch((transitionError: unknown) => this.logger.error({ err: transitionError, sessionId }, 'could not record the failed teardown plan'));
+      throw failure;
+    }
+  }
+
+  private async applyDestroy(
+    session: CloudSessionEntity,
+    plan: PlanRecordEntity,
+    synthesis: SynthesisResult,
+    userId: string,
+    options: RunOptions,
+    signal: AbortSignal,
+  ): Promise<SessionView> {
+    const sessionId = session.id;
+    const started = Date.now();
+    await this.store.transition({ sessionId, from: [S.DESTROY_READY], to: S.DESTROYING, actor: userId, patch: { approvedBy: userId }, details: { planId: plan.id, summary: plan.summary } });
+    const recorder = await this.recorder(sessionId, 'apply');
+    try {
+      const workingDir = this.store.workingDir(sessionId);
+      const context = this.terraformContext(sessionId, workingDir, synthesis, 'apply', options, signal, recorder, this.redactor);
+      await this.runner.init(context);
+      await this.runner.apply({ ...context, planFile: plan.planFile });
+      await recorder.close();
+      await this.store.transition({ sessionId, from: [S.DESTROYING], to: S.DESTROYED, actor: userId, patch: { outputs: null }, details: { planId: plan.id, durationMs: Date.now() - started } });
+      this.events.emit('apply.finished', { sessionId, state: S.DESTROYED });
+    } catch (error) {
+      await recorder.close();
+      const message = this.redactor.redact(signal.aborted ? `teardown cancelled (${reasonText(signal.reason)}); terraform saved the state of what it destroyed` : errorText(error));
+      await this.store
+        .transition({ sessionId, from: [S.DESTROYING], to: S.FAILED, actor: userId, patch: { error: message }, details: { planId: plan.id, destroy: true } })
+        .catch((transitionError: unknown) => this.logger.error({ err: transitionError, sessionId }, 'could not record the failed teardown'));
       this.events.emit('apply.finished', { sessionId, state: S.FAILED, error: message });
     }
     return this.store.view(sessionId);
@@ -747,7 +860,14 @@ export class Orchestrator {
     return violations;
   }
 
-  private async collectPlanViolations(view: SessionView, project: Project, userId: string, plan: PlanJson, cost: PlanCost | undefined): Promise<PolicyViolation[]> {
+  private async collectPlanViolations(
+    view: SessionView,
+    project: Project,
+    userId: string,
+    plan: PlanJson,
+    cost: PlanCost | undefined,
+    operation: 'apply' | 'destroy' = 'apply',
+  ): Promise<PolicyViolation[]> {
     const validators = this.policies.list().filter((validator) => validator.validatePlan);
     if (validators.length === 0) return [];
     const projectMonthlySpend = await this.store.appliedMonthlySpend(project.id);
@@ -757,7 +877,7 @@ export class Orchestrator {
       const settings = policySettings(project, validator);
       violations.push(
         ...(await this.runPlugin(`policy ${validator.id}`, this.policies.pluginOf(validator.id), () =>
-          check({ session: view, project, userId, settings, plan, cost, projectMonthlySpend }),
+          check({ session: view, project, userId, settings, plan, cost, projectMonthlySpend, operation }),
         )),
       );
     }
@@ -868,7 +988,7 @@ function requireEditable(session: CloudSessionEntity): void {
     throw new CloudEngineError(
       'INVALID_STATE',
       `Session ${session.id} is ${session.state}; resources can only change in ${EDITABLE_STATES.join(', ')}.` +
-        (FINAL_STATES.includes(session.state) ? ' Start a new session.' : ' Wait for the current operation to finish.'),
+        (DONE_STATES.includes(session.state) ? ' Start a new session.' : ' Wait for the current operation to finish.'),
       { details: { state: session.state } },
     );
   }

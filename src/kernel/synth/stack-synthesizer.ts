@@ -9,7 +9,7 @@ import type { ResourceType } from '../plugin/resource-type.js';
 import { KernelSettingsSchema, splitSettings } from '../projects/project-settings.js';
 import { canonicalJson, sha256 } from './canonical-json.js';
 import { LiteralGuard } from './literal-guard.js';
-import { addStateBackend, type BackendSettings } from './state-backend.js';
+import { addStateBackend, stateBackendEnvironment } from './state-backend.js';
 
 export interface SynthesisInput {
   readonly sessionId: string;
@@ -101,7 +101,8 @@ export class StackSynthesizer {
       config,
       text: `${JSON.stringify(config, null, 2)}\n`,
       hash: sha256(canonical),
-      environment: provider.environment?.(providerSettings) ?? {},
+      // pg state: each session's own named workspace, so sessions never share terraform's creation lock.
+      environment: { ...stateBackendEnvironment(kernel.backend), ...(provider.environment?.(providerSettings) ?? {}) },
     };
   }
 }

@@ -33,6 +33,10 @@ export const STATE_LABELS: Readonly<Record<DeploymentState, string>> = {
   APPLIED: '🎉 Applied',
   FAILED: '💥 Failed',
   CANCELLED: '🚫 Cancelled',
+  DESTROY_PLANNING: '⏳ Planning the teardown…',
+  DESTROY_READY: '🧨 Teardown planned — waiting for approval',
+  DESTROYING: '🧨 Destroying…',
+  DESTROYED: '🗑️ Destroyed',
 };
 
 const ACTION_SYMBOLS: Record<string, string> = { create: '+', delete: '-', update: '~', 'delete,create': '-/+', 'create,delete': '+/-', read: '<=' };
@@ -61,7 +65,7 @@ export async function buildLobby(kernel: Kernel, session: SessionView): Promise<
     quotas,
     problems: session.state === 'PLAN_FAILED' || session.state === 'FAILED' ? (session.error ?? '').split('\n').filter((line) => line.trim() !== '') : [],
     outputs: session.outputs,
-    actions: { approve: session.state === 'PLAN_READY', add: editable, refresh: true, cancel: editable || session.state === 'VALIDATING' || session.state === 'PLANNING' || session.state === 'APPLYING' },
+    actions: { approve: session.state === 'PLAN_READY' || session.state === 'DESTROY_READY', add: editable, refresh: true, cancel: editable || session.state === 'VALIDATING' || session.state === 'PLANNING' || session.state === 'APPLYING' },
   };
 }
 

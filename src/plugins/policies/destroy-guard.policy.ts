@@ -14,13 +14,15 @@ export const destroyGuardSettingsSchema = z
 /** Parsed settings of `destroy-guard`. */
 export type DestroyGuardSettings = NonNullable<z.output<typeof destroyGuardSettingsSchema>>;
 
-/** Refuses plans that destroy or replace resources unless the project allows it; on by default. */
+/** Refuses plans that destroy or replace resources unless the project allows it; on by default. Deliberate teardowns pass. */
 export const destroyGuardPolicy: PolicyValidator<DestroyGuardSettings | undefined> = {
   id: ID,
   description: 'Refuses plans that destroy or replace resources unless the project allows it.',
   settingsSchema: destroyGuardSettingsSchema,
 
-  validatePlan({ plan, project, settings }): PolicyViolation[] {
+  validatePlan({ plan, project, settings, operation }): PolicyViolation[] {
+    // A teardown is the point of destroySession, approved like any plan; the guard is for deletes hidden in changes.
+    if (operation === 'destroy') return [];
     const allowDestroy = settings?.allowDestroy ?? false;
     const allowReplace = settings?.allowReplace ?? false;
     const violations: PolicyViolation[] = [];

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { CloudEngineError } from '../../../../src/kernel/errors.js';
 import {
   BUSY_STATES,
+  DONE_STATES,
   DeploymentState,
+  WAITING_STATES,
   EDITABLE_STATES,
   FINAL_STATES,
   TRANSITIONS,
@@ -23,9 +25,13 @@ const EXPECTED: Record<DeploymentState, DeploymentState[]> = {
   PLAN_FAILED: [S.DRAFT, S.VALIDATING, S.CANCELLED],
   APPROVED: [S.APPLYING, S.FAILED],
   APPLYING: [S.APPLIED, S.FAILED],
-  APPLIED: [],
-  FAILED: [],
+  APPLIED: [S.DESTROY_PLANNING],
+  FAILED: [S.DESTROY_PLANNING],
   CANCELLED: [],
+  DESTROY_PLANNING: [S.DESTROY_READY, S.APPLIED, S.FAILED],
+  DESTROY_READY: [S.DESTROYING, S.APPLIED, S.FAILED, S.DESTROY_PLANNING],
+  DESTROYING: [S.DESTROYED, S.FAILED],
+  DESTROYED: [],
 };
 
 function errorOf(fn: () => unknown): CloudEngineError {
@@ -39,8 +45,8 @@ function errorOf(fn: () => unknown): CloudEngineError {
 }
 
 describe('deployment state table', () => {
-  it('has exactly the ten states, each with a row', () => {
-    expect(ALL).toHaveLength(10);
+  it('has the ten states of the flow and four of teardown, each with a row', () => {
+    expect(ALL).toHaveLength(14);
     expect(Object.keys(TRANSITIONS).sort()).toEqual([...ALL].sort());
   });
 
@@ -80,6 +86,10 @@ describe('assertTransition', () => {
 });
 
 describe('state sets', () => {
+  it('DONE_STATES are the final states plus deployments at rest', () => {
+    expect([...DONE_STATES].sort()).toEqual([...FINAL_STATES, S.APPLIED, S.FAILED].sort());
+  });
+
   it('FINAL_STATES are exactly the states with no exits', () => {
     expect([...FINAL_STATES].sort()).toEqual(ALL.filter((state) => TRANSITIONS[state].length === 0).sort());
   });
@@ -110,8 +120,9 @@ describe('state sets', () => {
     }
   });
 
-  it('the three sets together cover every state exactly once', () => {
-    const all = [...EDITABLE_STATES, ...FINAL_STATES, ...BUSY_STATES];
+  it('the sets together cover every state exactly once', () => {
+    // APPLIED and FAILED are deployments at rest; DESTROY_READY waits for approval like PLAN_READY.
+    const all = [...EDITABLE_STATES, ...FINAL_STATES, ...BUSY_STATES, ...WAITING_STATES, S.APPLIED, S.FAILED];
     expect(all.sort()).toEqual([...ALL].sort());
   });
 });

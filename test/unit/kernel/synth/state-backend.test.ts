@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BackendSettingsSchema } from '../../../../src/kernel/synth/state-backend.js';
+import { BackendSettingsSchema, PG_SESSION_WORKSPACE, stateBackendEnvironment } from '../../../../src/kernel/synth/state-backend.js';
 import { synth } from './synth.fixture.js';
 
 const AWS = { region: 'us-east-1' };
@@ -58,6 +58,19 @@ describe('state backend block', () => {
     expect(Object.keys(strict).filter((key) => key.startsWith('skip_'))).toEqual([]);
   });
 
+  it('lets the s3 backend set skipCredentialsValidation itself, over the project\'s (a sandbox project has none)', () => {
+    const backend = { type: 's3', bucket: 'acme-state', region: 'us-east-1', endpoints: { s3: 'http://127.0.0.1:4568' } };
+    expect(backendOf('sandbox', { backend: { ...backend, skipCredentialsValidation: true } })!.s3).toMatchObject({
+      skip_credentials_validation: true,
+      skip_requesting_account_id: true,
+      skip_metadata_api_check: true,
+      skip_region_validation: true,
+      use_path_style: true,
+    });
+    const overridden = backendOf('aws', { ...AWS, skipCredentialsValidation: true, backend: { ...backend, skipCredentialsValidation: false } })!.s3!;
+    expect(Object.keys(overridden).filter((key) => key.startsWith('skip_'))).toEqual([]);
+  });
+
   it('gives each session its own pg schema, made safe for Postgres', () => {
     const backend = { type: 'pg', connStr: 'postgres://ce@db.internal:5432/state' };
     expect(backendOf('sandbox', { backend }, { projectId: 'p', sessionId: 'a1-B2.c3' })).toEqual({
@@ -71,6 +84,19 @@ describe('state backend block', () => {
       gcs: { bucket: 'acme-state', prefix: 'cloud-engine/proj-1/s-1' },
     });
     expect(backendOf('sandbox', { backend: { type: 'gcs', bucket: 'acme-state', prefix: 'tf' } })!.gcs!.prefix).toBe('tf/proj-1/s-1');
+  });
+});
+
+describe('stateBackendEnvironment', () => {
+  it('selects a named workspace on a pg backend, so a session never holds the database-wide creation lock while it works', () => {
+    expect(stateBackendEnvironment({ type: 'pg', connStr: 'postgres://ce@db/state', schema: 'cloud_engine' })).toEqual({ TF_WORKSPACE: PG_SESSION_WORKSPACE });
+  });
+
+  it('adds nothing for local, s3 and gcs state (s3 keys would move under env:/ with a workspace)', () => {
+    expect(stateBackendEnvironment(undefined)).toEqual({});
+    expect(stateBackendEnvironment({ type: 'local' })).toEqual({});
+    expect(stateBackendEnvironment(BackendSettingsSchema.parse({ type: 's3', bucket: 'acme', region: 'us-east-1' }))).toEqual({});
+    expect(stateBackendEnvironment(BackendSettingsSchema.parse({ type: 'gcs', bucket: 'acme' }))).toEqual({});
   });
 });
 
@@ -95,6 +121,7 @@ describe('BackendSettingsSchema', () => {
     ['an unknown backend type', { type: 'azurerm' }],
     ['an s3 backend without a bucket', { type: 's3', region: 'us-east-1' }],
     ['an s3 backend with a malformed region', { type: 's3', bucket: 'acme', region: 'US_EAST' }],
+    ['an s3 skipCredentialsValidation that is not a boolean', { type: 's3', bucket: 'acme', region: 'us-east-1', skipCredentialsValidation: 'yes' }],
     ['an s3 endpoint that is not http(s)', { type: 's3', bucket: 'acme', region: 'us-east-1', endpoints: { s3: 'ftp://x' } }],
     ['a key prefix with spaces', { type: 's3', bucket: 'acme', region: 'us-east-1', keyPrefix: 'a b' }],
     ['a pg schema in uppercase', { type: 'pg', connStr: 'postgres://ce@db/state', schema: 'Team' }],

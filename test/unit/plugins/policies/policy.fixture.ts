@@ -61,6 +61,7 @@ export function sessionContext<S>(settings: S | undefined, options: ContextOptio
 
 export interface PlanOptions extends ContextOptions {
   changes?: ResourceChange[];
+  operation?: 'apply' | 'destroy';
   cost?: PlanCost;
   projectMonthlySpend?: number;
 }
@@ -68,7 +69,13 @@ export interface PlanOptions extends ContextOptions {
 /** A post-plan context around a plan made of `changes`. */
 export function planContext<S>(settings: S | undefined, options: PlanOptions = {}): PlanPolicyContext<S> {
   const plan: PlanJson = { format_version: '1.2', terraform_version: '1.11.4', resource_changes: options.changes ?? [] };
-  return { ...sessionContext(settings, options), plan, cost: options.cost, projectMonthlySpend: options.projectMonthlySpend ?? 0 };
+  return {
+    ...sessionContext(settings, options),
+    plan,
+    cost: options.cost,
+    projectMonthlySpend: options.projectMonthlySpend ?? 0,
+    operation: options.operation ?? 'apply',
+  };
 }
 
 /** A plan cost with the given monthly figures; hourly follows. */

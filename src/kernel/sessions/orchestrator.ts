@@ -474,21 +474,7 @@ export class Orchestrator {
       const planViolations = await this.collectPlanViolations(view, project, userId, rawPlan, cost);
       if (planViolations.length > 0) throw violationsError(sessionId, planViolations, 'in the plan');
 
-      const record = Object.assign(new PlanRecordEntity(), {
-        id: planId,
-        sessionId,
-        createdBy: userId,
-        summary: summary.summary,
-        toAdd: summary.toAdd,
-        toChange: summary.toChange,
-        toDestroy: summary.toDestroy,
-        changes: summary.changes.map((change) => ({ address: change.address, type: change.type, actions: [...change.actions] })),
-        planJson: planJson as Record<string, unknown>,
-        planFile,
-        configHash: synthesis.hash,
-        cost: (cost ?? null) as Record<string, unknown> | null,
-        createdAt: new Date(),
-      } satisfies PlanRecordEntity);
+      const record = planRecord({ id: planId, sessionId, userId, summary, planJson, planFile, configHash: synthesis.hash, cost });
       await recorder.close();
       await this.db.transaction(async (manager) => {
         await manager.insert(PlanRecordEntity, record);
@@ -608,21 +594,7 @@ export class Orchestrator {
       const cost = await this.estimate(project, rawPlan);
       const violations = await this.collectPlanViolations(view, project, userId, rawPlan, cost, 'destroy');
       if (violations.length > 0) throw violationsError(sessionId, violations, 'in the teardown plan');
-      const record = Object.assign(new PlanRecordEntity(), {
-        id: planId,
-        sessionId,
-        createdBy: userId,
-        summary: summary.summary,
-        toAdd: summary.toAdd,
-        toChange: summary.toChange,
-        toDestroy: summary.toDestroy,
-        changes: summary.changes.map((change) => ({ address: change.address, type: change.type, actions: [...change.actions] })),
-        planJson: planJson as Record<string, unknown>,
-        planFile,
-        configHash: synthesis.hash,
-        cost: (cost ?? null) as Record<string, unknown> | null,
-        createdAt: new Date(),
-      } satisfies PlanRecordEntity);
+      const record = planRecord({ id: planId, sessionId, userId, summary, planJson, planFile, configHash: synthesis.hash, cost });
       await recorder.close();
       await this.db.transaction(async (manager) => {
         await manager.insert(PlanRecordEntity, record);
@@ -967,6 +939,34 @@ async function removeStaleLocalLock(workingDir: string): Promise<boolean> {
   if (!(await exists(lock))) return false;
   await rm(lock, { force: true });
   return true;
+}
+
+/** The stored record of a plan: what was shown, and the file that will be applied. */
+function planRecord(input: {
+  id: string;
+  sessionId: string;
+  userId: string;
+  summary: ReturnType<typeof summarizePlan>;
+  planJson: PlanJson;
+  planFile: string;
+  configHash: string;
+  cost: PlanCost | undefined;
+}): PlanRecordEntity {
+  return Object.assign(new PlanRecordEntity(), {
+    id: input.id,
+    sessionId: input.sessionId,
+    createdBy: input.userId,
+    summary: input.summary.summary,
+    toAdd: input.summary.toAdd,
+    toChange: input.summary.toChange,
+    toDestroy: input.summary.toDestroy,
+    changes: input.summary.changes.map((change) => ({ address: change.address, type: change.type, actions: [...change.actions] })),
+    planJson: input.planJson as Record<string, unknown>,
+    planFile: input.planFile,
+    configHash: input.configHash,
+    cost: (input.cost ?? null) as Record<string, unknown> | null,
+    createdAt: new Date(),
+  } satisfies PlanRecordEntity);
 }
 
 /** A validator's settings from `settings.policies[<id>]`, parsed (defaults applied) when it has a schema. */

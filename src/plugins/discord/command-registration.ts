@@ -30,7 +30,8 @@ export async function registerCommands(options: {
   apiUrl?: string;
   commands: readonly ChatCommand[];
 }): Promise<number> {
-  const rest = new REST(options.apiUrl ? { api: options.apiUrl } : {}).setToken(options.token);
+  // A one-shot client: without sweepers it leaves no intervals running once the commands are in.
+  const rest = new REST({ ...(options.apiUrl ? { api: options.apiUrl } : {}), hashSweepInterval: 0, handlerSweepInterval: 0 }).setToken(options.token);
   const body = slashCommandsJson(options.commands);
   const route = options.guildId ? Routes.applicationGuildCommands(options.applicationId, options.guildId) : Routes.applicationCommands(options.applicationId);
   const result = (await rest.put(route, { body })) as unknown[];

@@ -14,7 +14,7 @@ import {
   type TextChannel,
 } from 'discord.js';
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle } from 'discord.js';
-import { isCloudEngineError } from '../../kernel/errors.js';
+import { CloudEngineError, isCloudEngineError } from '../../kernel/errors.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { formatCost } from '../../kernel/sessions/cost.js';
 import { chatCommands, suggest, type ChatCommand, type CommandArgs } from '../chat/chat-commands.js';
@@ -23,7 +23,7 @@ import { buildLobby, type LobbyModel } from '../chat/lobby.js';
 import { configFromText } from '../chat/resource-form.js';
 import { SessionActions } from '../chat/session-actions.js';
 import { registerCommands } from './command-registration.js';
-import { customId, parseCustomId, renderLobby, renderMessage, renderResourceModal, renderTypeSelect } from './discord-render.js';
+import { clip, customId, LIMITS, parseCustomId, renderLobby, renderMessage, renderResourceModal, renderTypeSelect } from './discord-render.js';
 import { OutputStreamer } from './output-streamer.js';
 import type { DiscordConfig } from './discord-config.js';
 
@@ -61,6 +61,8 @@ export class DiscordBot {
   private readonly lobbies = new Map<string, LobbyLocation>();
   private readonly refreshing = new Map<string, { running: Promise<void>; again: boolean }>();
   private readonly drafts = new Map<string, Draft>();
+  /** Sessions whose Approve click is being handled, and by whom. */
+  private readonly approving = new Map<string, string>();
   private readonly work = new Set<Promise<unknown>>();
   private unsubscribe: (() => void)[] = [];
 
@@ -131,7 +133,11 @@ export class DiscordBot {
       (error: unknown) => ({ error }),
     );
     // Answer inside Discord's 3-second window whatever the kernel is doing.
-    const quick = await Promise.race([running, sleep(this.options.deferAfterMs ?? 2000).then(() => undefined)]);
+    let deferTimer: NodeJS.Timeout | undefined;
+    const deferAt = new Promise<undefined>((resolve) => (deferTimer = setTimeout(() => resolve(undefined), this.options.deferAfterMs ?? 2000)));
+    const quick = await Promise.race([running, deferAt]);
+    // A quick answer leaves no timer behind (it would outlive a shutdown by up to deferAfterMs).
+    clearTimeout(deferTimer);
     if (!quick) await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const outcome = quick ?? (await running);
     if ('error' in outcome) return this.replyError(interaction, outcome.error);
@@ -155,8 +161,14 @@ export class DiscordBot {
     }
     const body = renderMessage(reply.message);
     const flags = reply.message.ephemeral ? MessageFlags.Ephemeral : undefined;
-    if (deferred) await interaction.editReply(body);
-    else await interaction.reply({ ...body, flags });
+    if (!deferred) await interaction.reply({ ...body, flags });
+    else if (reply.message.ephemeral) await interaction.editReply(body);
+    else {
+      // The deferral was private; a public answer must not stay private: it replaces the
+      // "thinking…" message as a public follow-up.
+      await interaction.deleteReply();
+      await interaction.followUp(body);
+    }
   }
 
   private async onAutocomplete(interaction: AutocompleteInteraction): Promise<void> {
@@ -217,6 +229,25 @@ export class DiscordBot {
     // A refused click is answered directly; only real work is acknowledged
     // and run (the apply can take an hour, Discord allows 3 s).
     await this.kernel.orchestrator.checkApproval(sessionId, userId);
+    // Of two clicks at once both pass the check; the second is answered here, directly and
+    // privately, rather than after the deferral (a follow-up would compete with the lobby's
+    // edits for the channel's rate limit). The kernel still arbitrates every approval.
+    const approving = this.approving.get(sessionId);
+    if (approving) {
+      throw new CloudEngineError('LOCKED', `Session ${sessionId} is already being approved and applied by <@${approving}>; follow it in the lobby's thread.`, {
+        details: { sessionId, holder: approving },
+      });
+    }
+    this.approving.set(sessionId, userId);
+    try {
+      await this.approveAndStream(interaction, sessionId);
+    } finally {
+      this.approving.delete(sessionId);
+    }
+  }
+
+  private async approveAndStream(interaction: ButtonInteraction, sessionId: string): Promise<void> {
+    const userId = interaction.user.id;
     await interaction.deferUpdate();
     const location = this.lobbies.get(sessionId) ?? { channelId: interaction.channelId, messageId: interaction.message.id };
     this.lobbies.set(sessionId, location);
@@ -224,7 +255,10 @@ export class DiscordBot {
     let streamer: OutputStreamer | undefined;
     const openThread = () => {
       thread ??= this.openThread(location, sessionId);
-      streamer ??= new OutputStreamer(async (content) => void (await (await thread!).send(content)), { intervalMs: this.options.streamIntervalMs });
+      streamer ??= new OutputStreamer(async (content) => void (await (await thread!).send(content)), {
+        intervalMs: this.options.streamIntervalMs,
+        onError: (error) => this.kernel.logger.warn({ err: error, sessionId }, 'apply output not delivered to the thread'),
+      });
       return streamer;
     };
     const before = await this.kernel.orchestrator.getSession(sessionId);
@@ -241,13 +275,16 @@ export class DiscordBot {
     const out = openThread();
     await out.end();
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    const summary = [
-      final.state === 'APPLIED' ? `**Applied** in ${seconds}s by <@${userId}>.` : `**${final.state}** after ${seconds}s: ${final.problems.join(' ') || 'see the output above'}`,
-      before.plan ? `${before.plan.summary}${before.plan.cost ? ` · ${formatCost(before.plan.cost)}` : ''}` : '',
-      ...(final.outputs ? Object.entries(final.outputs).map(([name, value]) => `\`${name}\`: ${JSON.stringify(value)}`) : []),
-      `Output lines: ${out.delivered}/${out.produced} delivered.`,
+    const head = [
+      clip(final.state === 'APPLIED' ? `**Applied** in ${seconds}s by <@${userId}>.` : `**${final.state}** after ${seconds}s: ${final.problems.join(' ') || 'see the output above'}`, 800),
+      before.plan ? clip(`${before.plan.summary}${before.plan.cost ? ` · ${formatCost(before.plan.cost)}` : ''}`, 300) : '',
     ].filter(Boolean);
-    await (await thread!).send({ content: summary.join('\n').slice(0, 2000) });
+    const count = `Output lines: ${out.delivered}/${out.produced} delivered.`;
+    // The outputs get what room is left: the line count must never be cut off.
+    const room = LIMITS.content - [...head, count].join('\n').length - 1;
+    const outputs = final.outputs ? Object.entries(final.outputs).map(([name, value]) => `\`${name}\`: ${JSON.stringify(value)}`).join('\n') : '';
+    const summary = [...head, outputs && room > 40 ? clip(outputs, room) : '', count].filter(Boolean);
+    await out.postLast(summary.join('\n'));
     await this.refreshLobby(sessionId);
   }
 
@@ -341,8 +378,4 @@ export class DiscordBot {
     if (interaction.deferred || interaction.replied) await interaction.followUp({ ...body, flags: MessageFlags.Ephemeral });
     else await interaction.reply({ ...body, flags: MessageFlags.Ephemeral });
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -6,7 +6,12 @@ export interface OutputStreamerOptions {
   readonly maxChars?: number;
   /** Minimum time between two posts; 5 posts per 5 s is Discord's per-channel limit. */
   readonly intervalMs?: number;
+  /** Told about a post that failed; its lines count as not delivered and streaming goes on. */
+  readonly onError?: (error: unknown) => void;
 }
+
+/** "```\n" before and "\n```" after the lines. */
+const FENCES = 8;
 
 /**
  * Streams terraform's lines into a channel without losing one or tripping
@@ -26,53 +31,71 @@ export class OutputStreamer {
 
   constructor(
     private readonly post: PostMessage,
-    options: OutputStreamerOptions = {},
+    private readonly options: OutputStreamerOptions = {},
   ) {
-    this.maxChars = options.maxChars ?? 1900;
+    this.maxChars = Math.max(FENCES + 2, options.maxChars ?? 1900);
     this.intervalMs = options.intervalMs ?? 1100;
   }
 
   push(line: string): void {
     if (this.ended) throw new Error('OutputStreamer: push after end');
-    // A line longer than a message is split, so nothing is dropped.
-    const room = this.maxChars - 8;
-    for (let start = 0; start < Math.max(1, line.length); start += room) {
-      this.pending.push(line.slice(start, start + room));
+    // A line longer than a message is split (never inside a surrogate pair), so nothing is dropped.
+    const room = this.maxChars - FENCES;
+    let start = 0;
+    do {
+      let end = Math.min(line.length, start + room);
+      if (end < line.length && end - start > 1 && isHighSurrogate(line.charCodeAt(end - 1))) end--;
+      this.pending.push(line.slice(start, end));
       this.produced++;
-    }
+      start = end;
+    } while (start < line.length);
     this.loop ??= this.drain();
   }
 
   /** Flushes everything still pending; resolves when the last message is posted. */
   async end(): Promise<void> {
     this.ended = true;
-    this.loop ??= this.drain();
+    if (this.pending.length > 0) this.loop ??= this.drain();
     await this.loop;
   }
 
+  /** Posts a message of its own (e.g. a summary) after every pending line, keeping the pace. */
+  async postLast(content: string): Promise<void> {
+    await this.end();
+    await sleep(Math.max(0, this.lastPost + this.intervalMs - Date.now()));
+    this.lastPost = Date.now();
+    await this.post(content);
+  }
+
+  /** Posts batches until nothing is pending; only started with something pending. */
   private async drain(): Promise<void> {
-    try {
-      while (this.pending.length > 0) {
-        const wait = this.lastPost + this.intervalMs - Date.now();
-        // Give more lines a moment to arrive, so messages are fuller and fewer.
-        await sleep(Math.max(wait, this.ended ? 0 : Math.min(this.intervalMs, 300)));
-        const batch: string[] = [];
-        let size = 8; // the code fence
-        while (this.pending.length > 0 && size + this.pending[0]!.length + 1 <= this.maxChars) {
-          const next = this.pending.shift()!;
-          batch.push(next);
-          size += next.length + 1;
-        }
-        this.lastPost = Date.now();
+    while (this.pending.length > 0) {
+      const wait = this.lastPost + this.intervalMs - Date.now();
+      // Give more lines a moment to arrive, so messages are fuller and fewer.
+      await sleep(Math.max(wait, this.ended ? 0 : Math.min(this.intervalMs, 300)));
+      // Every piece fits alone (push cuts them to maxChars - FENCES); more follow after a newline.
+      const batch: string[] = [this.pending.shift()!];
+      let size = FENCES + batch[0]!.length;
+      while (this.pending.length > 0 && size + 1 + this.pending[0]!.length <= this.maxChars) {
+        const next = this.pending.shift()!;
+        batch.push(next);
+        size += 1 + next.length;
+      }
+      this.lastPost = Date.now();
+      try {
         await this.post(`\`\`\`\n${batch.join('\n').replace(/```/g, 'ˋˋˋ')}\n\`\`\``);
         this.delivered += batch.length;
+      } catch (error) {
+        // Those lines are lost (the summary's count says so); the rest still streams.
+        this.options.onError?.(error);
       }
-    } finally {
-      this.loop = undefined;
     }
-    if (this.pending.length > 0) this.loop = this.drain();
-    await this.loop;
+    this.loop = undefined;
   }
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -8,6 +8,7 @@ export interface KernelEventMap {
   'session.created': { sessionId: string; projectId: string; userId: string };
   'session.stateChanged': { sessionId: string; projectId: string; from: DeploymentState; to: DeploymentState; actor: string; error?: string };
   'session.resourcesChanged': { sessionId: string; actor: string };
+  /** A session's terraform waits for a free slot at `position` (1-based); 0 once it runs. */
   'terraform.queued': { sessionId: string; position: number };
   'plan.ready': { sessionId: string; plan: PlanResult };
   'output.line': { sessionId: string; operation: 'plan' | 'apply'; line: string; level: 'info' | 'warn' | 'error' };

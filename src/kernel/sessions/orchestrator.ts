@@ -113,8 +113,11 @@ export class Orchestrator {
     @inject(AccessServiceToken) private readonly access: AccessService,
     @inject(RedactorToken) private readonly redactor: Redactor,
   ) {
-    this.store = new SessionStore(db, audit, events, resourceTypes, config.dataDir, this.ownerId);
+    this.store = new SessionStore(db, audit, events, resourceTypes, config.dataDir, this.ownerId, (sessionId) => this.queued.get(sessionId) ?? null);
   }
+
+  /** Sessions whose terraform waits for a free slot, and their place in the FIFO queue. */
+  private readonly queued = new Map<string, number>();
 
   /** This process, as recorded on the sessions it is running: `host:pid:boot`. */
   readonly ownerId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -362,9 +365,17 @@ export class Orchestrator {
       const lockRemoved = await removeStaleLocalLock(workingDir);
       const applying = session.state === S.APPROVED || session.state === S.APPLYING || session.state === S.DESTROYING;
       const tearingDownPlan = session.state === S.DESTROY_PLANNING;
-      const reason = applying
-        ? `interrupted: the process applying this session (${session.operationOwner ?? 'unknown'}) stopped before terraform finished. Terraform's state in ${workingDir} keeps what it did; start a new session to plan the rest.`
-        : `interrupted: the process planning this session (${session.operationOwner ?? 'unknown'}) stopped. Plan again.`;
+      const project = await this.projects.get(session.projectId).catch(() => undefined);
+      const backend = (project?.settings.backend as { type?: string } | undefined)?.type ?? 'local';
+      // A remote backend's lock is not ours to break blindly: say how to release it.
+      const unlock =
+        backend === 'local'
+          ? ''
+          : ` If terraform then reports the state is locked, release it with \`terraform force-unlock <LOCK ID>\` in ${workingDir}, using the project's ${backend} backend credentials.`;
+      const reason =
+        (applying
+          ? `interrupted: the process applying this session (${session.operationOwner ?? 'unknown'}) stopped before terraform finished. Terraform's state keeps what it did; start a new session to plan the rest, or destroy this one.`
+          : `interrupted: the process planning this session (${session.operationOwner ?? 'unknown'}) stopped. Plan again.`) + unlock;
       try {
         await this.store.transition({
           sessionId: session.id,
@@ -673,6 +684,7 @@ export class Orchestrator {
       return await done;
     } finally {
       this.running.delete(sessionId);
+      this.queued.delete(sessionId);
     }
   }
 
@@ -691,8 +703,13 @@ export class Orchestrator {
       cwd,
       env: synthesis.environment,
       signal,
-      onQueued: (position: number) => this.events.emit('terraform.queued', { sessionId, position }),
+      onQueued: (position: number) => {
+        this.queued.set(sessionId, position);
+        this.events.emit('terraform.queued', { sessionId, position });
+      },
       onEvent: (event: TerraformEvent) => {
+        // Terraform speaking means it got its slot.
+        if (this.queued.delete(sessionId)) this.events.emit('terraform.queued', { sessionId, position: 0 });
         // Routine init chatter would flood chat; its warnings and errors still show.
         if (event.type === 'version' || event.message === '' || (event.command === 'init' && event.level === 'info')) return;
         // terraform apply repeats the plan's "Plan to create" lines; they were shown with the plan.

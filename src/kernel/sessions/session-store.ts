@@ -45,6 +45,8 @@ export class SessionStore {
     private readonly dataDir: string,
     /** This process (`host:pid:boot`), recorded on sessions while it runs their operation. */
     private readonly ownerId: string,
+    /** Where a session's terraform waits in the process's queue, if it does. */
+    private readonly queuePosition: (sessionId: string) => number | null = () => null,
   ) {}
 
   workingDir(sessionId: string): string {
@@ -95,6 +97,7 @@ export class SessionStore {
       lastChangedBy: entity.lastChangedBy,
       approvedBy: entity.approvedBy,
       workingDir: this.workingDir(entity.id),
+      queuePosition: this.queuePosition(entity.id),
       createdAt: entity.createdAt,
       updatedAt: entity.updatedAt,
     };

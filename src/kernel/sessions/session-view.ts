@@ -64,6 +64,8 @@ export interface SessionView {
   readonly lastChangedBy: string | null;
   readonly approvedBy: string | null;
   readonly workingDir: string;
+  /** While the session's terraform waits for a free slot (the global cap): its 1-based place in the queue. */
+  readonly queuePosition: number | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }

@@ -12,6 +12,8 @@ export interface LobbyModel {
   readonly owner: string;
   readonly state: DeploymentState;
   readonly stateLabel: string;
+  /** Waiting for a terraform slot: place in the queue. */
+  readonly queuePosition: number | null;
   readonly resources: readonly { readonly name: string; readonly type: string; readonly detail: string }[];
   readonly plan: { readonly summary: string; readonly changes: readonly string[] } | null;
   readonly cost: { readonly text: string; readonly unpriced: readonly string[] } | null;
@@ -56,7 +58,8 @@ export async function buildLobby(kernel: Kernel, session: SessionView): Promise<
     provider: session.provider,
     owner: session.userId,
     state: session.state,
-    stateLabel: STATE_LABELS[session.state],
+    stateLabel: session.queuePosition ? `${STATE_LABELS[session.state]} (waiting for terraform: #${session.queuePosition} in the queue)` : STATE_LABELS[session.state],
+    queuePosition: session.queuePosition,
     resources: session.resources.map((resource) => ({ name: resource.name, type: resource.type, detail: describeConfig(resource.config) })),
     plan: plan ? { summary: plan.summary, changes: plan.changes.map((change) => `${ACTION_SYMBOLS[change.actions.join(',')] ?? change.actions.join('/')} ${change.address}`) } : null,
     cost: plan?.cost

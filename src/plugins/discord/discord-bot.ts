@@ -86,7 +86,7 @@ export class DiscordBot {
     const ready = new Promise<void>((resolve) => this.client.once('clientReady', () => resolve()));
     await this.client.login(this.config.token);
     await ready;
-    for (const event of ['session.stateChanged', 'session.resourcesChanged', 'plan.ready'] as const) {
+    for (const event of ['session.stateChanged', 'session.resourcesChanged', 'plan.ready', 'terraform.queued'] as const) {
       this.unsubscribe.push(this.kernel.events.on(event, (payload) => this.refreshLobby(payload.sessionId)));
     }
   }

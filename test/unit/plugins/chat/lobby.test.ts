@@ -9,6 +9,7 @@ const base: LobbyModel = {
   owner: 'alice',
   state: 'DRAFT',
   stateLabel: STATE_LABELS.DRAFT,
+  queuePosition: null,
   resources: [],
   plan: null,
   cost: null,

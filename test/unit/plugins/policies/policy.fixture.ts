@@ -38,6 +38,7 @@ function session(resources: readonly SessionResource[]): SessionView {
     lastChangedBy: null,
     approvedBy: null,
     workingDir: '/tmp/sess1',
+    queuePosition: null,
     createdAt: now,
     updatedAt: now,
   };

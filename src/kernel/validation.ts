@@ -65,8 +65,8 @@ interface JsonNode {
 
 function fieldOf(node: JsonNode, fieldPrefix: string): string {
   const path: string[] = [];
-  for (let at: JsonNode | undefined = node; at?.key !== undefined; at = at.parent) path.unshift(at.key);
-  return [fieldPrefix, ...path].filter(Boolean).join('.') || 'input';
+  for (let at: JsonNode | undefined = node; at?.key !== undefined; at = at.parent) path.push(at.key);
+  return [fieldPrefix, ...path.reverse()].filter(Boolean).join('.') || 'input';
 }
 
 function invalidAt(node: JsonNode, fieldPrefix: string, problem: string): CloudEngineError {
@@ -122,6 +122,8 @@ function normalizeDeep(value: unknown, fieldPrefix: string): unknown {
   if (!isPlainContainer(value)) return value;
   const copy = (from: object): Record<string, unknown> => (Array.isArray(from) ? [] : Object.getPrototypeOf(from) === null ? Object.create(null) : {}) as Record<string, unknown>;
   const root = copy(value);
+  // Each object is copied once, so shared and cyclic references stay shared and cyclic.
+  const copies = new Map<object, Record<string, unknown>>([[value, root]]);
   const stack: { from: Record<string, unknown>; to: Record<string, unknown>; node: JsonNode }[] = [{ from: value, to: root, node: { value } }];
   while (stack.length > 0) {
     const { from, to, node } = stack.pop()!;
@@ -135,8 +137,13 @@ function normalizeDeep(value: unknown, fieldPrefix: string): unknown {
       let out: unknown = item;
       if (typeof item === 'string') out = item.normalize('NFC');
       else if (isPlainContainer(item)) {
-        out = copy(item);
-        stack.push({ from: item, to: out as Record<string, unknown>, node: child });
+        out = copies.get(item);
+        if (out === undefined) {
+          const made = copy(item);
+          copies.set(item, made);
+          stack.push({ from: item, to: made, node: child });
+          out = made;
+        }
       }
       Object.defineProperty(to, outKey, { value: out, enumerable: true, writable: true, configurable: true });
     }

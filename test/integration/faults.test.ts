@@ -372,11 +372,9 @@ describe('faults', () => {
         await plansFine(healthy.kernel, 'healthy');
       });
 
-      // Known gap (src/kernel/sessions): when the database stops taking writes while terraform runs, the plan's
-      // end cannot be recorded. Today the caller gets INTERNAL "Planning session … failed unexpectedly:
-      // SQLITE_IOERR: disk I/O error." and the session stays PLANNING: it cannot be cancelled, re-planned or
-      // changed (INVALID_STATE) until a new process starts and recoverInterrupted resolves it.
-      it.fails('KNOWN GAP: the database failing during a plan should leave the session PLAN_FAILED (today: stuck in PLANNING)', async () => {
+      // When the database stops taking writes while terraform runs, the plan's end cannot be recorded and the
+      // session stays PLANNING with nothing running for it; cancel resolves it once the database takes writes.
+      it('the database failing during a plan: a plain error, and the session can be cancelled once writes work again', async () => {
         const { orchestrator } = t.kernel;
         const session = await orchestrator.startSession('alice', 'ro');
         await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'b' });
@@ -388,7 +386,9 @@ describe('faults', () => {
               },
             }),
           );
-          expect(error.message).toBe(`Planning session ${session.id} failed unexpectedly: SQLITE_IOERR: disk I/O error.`);
+          expect(error.message).toBe(
+            `Planning session ${session.id} failed: the data directory refused a write (SQLITE_IOERR: disk I/O error). Check that CLOUD_ENGINE_DATA_DIR is writable, then plan again.`,
+          );
         } finally {
           unlock();
         }
@@ -481,9 +481,8 @@ describe('faults', () => {
         expect((await orchestrator.getSession(session.id)).state).toBe('PLAN_READY');
       });
 
-      // The same gap with a lock held longer than the busy timeout while terraform runs (e.g. a long write by
-      // another process): INTERNAL "…failed unexpectedly: SQLITE_BUSY: database is locked." and PLANNING for good.
-      it.fails('KNOWN GAP: a lock outlasting the busy timeout during a plan should leave the session PLAN_FAILED (today: stuck in PLANNING)', async () => {
+      // The same with a lock held longer than the busy timeout while terraform runs (a long write by another program).
+      it('a lock outlasting the busy timeout during a plan: LOCKED in plain words, and cancel resolves the session afterwards', async () => {
         const { orchestrator } = t.kernel;
         const session = await orchestrator.startSession('alice', 'busy');
         await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'b' });
@@ -496,7 +495,10 @@ describe('faults', () => {
               },
             }),
           );
-          expect(error.message).toBe(`Planning session ${session.id} failed unexpectedly: SQLITE_BUSY: database is locked.`);
+          expect(error).toMatchObject({ code: 'LOCKED' });
+          expect(error.message).toBe(
+            `Planning session ${session.id} failed: the database stayed locked by another program (SQLITE_BUSY: database is locked). Try again; if it persists, find what holds the database file.`,
+          );
         } finally {
           await held;
           await other.exec('COMMIT');
@@ -537,7 +539,9 @@ describe('faults', () => {
         const error = await rejection(orchestrator.runPlan(session.id, 'alice'));
         // What the user sees today (writing main.tf.json failed):
         expect(error).toMatchObject({ code: 'INTERNAL' });
-        expect(error.message).toBe(`Planning session ${session.id} failed unexpectedly: ENOSPC: no space left on device, write.`);
+        expect(error.message).toBe(
+          `Planning session ${session.id} failed: no space left in the data directory (ENOSPC: no space left on device, write). Free space in CLOUD_ENGINE_DATA_DIR, then plan again.`,
+        );
         const view = await orchestrator.getSession(session.id);
         expect(view.state).toBe('PLAN_FAILED');
         expect(view.error).toBe(error.message);

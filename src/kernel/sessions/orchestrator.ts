@@ -310,6 +310,7 @@ export class Orchestrator {
     if (DONE_STATES.includes(session.state)) {
       throw new CloudEngineError('INVALID_STATE', `Session ${sessionId} is already ${session.state}; there is nothing to cancel.`, { details: { state: session.state } });
     }
+    if (BUSY_STATES.includes(session.state)) return this.cancelOrphaned(session, userId);
     return this.locks.run(sessionId, 'cancel', userId, async () => {
       if (session.state === S.DESTROY_READY) {
         // Withdrawing a planned teardown leaves the deployment as it was.
@@ -396,6 +397,37 @@ export class Orchestrator {
   }
 
   /** A session; with `viewerId`, only if that user may read its project. */
+  /**
+   * Cancels a session recorded as busy while nothing runs for it here: its
+   * operation's end could not be written (the database failed), or the
+   * process running it is gone. A live process elsewhere keeps it: LOCKED.
+   */
+  private async cancelOrphaned(session: CloudSessionEntity, userId: string): Promise<SessionView> {
+    const owner = parseOwner(session.operationOwner);
+    const ownedHere = session.operationOwner === this.ownerId;
+    const ownerGone = owner !== undefined && owner.host === hostname() && !processAlive(owner.pid);
+    if (!ownedHere && !ownerGone && owner !== undefined) {
+      throw new CloudEngineError('LOCKED', `Session ${session.id} is ${session.state}, run by another process (${session.operationOwner}). Cancel it there, or wait for it to finish.`, {
+        details: { owner: session.operationOwner, state: session.state },
+      });
+    }
+    const to =
+      session.state === S.VALIDATING || session.state === S.PLANNING
+        ? S.CANCELLED
+        : session.state === S.DESTROY_PLANNING
+          ? S.APPLIED
+          : S.FAILED;
+    await this.store.transition({
+      sessionId: session.id,
+      from: [session.state],
+      to,
+      actor: userId,
+      patch: to === S.FAILED ? { error: `cancelled by ${userId}: its ${session.state.toLowerCase()} was no longer running` } : {},
+      details: { orphaned: true, owner: session.operationOwner },
+    });
+    return this.store.view(session.id);
+  }
+
   async getSession(sessionId: string, viewerId?: string): Promise<SessionView> {
     if (viewerId !== undefined) {
       requireUser(viewerId);
@@ -431,8 +463,9 @@ export class Orchestrator {
       });
     }
     const sessions = await this.db.manager.find(CloudSessionEntity, { select: { id: true, state: true, projectId: true } });
-    const byState: Record<string, number> = {};
-    const byProject: Record<string, number> = {};
+    // Null-prototype maps: a project may be called "constructor".
+    const byState: Record<string, number> = Object.create(null) as Record<string, number>;
+    const byProject: Record<string, number> = Object.create(null) as Record<string, number>;
     for (const session of sessions) {
       byState[session.state] = (byState[session.state] ?? 0) + 1;
       byProject[session.projectId] = (byProject[session.projectId] ?? 0) + 1;
@@ -1028,7 +1061,18 @@ function toUserError(sessionId: string, error: unknown): CloudEngineError {
       details: { command: error.command, exitCode: error.exitCode, timedOut: error.timedOut },
     });
   }
-  return new CloudEngineError('INTERNAL', `Planning session ${sessionId} failed unexpectedly: ${(error as Error)?.message ?? String(error)}.`, { cause: error });
+  const code = (error as NodeJS.ErrnoException)?.code ?? '';
+  const text = (error as Error)?.message ?? String(error);
+  if (/SQLITE_(BUSY|LOCKED)/.test(text) || code === 'SQLITE_BUSY') {
+    return new CloudEngineError('LOCKED', `Planning session ${sessionId} failed: the database stayed locked by another program (${text}). Try again; if it persists, find what holds the database file.`, { cause: error });
+  }
+  if (code === 'ENOSPC' || /SQLITE_FULL|no space left on device/.test(text)) {
+    return new CloudEngineError('INTERNAL', `Planning session ${sessionId} failed: no space left in the data directory (${text}). Free space in CLOUD_ENGINE_DATA_DIR, then plan again.`, { cause: error });
+  }
+  if (/SQLITE_(IOERR|READONLY|CANTOPEN)/.test(text) || code === 'EACCES' || code === 'EROFS') {
+    return new CloudEngineError('INTERNAL', `Planning session ${sessionId} failed: the data directory refused a write (${text}). Check that CLOUD_ENGINE_DATA_DIR is writable, then plan again.`, { cause: error });
+  }
+  return new CloudEngineError('INTERNAL', `Planning session ${sessionId} failed unexpectedly: ${text}.`, { cause: error });
 }
 
 function errorText(error: unknown): string {

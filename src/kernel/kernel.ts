@@ -37,6 +37,7 @@ import {
 import { SessionLocks } from './sessions/session-lock.js';
 import { StackSynthesizer } from './synth/stack-synthesizer.js';
 import { TerraformRunner } from './terraform/terraform-runner.js';
+import { ProviderPool } from './terraform/provider-pool.js';
 import { builtinPlugins } from '../plugins/builtin-plugins.js';
 
 /** The registries of everything plugins contributed. */
@@ -113,6 +114,7 @@ export async function createKernel(options: KernelOptions = {}): Promise<Kernel>
       binary: config.terraformBin,
       pluginDir: config.tfPluginDir,
       maxConcurrent: config.maxTerraform,
+      providerPool: config.providerPool === 'on' ? new ProviderPool({ maxProcesses: config.providerPoolSize ?? config.maxTerraform, logger }) : undefined,
       timeouts: { init: config.timeouts.init, plan: config.timeouts.plan, apply: config.timeouts.apply, show: config.timeouts.plan, output: config.timeouts.init },
       logger,
     }),
@@ -199,6 +201,7 @@ class RunningKernel implements Kernel {
   readonly events: KernelEvents;
   readonly authorizer: Authorizer;
   private readonly started: ChatAdapter[] = [];
+  private readonly runner: TerraformRunner;
   private closed = false;
 
   constructor(
@@ -216,6 +219,7 @@ class RunningKernel implements Kernel {
     this.quotas = container.get(QuotaServiceToken);
     this.events = container.get(KernelEventsToken);
     this.authorizer = container.get(Authorizer);
+    this.runner = container.get(TerraformRunnerToken);
   }
 
   async startChatAdapters(): Promise<string[]> {
@@ -234,6 +238,7 @@ class RunningKernel implements Kernel {
       await adapter.stop().catch((error: unknown) => this.logger.error({ err: error, adapter: adapter.id }, 'chat adapter failed to stop'));
     }
     await this.orchestrator.shutdown();
+    await this.runner.close();
     await this.database.close();
     this.events.removeAll();
     this.logger.flush();

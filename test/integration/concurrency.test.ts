@@ -94,3 +94,41 @@ describe('approve and cancel racing on one session', () => {
     expect(terminal).toHaveLength(1);
   });
 });
+
+describe('cancelling a plan while it waits or runs', () => {
+  let t: TestKernel;
+  beforeAll(async () => {
+    t = await startTestKernel({ maxTerraform: 1 });
+    await createProject(t.kernel, { id: 'stop', provider: 'sandbox' });
+  });
+  afterAll(() => t?.dispose());
+
+  it('stops a plan queued behind a long apply: CANCELLED at once, the apply unaffected', async () => {
+    const { orchestrator } = t.kernel;
+    const long = await orchestrator.startSession('alice', 'stop');
+    await orchestrator.addResource(long.id, 'alice', { type: 'sandbox.vm', name: 'slow', config: { bootSeconds: 4 } });
+    await orchestrator.runPlan(long.id, 'alice');
+    let applyStarted!: () => void;
+    const started = new Promise<void>((resolve) => (applyStarted = resolve));
+    const applying = orchestrator.approveAndApply(long.id, 'alice', { onOutput: (line) => line.includes('booting slow') && applyStarted() });
+    await started;
+
+    const waiting = await orchestrator.startSession('bob', 'stop');
+    await orchestrator.addResource(waiting.id, 'bob', { type: 'sandbox.bucket', name: 'b' });
+    const queued = new Promise<void>((resolve) => {
+      const off = t.kernel.events.on('terraform.queued', (event) => {
+        if (event.sessionId === waiting.id && event.position > 0) {
+          off();
+          resolve();
+        }
+      });
+    });
+    const planning = orchestrator.runPlan(waiting.id, 'bob').catch((error: unknown) => error);
+    await queued;
+    expect((await orchestrator.getSession(waiting.id)).queuePosition).toBe(1);
+    const cancelled = await orchestrator.cancelSession(waiting.id, 'bob');
+    expect(cancelled.state).toBe('CANCELLED');
+    expect(await planning).toMatchObject({ code: 'INVALID_STATE', message: expect.stringContaining('was stopped: cancelled by bob') });
+    expect((await applying).state).toBe('APPLIED');
+  });
+});

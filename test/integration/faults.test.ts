@@ -348,11 +348,13 @@ describe('faults', () => {
         lock();
         try {
           const { result: error, ms } = await timed(() => rejection(orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'during' })));
-          // What the caller gets today: TypeORM's QueryFailedError, not a CloudEngineError (see the todo below).
-          expect(error.message).toBe('SQLITE_IOERR: disk I/O error');
+          expect(error).toMatchObject({ code: 'INTERNAL' });
+          expect(error.message).toBe(
+            'The database refused a write (SQLITE_IOERR: disk I/O error); nothing was changed. Check that CLOUD_ENGINE_DATA_DIR is writable and try again.',
+          );
           expect(ms).toBeLessThan(2_000);
           const plan = await rejection(orchestrator.runPlan(session.id, 'alice'));
-          expect(plan.message).toBe('SQLITE_IOERR: disk I/O error');
+          expect(plan.message).toContain('The database refused a write (SQLITE_IOERR: disk I/O error)');
           // Reading still works.
           const view = await orchestrator.getSession(session.id);
           expect(view.state).toBe('DRAFT');
@@ -387,7 +389,7 @@ describe('faults', () => {
             }),
           );
           expect(error.message).toBe(
-            `Planning session ${session.id} failed: the data directory refused a write (SQLITE_IOERR: disk I/O error). Check that CLOUD_ENGINE_DATA_DIR is writable, then plan again.`,
+            'The database refused a write (SQLITE_IOERR: disk I/O error); nothing was changed. Check that CLOUD_ENGINE_DATA_DIR is writable and try again.',
           );
         } finally {
           unlock();
@@ -444,18 +446,21 @@ describe('faults', () => {
         await t?.dispose();
       });
 
-      it('a write waits the busy timeout, then fails with SQLITE_BUSY; reads go on; after the lock is released it works', async () => {
+      it('a write waits the busy timeout, then fails with LOCKED in plain words; reads go on; after the lock is released it works', async () => {
         const { orchestrator } = t.kernel;
         const session = await orchestrator.startSession('alice', 'busy');
         await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'before' });
         await other.exec('BEGIN EXCLUSIVE');
         try {
           const { result: error, ms } = await timed(() => rejection(orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'during' })));
-          expect(error.message).toBe('SQLITE_BUSY: database is locked');
+          expect(error).toMatchObject({ code: 'LOCKED' });
+          expect(error.message).toBe(
+            'The database is locked by another program (SQLITE_BUSY: database is locked); nothing was changed. Try again in a moment; if it persists, find what holds the database.',
+          );
           expect(ms).toBeGreaterThanOrEqual(BUSY_MS - 100);
           expect(ms).toBeLessThan(BUSY_MS + 3_000);
           // A plan cannot start either, and the session stays as it was.
-          expect((await rejection(orchestrator.runPlan(session.id, 'alice'))).message).toBe('SQLITE_BUSY: database is locked');
+          expect(await rejection(orchestrator.runPlan(session.id, 'alice'))).toMatchObject({ code: 'LOCKED' });
           const view = await orchestrator.getSession(session.id);
           expect(view.state).toBe('DRAFT');
           expect(view.resources.map((resource) => resource.name)).toEqual(['before']);
@@ -497,7 +502,7 @@ describe('faults', () => {
           );
           expect(error).toMatchObject({ code: 'LOCKED' });
           expect(error.message).toBe(
-            `Planning session ${session.id} failed: the database stayed locked by another program (SQLITE_BUSY: database is locked). Try again; if it persists, find what holds the database file.`,
+            'The database is locked by another program (SQLITE_BUSY: database is locked); nothing was changed. Try again in a moment; if it persists, find what holds the database.',
           );
         } finally {
           await held;
@@ -508,9 +513,7 @@ describe('faults', () => {
       });
     });
 
-    it.todo(
-      'database failures (SQLITE_BUSY, SQLITE_IOERR, SQLITE_FULL) reach callers as a CloudEngineError naming the database and what to do, not as a raw TypeORM QueryFailedError',
-    );
+
   });
 
   describe.skipIf(!CAN_MOUNT)('the data dir full (a 2 MB tmpfs)', () => {
@@ -573,9 +576,11 @@ describe('faults', () => {
         fillUp(join(dataDir, 'filler'));
 
         const { result: error, ms } = await timed(() => rejection(orchestrator.runPlan(session.id, 'alice')));
-        expect(error.message).toBe('SQLITE_FULL: database or disk is full');
+        expect(error.message).toBe(
+          'The data directory is full (SQLITE_FULL: database or disk is full); nothing was changed. Free space in CLOUD_ENGINE_DATA_DIR and try again.',
+        );
         expect(ms).toBeLessThan(2_000);
-        expect((await rejection(orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'c' }))).message).toBe('SQLITE_FULL: database or disk is full');
+        expect((await rejection(orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'c' }))).message).toContain('The data directory is full');
         const view = await orchestrator.getSession(session.id);
         expect(view.state).toBe('DRAFT');
         expect(view.resources.map((resource) => resource.name)).toEqual(['b']);

@@ -35,6 +35,10 @@ export const EngineConfigSchema = z.strictObject({
   terraformBin: z.string().min(1).default('terraform'),
   tfPluginDir: z.string().min(1).optional(),
   maxTerraform: z.coerce.number().int().min(1).max(64).default(2),
+  /** Long-lived provider processes that plan, show and apply attach to (see terraform/provider-pool.ts). */
+  providerPool: z.enum(['off', 'on']).default('off'),
+  /** Most pooled provider processes alive at once; default: maxTerraform. */
+  providerPoolSize: z.coerce.number().int().min(1).max(64).optional(),
   plugins: csv.default([]),
   /** Extra regular expressions of secrets to redact from chat, logs and stored output. */
   secretPatterns: z
@@ -86,6 +90,10 @@ export interface KernelOptions {
   terraformBin?: string;
   tfPluginDir?: string;
   maxTerraform?: number;
+  /** 'on' keeps provider processes alive between terraform commands; default 'off'. */
+  providerPool?: 'off' | 'on';
+  /** Most pooled provider processes alive at once; default maxTerraform. */
+  providerPoolSize?: number;
   /** Module specifiers of external plugins, loaded by dynamic import. */
   plugins?: string[] | string;
   /** Extra secret patterns (regular expression sources) to redact. */
@@ -111,6 +119,8 @@ export const ENV_KEYS = {
   terraformBin: 'CLOUD_ENGINE_TERRAFORM_BIN',
   tfPluginDir: 'CLOUD_ENGINE_TF_PLUGIN_DIR',
   maxTerraform: 'CLOUD_ENGINE_MAX_TERRAFORM',
+  providerPool: 'CLOUD_ENGINE_PROVIDER_POOL',
+  providerPoolSize: 'CLOUD_ENGINE_PROVIDER_POOL_SIZE',
   plugins: 'CLOUD_ENGINE_PLUGINS',
   priceBook: 'CLOUD_ENGINE_PRICE_BOOK',
   secretPatterns: 'CLOUD_ENGINE_SECRET_PATTERNS',
@@ -143,6 +153,8 @@ export function loadConfig(options: KernelOptions = {}): EngineConfig {
     terraformBin: options.terraformBin ?? fromEnv('terraformBin'),
     tfPluginDir: options.tfPluginDir ?? fromEnv('tfPluginDir'),
     maxTerraform: options.maxTerraform ?? fromEnv('maxTerraform'),
+    providerPool: options.providerPool ?? fromEnv('providerPool'),
+    providerPoolSize: options.providerPoolSize ?? fromEnv('providerPoolSize'),
     plugins: options.plugins ?? fromEnv('plugins'),
     priceBook: options.priceBook ?? fromEnv('priceBook'),
     secretPatterns: options.secretPatterns ?? fromEnv('secretPatterns'),

@@ -40,9 +40,13 @@ export class Database {
    * outside the transaction (and blocked by its locks).
    */
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const run = this.queue.then(() =>
-      this.isSqlite ? this.immediateTransaction(work) : this.isPostgres ? this.dataSource.transaction(lockedPostgres(work)) : this.dataSource.transaction(work),
-    );
+    const run = this.queue
+      .then(() =>
+        this.isSqlite ? this.immediateTransaction(work) : this.isPostgres ? this.dataSource.transaction(lockedPostgres(work)) : this.dataSource.transaction(work),
+      )
+      .catch((error: unknown) => {
+        throw databaseError(error);
+      });
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -86,6 +90,25 @@ export class Database {
   }
 }
 export const DatabaseToken = token<Database>('kernel.database');
+
+/**
+ * The database refusing a write, in words a user can act on; nothing of the
+ * transaction was written. Other errors pass through unchanged.
+ */
+export function databaseError(error: unknown): unknown {
+  if (error instanceof CloudEngineError) return error;
+  const text = (error as Error)?.message ?? String(error);
+  if (/SQLITE_(BUSY|LOCKED)|could not obtain lock|deadlock detected/.test(text)) {
+    return new CloudEngineError('LOCKED', `The database is locked by another program (${text}); nothing was changed. Try again in a moment; if it persists, find what holds the database.`, { cause: error });
+  }
+  if (/SQLITE_FULL|no space left on device/i.test(text)) {
+    return new CloudEngineError('INTERNAL', `The data directory is full (${text}); nothing was changed. Free space in CLOUD_ENGINE_DATA_DIR and try again.`, { cause: error });
+  }
+  if (/SQLITE_(IOERR|READONLY|CANTOPEN)/.test(text)) {
+    return new CloudEngineError('INTERNAL', `The database refused a write (${text}); nothing was changed. Check that CLOUD_ENGINE_DATA_DIR is writable and try again.`, { cause: error });
+  }
+  return error;
+}
 
 /**
  * Advisory lock keys (any bigint; these spell "CE tx" and "CE mg"). The

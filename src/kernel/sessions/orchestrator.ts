@@ -1061,15 +1061,13 @@ function toUserError(sessionId: string, error: unknown): CloudEngineError {
       details: { command: error.command, exitCode: error.exitCode, timedOut: error.timedOut },
     });
   }
+  // Database failures arrive already explained (persistence/database.ts); these are the working dir's.
   const code = (error as NodeJS.ErrnoException)?.code ?? '';
   const text = (error as Error)?.message ?? String(error);
-  if (/SQLITE_(BUSY|LOCKED)/.test(text) || code === 'SQLITE_BUSY') {
-    return new CloudEngineError('LOCKED', `Planning session ${sessionId} failed: the database stayed locked by another program (${text}). Try again; if it persists, find what holds the database file.`, { cause: error });
-  }
-  if (code === 'ENOSPC' || /SQLITE_FULL|no space left on device/.test(text)) {
+  if (code === 'ENOSPC') {
     return new CloudEngineError('INTERNAL', `Planning session ${sessionId} failed: no space left in the data directory (${text}). Free space in CLOUD_ENGINE_DATA_DIR, then plan again.`, { cause: error });
   }
-  if (/SQLITE_(IOERR|READONLY|CANTOPEN)/.test(text) || code === 'EACCES' || code === 'EROFS') {
+  if (code === 'EACCES' || code === 'EROFS') {
     return new CloudEngineError('INTERNAL', `Planning session ${sessionId} failed: the data directory refused a write (${text}). Check that CLOUD_ENGINE_DATA_DIR is writable, then plan again.`, { cause: error });
   }
   return new CloudEngineError('INTERNAL', `Planning session ${sessionId} failed unexpectedly: ${text}.`, { cause: error });

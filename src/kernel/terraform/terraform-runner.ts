@@ -5,6 +5,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Semaphore } from '../util/semaphore.js';
 import type { PlanJson } from './plan-json.js';
+import type { ProviderLease, ProviderPool, ProviderUse } from './provider-pool.js';
 import {
   LineBuffer,
   parseTerraformJsonLine,
@@ -41,6 +42,8 @@ export interface TerraformRunnerOptions {
   /** How long terraform gets to stop after SIGINT before SIGKILL; default 10 000 ms. */
   killGraceMs?: number;
   logger?: TerraformRunnerLogger;
+  /** Long-lived provider processes that plan, show and apply attach to (off when absent). */
+  providerPool?: ProviderPool;
 }
 
 /** Where and how one terraform command runs. */
@@ -160,6 +163,16 @@ export class TerraformRunner {
     return this.peak;
   }
 
+  /** The provider pool, when one is configured. */
+  get providerPool(): ProviderPool | undefined {
+    return this.options.providerPool;
+  }
+
+  /** Stops the provider pool's processes; terraform commands still running are the caller's to stop first. */
+  async close(): Promise<void> {
+    await this.options.providerPool?.close();
+  }
+
   /**
    * `terraform init`, skipped when `.terraform` was already initialized for the same
    * `terraform` block (providers and backend), modules, binary and plugin dir.
@@ -257,24 +270,71 @@ export class TerraformRunner {
       throw new TerraformError(`terraform ${command} was cancelled while queued for a free slot`, { ...blank, cancelled: true }, { cause: error });
     }
     try {
-      return await this.spawnAndWait(command, args, ctx, mode);
+      const env = commandEnv(ctx);
+      const pool = this.options.providerPool;
+      const use = PROVIDER_USE[command];
+      if (pool === undefined || use === undefined) return await this.spawnAndWait(command, args, ctx, mode, env);
+      return await this.runPooled(pool, use, command, args, ctx, mode, env);
     } finally {
       release();
     }
   }
 
-  private spawnAndWait(command: TerraformCommand, args: string[], ctx: TerraformContext, mode: OutputMode): Promise<Execution> {
+  /**
+   * One command attached to pooled provider processes. When the pool cannot serve it, it runs
+   * with a normal launch; when a pooled process dies or stops answering during a plan or show,
+   * the command runs again with a normal launch. An apply is never re-run: it may have changed
+   * things before the provider went away, so it fails and says so.
+   */
+  private async runPooled(
+    pool: ProviderPool,
+    use: ProviderUse,
+    command: TerraformCommand,
+    args: string[],
+    ctx: TerraformContext,
+    mode: OutputMode,
+    env: NodeJS.ProcessEnv,
+  ): Promise<Execution> {
+    let lease: ProviderLease | undefined;
+    try {
+      lease = await pool.lease(ctx.cwd, env, use);
+    } catch (error) {
+      this.options.logger?.warn({ err: error, command }, 'provider pool failed to lease; launching providers normally');
+    }
+    if (lease === undefined) return this.spawnAndWait(command, args, ctx, mode, env);
+    try {
+      const run = await this.spawnAndWait(command, args, ctx, mode, { ...env, TF_REATTACH_PROVIDERS: lease.reattach });
+      lease.release({ failed: false });
+      return run;
+    } catch (error) {
+      lease.release({ failed: true });
+      if (!(error instanceof TerraformError) || error.cancelled || error.timedOut) throw error;
+      const poolFault = lease.crashed || POOL_FAULT.test(`${error.message}\n${error.stderrTail}\n${error.diagnostics.join('\n')}`);
+      if (!poolFault) throw error;
+      if (command === 'apply') {
+        throw new TerraformError(
+          `${error.message} (a pooled provider process, pid ${lease.pids.join(', ')}, ${lease.crashed ? 'exited' : 'stopped answering'} during the apply; ` +
+            'it was not re-run because it may have changed resources first: plan again to see what the state holds)',
+          { command, exitCode: error.exitCode, signal: error.signal, timedOut: false, cancelled: false, diagnostics: error.diagnostics, stderrTail: error.stderrTail },
+          { cause: error },
+        );
+      }
+      pool.metrics.fallbacks += 1;
+      this.options.logger?.warn({ command, pids: lease.pids, crashed: lease.crashed }, 'pooled provider failed; re-running with a normal provider launch');
+      if (ctx.onEvent !== undefined) {
+        try {
+          ctx.onEvent({ type: 'stderr', level: 'warn', message: `A pooled provider process ${lease.crashed ? 'exited' : 'failed'}; running terraform ${command} again with its own provider.`, command });
+        } catch {
+          // A listener's failure is not the command's.
+        }
+      }
+      return this.spawnAndWait(command, args, ctx, mode, env);
+    }
+  }
+
+  private spawnAndWait(command: TerraformCommand, args: string[], ctx: TerraformContext, mode: OutputMode, env: NodeJS.ProcessEnv): Promise<Execution> {
     const { binary, logger } = this.options;
     const timeoutMs = this.options.timeouts[command];
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const [name, value] of Object.entries(ctx.env ?? {})) {
-      if (value === undefined) delete env[name];
-      else env[name] = value;
-    }
-    Object.assign(env, { TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' });
-    // A CLI config path that does not exist makes terraform print a warning on
-    // every command, which would reach chat; without one terraform uses its defaults.
-    if (env.TF_CLI_CONFIG_FILE && !existsSync(env.TF_CLI_CONFIG_FILE)) env.TF_CLI_CONFIG_FILE = '';
 
     return new Promise<Execution>((resolve, reject) => {
       const startedAt = Date.now();
@@ -458,6 +518,26 @@ export class TerraformRunner {
       { cause: error },
     );
   }
+}
+
+/** What each command does with providers; init and output never start one the pool could serve. */
+const PROVIDER_USE: Partial<Record<TerraformCommand, ProviderUse>> = { plan: 'configure', apply: 'configure', show: 'schema' };
+
+/** Errors that come from a provider process going away or not answering, rather than from the configuration. */
+const POOL_FAULT = /plugin did not respond|plugin exited|rpc error: code = (Unavailable|Canceled)|transport is closing|error reading from server|connection refused|unable to add custom RootCAs/i;
+
+/** The environment every terraform command runs with. */
+function commandEnv(ctx: TerraformContext): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [name, value] of Object.entries(ctx.env ?? {})) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  Object.assign(env, { TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' });
+  // A CLI config path that does not exist makes terraform print a warning on
+  // every command, which would reach chat; without one terraform uses its defaults.
+  if (env.TF_CLI_CONFIG_FILE && !existsSync(env.TF_CLI_CONFIG_FILE)) env.TF_CLI_CONFIG_FILE = '';
+  return env;
 }
 
 function failureMessage(details: TerraformErrorDetails, timeoutMs: number, killed: boolean, killGraceMs: number): string {

@@ -1,0 +1,139 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Kernel } from '../../src/kernel/kernel.js';
+import type { ProviderPool } from '../../src/kernel/terraform/provider-pool.js';
+import type { TerraformRunner } from '../../src/kernel/terraform/terraform-runner.js';
+import { createProject, HAS_AWS_MIRROR, startTestKernel, TF_PLUGIN_DIR, type TestKernel } from '../support/test-kernel.js';
+
+if (!HAS_AWS_MIRROR) {
+  console.warn(`Skipping the provider pool tests: no offline AWS provider mirror at ${TF_PLUGIN_DIR} (set CLOUD_ENGINE_TF_PLUGIN_DIR).`);
+}
+
+function poolOf(kernel: Kernel): ProviderPool {
+  const runner = (kernel.orchestrator as unknown as { runner: TerraformRunner }).runner;
+  return runner.providerPool!;
+}
+
+/** terraform-provider-aws processes whose parent is this test process. */
+function ourProviderPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (comm.startsWith('terraform-provi') && ppid === process.pid) pids.push(Number(entry));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return pids;
+}
+
+const SETTINGS = { region: 'eu-west-1', skipCredentialsValidation: true };
+
+async function planInstances(kernel: Kernel, projectId: string, count: number) {
+  const { orchestrator } = kernel;
+  const session = await orchestrator.startSession('alice', projectId, 'aws');
+  for (let i = 0; i < count; i += 1) {
+    await orchestrator.addResource(session.id, 'alice', { type: 'aws.instance', name: `web${i}`, config: { ami: 'ami-0123456789abcdef0', instanceType: 't3.micro' } });
+  }
+  const started = Date.now();
+  const plan = await orchestrator.runPlan(session.id, 'alice');
+  return { plan, ms: Date.now() - started };
+}
+
+// Real plans with the real AWS provider, offline, attached to pooled provider processes.
+describe.skipIf(!HAS_AWS_MIRROR)('the provider pool with the real AWS provider', () => {
+  let pooled: TestKernel;
+  let bare: TestKernel;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake-secret-for-offline-plans', AWS_EC2_METADATA_DISABLED: 'true' });
+    pooled = await startTestKernel({ providerPool: 'on' });
+    bare = await startTestKernel();
+    for (const t of [pooled, bare]) {
+      await createProject(t.kernel, { id: 'aws-a', provider: 'aws', settings: SETTINGS });
+      await createProject(t.kernel, { id: 'aws-b', provider: 'aws', settings: { ...SETTINGS, endpoints: { s3: 'http://127.0.0.1:9' } } });
+    }
+  }, 30_000);
+
+  afterAll(async () => {
+    await bare?.dispose();
+    await pooled?.dispose();
+    process.env = saved;
+  }, 30_000);
+
+  it('is off by default', () => {
+    expect(bare.kernel.config.providerPool).toBe('off');
+    expect((bare.kernel.orchestrator as unknown as { runner: TerraformRunner }).runner.providerPool).toBeUndefined();
+  });
+
+  it('plans exactly what a normal launch plans (resource_changes equal), with plan and show on one pooled process', async () => {
+    const withPool = await planInstances(pooled.kernel, 'aws-a', 10);
+    const without = await planInstances(bare.kernel, 'aws-a', 10);
+    console.info(`10 aws_instance, runPlan (init+plan+show): pooled ${withPool.ms} ms, normal ${without.ms} ms`);
+    expect(withPool.plan.planJson.resource_changes).toEqual(without.plan.planJson.resource_changes);
+    expect(withPool.plan.summary).toBe('Plan: 10 to add, 0 to change, 0 to destroy.');
+    const pool = poolOf(pooled.kernel);
+    // plan missed and started a process; show hit the same one.
+    expect(pool.metrics).toMatchObject({ misses: 1, starts: 1, hits: 1, fallbacks: 0, crashes: 0 });
+    expect(poolOf(bare.kernel)).toBeUndefined();
+  }, 60_000);
+
+  it('gives concurrent sessions with different environments different processes', async () => {
+    const pool = poolOf(pooled.kernel);
+    const seen = new Map<number, string>();
+    const timer = setInterval(() => {
+      for (const proc of pool.list()) if (proc.state === 'leased') seen.set(proc.pid, proc.key);
+    }, 25);
+    try {
+      const [a, b] = await Promise.all([planInstances(pooled.kernel, 'aws-a', 1), planInstances(pooled.kernel, 'aws-b', 1)]);
+      expect(a.plan.toAdd).toBe(1);
+      expect(b.plan.toAdd).toBe(1);
+    } finally {
+      clearInterval(timer);
+    }
+    // At least two processes were leased at some point, under two different environment keys, and no pid had two keys.
+    const keys = new Set(seen.values());
+    expect(keys.size).toBeGreaterThanOrEqual(2);
+    expect(seen.size).toBeGreaterThanOrEqual(keys.size);
+    expect(pool.metrics.fallbacks).toBe(0);
+  }, 60_000);
+
+  it('a pooled provider killed with SIGKILL mid-plan: the plan re-runs with a normal launch and succeeds; the next uses a fresh process', async () => {
+    const pool = poolOf(pooled.kernel);
+    const before = { ...pool.metrics };
+    let killed: number | undefined;
+    const timer = setInterval(() => {
+      const leased = pool.list().find((proc) => proc.state === 'leased' && proc.uses === 1 && proc.configures === 1);
+      if (killed === undefined && leased !== undefined) {
+        killed = leased.pid;
+        process.kill(leased.pid, 'SIGKILL');
+      }
+    }, 10);
+    let first: Awaited<ReturnType<typeof planInstances>>;
+    try {
+      first = await planInstances(pooled.kernel, 'aws-a', 2);
+    } finally {
+      clearInterval(timer);
+    }
+    expect(killed).toBeDefined();
+    expect(first.plan.toAdd).toBe(2);
+    expect(pool.metrics.crashes).toBe(before.crashes + 1);
+    expect(pool.metrics.fallbacks).toBe(before.fallbacks + 1);
+
+    const next = await planInstances(pooled.kernel, 'aws-a', 1);
+    expect(next.plan.toAdd).toBe(1);
+    expect(pool.metrics.crashes).toBe(before.crashes + 1);
+    expect(pool.list().map((proc) => proc.pid)).not.toContain(killed);
+  }, 60_000);
+
+  it('leaves no provider process behind after kernel.close()', async () => {
+    expect(ourProviderPids().length).toBeGreaterThan(0);
+    await pooled.kernel.close();
+    expect(ourProviderPids()).toEqual([]);
+  }, 30_000);
+});

@@ -1,0 +1,156 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { findInstalledProviders, hashEnv, ProviderPool } from '../../../src/kernel/terraform/provider-pool.js';
+
+// A stand-in provider: with -debug it prints the reattach line as real providers do, then waits.
+const FAKE_PROVIDER = `#!/bin/sh
+if [ "$1" != "-debug" ]; then exit 1; fi
+echo "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:"
+echo ""
+echo "	TF_REATTACH_PROVIDERS='{\\"registry.terraform.io/hashicorp/fake\\":{\\"Protocol\\":\\"grpc\\",\\"ProtocolVersion\\":5,\\"Pid\\":$$,\\"Test\\":true,\\"Addr\\":{\\"Network\\":\\"unix\\",\\"String\\":\\"/tmp/plugin$$\\"}}}'"
+exec sleep 300
+`;
+// A provider without a debug mode: it exits at once.
+const NO_DEBUG_PROVIDER = '#!/bin/sh\necho "This binary is a plugin."\nexit 1\n';
+
+function workingDir(root: string, name: string, script: string): string {
+  const cwd = join(root, name);
+  const dir = join(cwd, '.terraform', 'providers', 'registry.terraform.io', 'hashicorp', 'fake', '1.2.3', 'linux_amd64');
+  mkdirSync(dir, { recursive: true });
+  const binary = join(dir, 'terraform-provider-fake_v1.2.3');
+  writeFileSync(binary, script);
+  chmodSync(binary, 0o755);
+  return cwd;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('ProviderPool (with a stand-in provider binary)', () => {
+  let root: string;
+  let pool: ProviderPool;
+  const env = { PATH: process.env.PATH, AWS_REGION: 'eu-west-1' };
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'provider-pool-'));
+  });
+  afterEach(async () => {
+    await pool?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('finds the providers init installed', async () => {
+    const cwd = workingDir(root, 'a', FAKE_PROVIDER);
+    const found = await findInstalledProviders(cwd);
+    expect(found).toMatchObject([{ source: 'registry.terraform.io/hashicorp/fake', version: '1.2.3', platform: 'linux_amd64' }]);
+    expect(await findInstalledProviders(join(root, 'nothing-here'))).toEqual([]);
+  });
+
+  it('starts on demand, leases the reattach JSON, reuses a configured process only for schema work', async () => {
+    pool = new ProviderPool({ maxProcesses: 4 });
+    const cwd = workingDir(root, 'a', FAKE_PROVIDER);
+    const first = (await pool.lease(cwd, env, 'configure'))!;
+    expect(first).toBeDefined();
+    const reattach = JSON.parse(first.reattach) as Record<string, { Pid: number }>;
+    expect(reattach['registry.terraform.io/hashicorp/fake']!.Pid).toBe(first.pids[0]);
+    first.release({ failed: false });
+
+    // show after plan: the same process.
+    const show = (await pool.lease(cwd, env, 'schema'))!;
+    expect(show.pids).toEqual(first.pids);
+    show.release({ failed: false });
+    // The next plan gets a process that was never configured.
+    const second = (await pool.lease(cwd, env, 'configure'))!;
+    expect(second.pids).not.toEqual(first.pids);
+    second.release({ failed: false });
+    expect(pool.metrics).toMatchObject({ hits: 1, misses: 2, starts: 2, fallbacks: 0 });
+  });
+
+  it('never hands one process to two commands at once, nor across different environments', async () => {
+    pool = new ProviderPool({ maxProcesses: 4, configuresPerProcess: 10 });
+    const cwd = workingDir(root, 'a', FAKE_PROVIDER);
+    const [a, b] = await Promise.all([pool.lease(cwd, env, 'configure'), pool.lease(cwd, env, 'configure')]);
+    expect(a!.pids[0]).not.toBe(b!.pids[0]);
+    a!.release({ failed: false });
+    b!.release({ failed: false });
+    const other = (await pool.lease(cwd, { ...env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' }, 'configure'))!;
+    expect([a!.pids[0], b!.pids[0]]).not.toContain(other.pids[0]);
+    expect(new Set(pool.list().map((p) => p.key)).size).toBe(2);
+    expect(hashEnv(env)).not.toBe(hashEnv({ ...env, AWS_SECRET_ACCESS_KEY: 'x' }));
+    other.release({ failed: false });
+  });
+
+  it('recycles on failure and after maxUses', async () => {
+    pool = new ProviderPool({ maxProcesses: 2, maxUses: 2 });
+    const cwd = workingDir(root, 'a', FAKE_PROVIDER);
+    const lease = (await pool.lease(cwd, env, 'configure'))!;
+    lease.release({ failed: true });
+    await waitFor(() => !alive(lease.pids[0]!));
+    const again = (await pool.lease(cwd, env, 'configure'))!;
+    again.release({ failed: false });
+    const show = (await pool.lease(cwd, env, 'schema'))!;
+    show.release({ failed: false }); // second use: spent
+    await waitFor(() => !alive(again.pids[0]!));
+    expect(pool.metrics.recycles).toBe(2);
+  });
+
+  it('notices a leased process that dies, and a crashed idle one is not handed out', async () => {
+    pool = new ProviderPool({ maxProcesses: 2 });
+    const cwd = workingDir(root, 'a', FAKE_PROVIDER);
+    const lease = (await pool.lease(cwd, env, 'configure'))!;
+    process.kill(lease.pids[0]!, 'SIGKILL');
+    await waitFor(() => lease.crashed);
+    lease.release({ failed: true });
+    expect(pool.metrics.crashes).toBe(1);
+    expect(pool.list()).toEqual([]);
+  });
+
+  it('falls back (undefined) when a provider has no debug mode, and does not try that binary again', async () => {
+    pool = new ProviderPool({ maxProcesses: 2 });
+    const cwd = workingDir(root, 'b', NO_DEBUG_PROVIDER);
+    expect(await pool.lease(cwd, env, 'configure')).toBeUndefined();
+    expect(await pool.lease(cwd, env, 'configure')).toBeUndefined();
+    expect(pool.metrics).toMatchObject({ starts: 1, fallbacks: 2 });
+  });
+
+  it('falls back when exhausted: every process leased and none idle to evict', async () => {
+    pool = new ProviderPool({ maxProcesses: 1 });
+    const cwd = workingDir(root, 'a', FAKE_PROVIDER);
+    const held = (await pool.lease(cwd, env, 'configure'))!;
+    expect(await pool.lease(cwd, env, 'schema')).toBeUndefined();
+    held.release({ failed: false });
+    // An idle process is evicted to make room for another environment.
+    const other = (await pool.lease(cwd, { ...env, AWS_REGION: 'us-east-1' }, 'configure'))!;
+    await waitFor(() => !alive(held.pids[0]!));
+    other.release({ failed: false });
+    expect(pool.metrics.fallbacks).toBe(1);
+  });
+
+  it('kills idle processes after the idle timeout, and everything on close', async () => {
+    pool = new ProviderPool({ maxProcesses: 3, idleMs: 100 });
+    const cwd = workingDir(root, 'a', FAKE_PROVIDER);
+    const idle = (await pool.lease(cwd, env, 'configure'))!;
+    idle.release({ failed: false });
+    await waitFor(() => !alive(idle.pids[0]!));
+    const held = (await pool.lease(cwd, env, 'configure'))!;
+    await pool.close();
+    expect(alive(held.pids[0]!)).toBe(false);
+    expect(await pool.lease(cwd, env, 'configure')).toBeUndefined();
+  });
+});

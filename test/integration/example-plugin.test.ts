@@ -4,8 +4,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { KernelOptions } from '../../src/kernel/config/engine-config.js';
-import type { PolicyViolation } from '../../src/kernel/plugin/policy-validator.js';
 import { ADMIN, createProject, HAS_AWS_MIRROR, TF_PLUGIN_DIR, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { rejection } from '../support/rejection.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const EXAMPLE = join(REPO, 'examples/acme-sqs-plugin');
@@ -19,21 +19,7 @@ const FAKE_AWS = { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE', AWS_SECRET_ACCESS_
 const AWS_SETTINGS = { region: 'eu-west-1', skipCredentialsValidation: true };
 const FOUR_DAYS = 345_600;
 
-interface Rejection {
-  code: string;
-  field?: string;
-  message: string;
-  details?: { violations?: PolicyViolation[] };
-}
 
-async function rejection(promise: Promise<unknown>): Promise<Rejection> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (error: Rejection) => error,
-  );
-}
 
 /**
  * A user's project with cloud-engine and the example installed the way npm

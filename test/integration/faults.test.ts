@@ -19,19 +19,12 @@ import { CloudEngineError } from '../../src/kernel/errors.js';
 import type { Kernel } from '../../src/kernel/kernel.js';
 import { definePlugin } from '../../src/kernel/plugin/define-plugin.js';
 import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { rejection } from '../support/rejection.js';
 
 const REAL_TERRAFORM = process.env.CLOUD_ENGINE_TERRAFORM_BIN || 'terraform';
 
 // ---- helpers ----
 
-async function rejection(work: Promise<unknown>): Promise<Error> {
-  try {
-    await work;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
   const started = Date.now();

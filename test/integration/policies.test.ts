@@ -1,23 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PolicyViolation } from '../../src/kernel/plugin/policy-validator.js';
 import { builtinPlugins } from '../../src/plugins/builtin-plugins.js';
 import { ADMIN, HAS_AWS_MIRROR, TF_PLUGIN_DIR, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { rejection } from '../support/rejection.js';
 
-interface Rejection {
-  code: string;
-  field?: string;
-  message: string;
-  details?: { violations?: PolicyViolation[] };
-}
 
-async function rejection(promise: Promise<unknown>): Promise<Rejection> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (error: Rejection) => error,
-  );
-}
 
 const FAKE_AWS = { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake-secret-for-offline-plans', AWS_EC2_METADATA_DISABLED: 'true' };
 const AWS_SETTINGS = { region: 'eu-west-1', skipCredentialsValidation: true };

@@ -4,15 +4,8 @@ import { z } from 'zod';
 import { definePlugin } from '../../src/kernel/plugin/define-plugin.js';
 import { defineResourceType } from '../../src/kernel/plugin/resource-type.js';
 import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { rejection } from '../support/rejection.js';
 
-async function rejection(promise: Promise<unknown>): Promise<{ code: string; field?: string; message: string }> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (error: { code: string; field?: string; message: string }) => error,
-  );
-}
 
 describe('session rules enforced by the kernel', () => {
   let t: TestKernel;

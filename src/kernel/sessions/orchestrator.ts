@@ -497,47 +497,8 @@ export class Orchestrator {
 
       await this.store.transition({ sessionId, from: [S.VALIDATING], to: S.PLANNING, actor: userId });
       phase = S.PLANNING;
-      const synthesis = this.synthesizeView(project, view);
-      const workingDir = this.store.workingDir(sessionId);
-      await mkdir(join(workingDir, 'plans'), { recursive: true });
-      await writeFile(join(workingDir, 'main.tf.json'), synthesis.text);
-      const planId = newId(12);
-      const planFile = join(workingDir, 'plans', `${planId}.tfplan`);
       recorder = await this.recorder(sessionId, 'plan');
-      const context = this.terraformContext(sessionId, workingDir, synthesis, 'plan', options, signal, recorder, this.redactor);
-      await this.runner.init(context);
-      await this.runner.plan({ ...context, planFile });
-      const rawPlan = await this.runner.show({ ...context, planFile });
-      const secrets = sensitiveValues(rawPlan);
-      this.sensitive.set(sessionId, secrets);
-      // Policies and estimators see the real plan; what is stored and shown is redacted.
-      const planJson = this.redactor.with(secrets).redactDeep(redactPlanSensitive(rawPlan));
-      const summary = summarizePlan(planJson);
-
-      const cost = await this.estimate(project, rawPlan);
-      const planViolations = await this.collectPlanViolations(view, project, userId, rawPlan, cost);
-      if (planViolations.length > 0) throw violationsError(sessionId, planViolations, 'in the plan');
-
-      const record = planRecord({ id: planId, sessionId, userId, summary, planJson, planFile, configHash: synthesis.hash, cost });
-      await recorder.close();
-      await this.db.transaction(async (manager) => {
-        await manager.insert(PlanRecordEntity, record);
-        await this.store.transition(
-          {
-            sessionId,
-            from: [S.PLANNING],
-            to: S.PLAN_READY,
-            actor: userId,
-            patch: { currentPlanId: planId },
-            details: { planId, summary: summary.summary, hash: synthesis.hash, policies: this.policies.keys(), monthly: cost?.monthly ?? null },
-          },
-          manager,
-        );
-      });
-      await recorder.close();
-      const result = this.store.toPlanResult(record);
-      this.events.emit('plan.ready', { sessionId, plan: result });
-      return result;
+      return await this.makePlan({ view, project, userId, options, signal, recorder, operation: 'apply', from: S.PLANNING, to: S.PLAN_READY });
     } catch (error) {
       await recorder?.close();
       throw await this.failPlan(sessionId, userId, phase, error, signal);
@@ -615,6 +576,71 @@ export class Orchestrator {
     return this.store.view(sessionId);
   }
 
+  /**
+   * The planning both flows share: synthesize into the working dir, run
+   * `init`, `plan -out` (`-destroy` for a teardown) and `show -json`; price
+   * and check the real plan; store the redacted one and move `from → to`.
+   */
+  private async makePlan(args: {
+    view: SessionView;
+    project: Project;
+    userId: string;
+    options: RunOptions;
+    signal: AbortSignal;
+    recorder: OutputRecorder;
+    operation: 'apply' | 'destroy';
+    from: DeploymentState;
+    to: DeploymentState;
+  }): Promise<PlanResult> {
+    const { view, project, userId, recorder, operation } = args;
+    const sessionId = view.id;
+    const synthesis = this.synthesizeView(project, view);
+    const workingDir = this.store.workingDir(sessionId);
+    await mkdir(join(workingDir, 'plans'), { recursive: true });
+    await writeFile(join(workingDir, 'main.tf.json'), synthesis.text);
+    const planId = newId(12);
+    const planFile = join(workingDir, 'plans', `${planId}${operation === 'destroy' ? '.destroy' : ''}.tfplan`);
+    const context = this.terraformContext(sessionId, workingDir, synthesis, 'plan', args.options, args.signal, recorder, this.redactor);
+    await this.runner.init(context);
+    await this.runner.plan({ ...context, planFile, destroy: operation === 'destroy' });
+    const rawPlan = await this.runner.show({ ...context, planFile });
+    const secrets = sensitiveValues(rawPlan);
+    this.sensitive.set(sessionId, secrets);
+    // Policies and estimators see the real plan; what is stored and shown is redacted.
+    const planJson = this.redactor.with(secrets).redactDeep(redactPlanSensitive(rawPlan));
+    const summary = summarizePlan(planJson);
+    const cost = await this.estimate(project, rawPlan);
+    const violations = await this.collectPlanViolations(view, project, userId, rawPlan, cost, operation);
+    if (violations.length > 0) throw violationsError(sessionId, violations, operation === 'destroy' ? 'in the teardown plan' : 'in the plan');
+
+    const record = planRecord({ id: planId, sessionId, userId, summary, planJson, planFile, configHash: synthesis.hash, cost });
+    await recorder.close();
+    await this.db.transaction(async (manager) => {
+      await manager.insert(PlanRecordEntity, record);
+      await this.store.transition(
+        {
+          sessionId,
+          from: [args.from],
+          to: args.to,
+          actor: userId,
+          patch: { currentPlanId: planId },
+          details: {
+            planId,
+            summary: summary.summary,
+            hash: synthesis.hash,
+            policies: this.policies.keys(),
+            monthly: cost?.monthly ?? null,
+            ...(operation === 'destroy' ? { destroy: true } : {}),
+          },
+        },
+        manager,
+      );
+    });
+    const result = this.store.toPlanResult(record);
+    this.events.emit('plan.ready', { sessionId, plan: result });
+    return result;
+  }
+
   private async planDestroy(session: CloudSessionEntity, userId: string, options: RunOptions, signal: AbortSignal): Promise<PlanResult> {
     const sessionId = session.id;
     const back = session.state === S.FAILED ? S.FAILED : S.APPLIED;
@@ -623,33 +649,7 @@ export class Orchestrator {
     try {
       const project = await this.projects.get(session.projectId);
       const view = await this.store.view(sessionId);
-      const synthesis = this.synthesizeView(project, view);
-      const workingDir = this.store.workingDir(sessionId);
-      await mkdir(join(workingDir, 'plans'), { recursive: true });
-      await writeFile(join(workingDir, 'main.tf.json'), synthesis.text);
-      const planId = newId(12);
-      const planFile = join(workingDir, 'plans', `${planId}.destroy.tfplan`);
-      const context = this.terraformContext(sessionId, workingDir, synthesis, 'plan', options, signal, recorder, this.redactor);
-      await this.runner.init(context);
-      await this.runner.plan({ ...context, planFile, destroy: true });
-      const rawPlan = await this.runner.show({ ...context, planFile });
-      const planJson = this.redactor.with(sensitiveValues(rawPlan)).redactDeep(redactPlanSensitive(rawPlan));
-      const summary = summarizePlan(planJson);
-      const cost = await this.estimate(project, rawPlan);
-      const violations = await this.collectPlanViolations(view, project, userId, rawPlan, cost, 'destroy');
-      if (violations.length > 0) throw violationsError(sessionId, violations, 'in the teardown plan');
-      const record = planRecord({ id: planId, sessionId, userId, summary, planJson, planFile, configHash: synthesis.hash, cost });
-      await recorder.close();
-      await this.db.transaction(async (manager) => {
-        await manager.insert(PlanRecordEntity, record);
-        await this.store.transition(
-          { sessionId, from: [S.DESTROY_PLANNING], to: S.DESTROY_READY, actor: userId, patch: { currentPlanId: planId }, details: { planId, summary: summary.summary, destroy: true } },
-          manager,
-        );
-      });
-      const result = this.store.toPlanResult(record);
-      this.events.emit('plan.ready', { sessionId, plan: result });
-      return result;
+      return await this.makePlan({ view, project, userId, options, signal, recorder, operation: 'destroy', from: S.DESTROY_PLANNING, to: S.DESTROY_READY });
     } catch (error) {
       await recorder.close();
       const failure = this.redactError(toUserError(sessionId, error), this.redactor);

@@ -58,6 +58,11 @@ export interface TerraformContext {
   onEvent?: (event: TerraformEvent) => void;
   /** Hears the 1-based queue position while the command waits for a free slot. */
   onQueued?: (position: number) => void;
+  /**
+   * Queue ahead of commands that are not urgent. `apply` and `output` always are: an approved
+   * deployment must not wait behind other sessions' re-plans. Set it on the `init` of an apply.
+   */
+  urgent?: boolean;
 }
 
 /** Terraform's `change_summary` counts. */
@@ -265,7 +270,7 @@ export class TerraformRunner {
     }
     let release: () => void;
     try {
-      release = await this.slots.acquire(ctx.signal, ctx.onQueued);
+      release = await this.slots.acquire(ctx.signal, ctx.onQueued, ctx.urgent || URGENT_COMMANDS.has(command) ? 1 : 0);
     } catch (error) {
       throw new TerraformError(`terraform ${command} was cancelled while queued for a free slot`, { ...blank, cancelled: true }, { cause: error });
     }
@@ -519,6 +524,9 @@ export class TerraformRunner {
     );
   }
 }
+
+/** Commands that queue ahead of plans: they finish what someone approved. */
+const URGENT_COMMANDS: ReadonlySet<TerraformCommand> = new Set(['apply', 'output']);
 
 /** What each command does with providers; init and output never start one the pool could serve. */
 const PROVIDER_USE: Partial<Record<TerraformCommand, ProviderUse>> = { plan: 'configure', apply: 'configure', show: 'schema' };

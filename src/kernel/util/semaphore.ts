@@ -1,11 +1,15 @@
 interface Waiter {
+  priority: number;
   grant: (release: () => void) => void;
   onQueued?: (position: number) => void;
   lastReported: number;
   detach: () => void;
 }
 
-/** A FIFO counting semaphore: at most `max` holders, and a freed slot always goes to the oldest waiter. */
+/**
+ * A counting semaphore: at most `max` holders. A freed slot goes to the waiter with the highest
+ * priority, and among equal priorities to the oldest (FIFO), so nobody is overtaken by a peer.
+ */
 export class Semaphore {
   readonly max: number;
   private held = 0;
@@ -31,9 +35,10 @@ export class Semaphore {
   /**
    * Waits for a slot and resolves with its release function (safe to call twice).
    * While queued, `onQueued` hears the 1-based position each time it changes;
-   * aborting `signal` leaves the queue and rejects with the signal's reason.
+   * aborting `signal` leaves the queue and rejects with the signal's reason. A waiter with a
+   * higher `priority` (default 0) is queued ahead of every waiter with a lower one.
    */
-  acquire(signal?: AbortSignal, onQueued?: (position: number) => void): Promise<() => void> {
+  acquire(signal?: AbortSignal, onQueued?: (position: number) => void, priority = 0): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     // A free slot is only taken when nobody is queued, or a newcomer would overtake older waiters.
     if (this.held < this.max && this.queue.length === 0) {
@@ -50,14 +55,18 @@ export class Semaphore {
         this.reportPositions(index);
       };
       const waiter: Waiter = {
+        priority,
         grant: resolve,
         onQueued,
         lastReported: 0,
         detach: () => signal?.removeEventListener('abort', onAbort),
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(waiter);
-      this.reportPositions(this.queue.length - 1);
+      // Behind every waiter of the same or a higher priority, ahead of the rest.
+      let at = this.queue.length;
+      while (at > 0 && this.queue[at - 1]!.priority < priority) at -= 1;
+      this.queue.splice(at, 0, waiter);
+      this.reportPositions(at);
     });
   }
 

@@ -119,6 +119,28 @@ describe('Semaphore', () => {
     expect(sem.active).toBe(0);
   });
 
+  it('queues a higher priority ahead of lower ones, FIFO among equals, and tells the overtaken their new place', async () => {
+    const sem = new Semaphore(1);
+    const release = await sem.acquire();
+    const order: string[] = [];
+    const positions: Record<string, number[]> = { plan1: [], plan2: [], apply1: [], apply2: [] };
+    const take = (name: string, priority: number) =>
+      sem.acquire(undefined, (p) => positions[name]!.push(p), priority).then((done) => {
+        order.push(name);
+        return done;
+      });
+    const plan1 = take('plan1', 0);
+    const plan2 = take('plan2', 0);
+    const apply1 = take('apply1', 1);
+    const apply2 = take('apply2', 1);
+    expect(sem.waiting).toBe(4);
+    release();
+    for (const next of [apply1, apply2, plan1, plan2]) (await next)();
+    expect(order).toEqual(['apply1', 'apply2', 'plan1', 'plan2']);
+    expect(positions).toEqual({ plan1: [1, 2, 3, 2, 1], plan2: [2, 3, 4, 3, 2, 1], apply1: [1], apply2: [2, 1] });
+    expect(sem.active).toBe(0);
+  });
+
   it('refuses a cap below one', () => {
     expect(() => new Semaphore(0)).toThrow(/at least 1/);
   });

@@ -174,6 +174,23 @@ describe('TerraformRunner with real terraform', () => {
     expect(tf.queued).toBe(0);
   });
 
+  it('runs a queued apply before plans that were queued earlier, and its output before the plans still waiting', async () => {
+    const tf = runner({ maxConcurrent: 1 });
+    const [applyDir, ...planDirs] = await Promise.all([workdir(localExec('deploy', 'true')), ...[0, 1, 2].map((i) => workdir(localExec(`p${i}`, 'true')))]);
+    await tf.plan({ cwd: applyDir, planFile: 'p.tfplan' });
+    const finished: string[] = [];
+    const note = <T>(name: string, promise: Promise<T>) => promise.then((value) => (finished.push(name), value));
+    // One plan holds the slot; two more wait; then the approved apply arrives.
+    const plans = planDirs.map((cwd, i) => note(`plan${i}`, tf.plan({ cwd, planFile: 'p.tfplan' })));
+    const applied = note('apply', tf.apply({ cwd: applyDir, planFile: 'p.tfplan' })).then(() => note('output', tf.output({ cwd: applyDir })));
+    expect(tf.queued).toBe(3);
+    await Promise.all([...plans, applied]);
+    // The freed slot passes on as the apply ends, before `output` is asked for: output still overtakes plan2.
+    expect(finished).toEqual(['plan0', 'apply', 'plan1', 'output', 'plan2']);
+    expect((await applied).echoed?.value).toBe('x');
+    expect(tf.peakRunning).toBe(1);
+  });
+
   it('takes an aborted plan out of the queue without running it while another plan holds the only slot', async () => {
     const tf = runner({ maxConcurrent: 1 });
     const [first, second] = await Promise.all([workdir(localExec('a', 'true')), workdir(localExec('b', 'true'))]);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import 'reflect-metadata';
 import { Container } from 'inversify';
 import { Authorizer } from './access/authorizer.js';
@@ -114,6 +115,8 @@ export async function createKernel(options: KernelOptions = {}): Promise<Kernel>
       binary: config.terraformBin,
       pluginDir: config.tfPluginDir,
       maxConcurrent: config.maxTerraform,
+      // New sessions whose terraform block was initialized before are set up by linking, not by `terraform init`.
+      initCacheDir: join(config.dataDir, 'cache', 'init'),
       providerPool: config.providerPool === 'on' ? new ProviderPool({ maxProcesses: config.providerPoolSize ?? config.maxTerraform, logger }) : undefined,
       timeouts: { init: config.timeouts.init, plan: config.timeouts.plan, apply: config.timeouts.apply, show: config.timeouts.plan, output: config.timeouts.init },
       logger,

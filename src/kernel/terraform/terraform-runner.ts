@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Semaphore } from '../util/semaphore.js';
 import type { PlanJson } from './plan-json.js';
@@ -44,6 +44,12 @@ export interface TerraformRunnerOptions {
   logger?: TerraformRunnerLogger;
   /** Long-lived provider processes that plan, show and apply attach to (off when absent). */
   providerPool?: ProviderPool;
+  /**
+   * Where initialized `.terraform` directories are kept as templates, one per init key, so a new
+   * working directory with the same `terraform` block (local backend) is set up by linking
+   * instead of running `terraform init` again. Off when absent.
+   */
+  initCacheDir?: string;
 }
 
 /** Where and how one terraform command runs. */
@@ -122,6 +128,10 @@ export class TerraformError extends Error {
   }
 }
 
+const LOCK_FILE = '.terraform.lock.hcl';
+// Files at least this big in an init template are hard-linked rather than copied.
+const HARD_LINK_MIN_BYTES = 1024 * 1024;
+
 /** The file in `.terraform/` that records which configuration the directory was initialized for. */
 export const INIT_STAMP_FILE = 'cloud-engine-init.json';
 
@@ -182,13 +192,17 @@ export class TerraformRunner {
    * `terraform init`, skipped when `.terraform` was already initialized for the same
    * `terraform` block (providers and backend), modules, binary and plugin dir.
    */
-  async init(ctx: TerraformContext): Promise<{ skipped: boolean }> {
+  async init(ctx: TerraformContext): Promise<{ skipped: boolean; fromTemplate?: boolean }> {
     const dotTerraform = path.join(ctx.cwd, '.terraform');
     const stampPath = path.join(dotTerraform, INIT_STAMP_FILE);
-    const key = await this.initKey(ctx.cwd);
+    const { key, templatable } = await this.initKey(ctx.cwd);
     const initialized = existsSync(dotTerraform);
     if (key !== undefined && initialized && (await readStampKey(stampPath)) === key) {
       return { skipped: true };
+    }
+    const template = key !== undefined && templatable && !initialized ? this.templateDir(key) : undefined;
+    if (template !== undefined && (await this.initFromTemplate(template, ctx.cwd))) {
+      return { skipped: true, fromTemplate: true };
     }
 
     const args = ['init', '-input=false', '-no-color'];
@@ -208,7 +222,49 @@ export class TerraformRunner {
       const stamp = { key, binary: this.options.binary, pluginDir: this.options.pluginDir ?? null, at: new Date().toISOString() };
       await writeFile(stampPath, `${JSON.stringify(stamp, null, 2)}\n`);
     }
+    if (template !== undefined) await this.saveTemplate(template, ctx.cwd);
     return { skipped: false };
+  }
+
+  private templateDir(key: string): string | undefined {
+    return this.options.initCacheDir === undefined ? undefined : path.join(this.options.initCacheDir, key.slice(0, 32));
+  }
+
+  /**
+   * Sets up a new working directory from a template: `.terraform` is rebuilt with directories made,
+   * symlinks copied as links and files hard-linked (a provider binary is never copied), and the
+   * lock file is copied. False (and the directory left as it was) when there is no usable template.
+   */
+  private async initFromTemplate(template: string, cwd: string): Promise<boolean> {
+    const source = path.join(template, '.terraform');
+    if (!existsSync(path.join(source, INIT_STAMP_FILE))) return false;
+    const target = path.join(cwd, '.terraform');
+    try {
+      await linkTree(source, target);
+      if (existsSync(path.join(template, LOCK_FILE))) await copyFile(path.join(template, LOCK_FILE), path.join(cwd, LOCK_FILE));
+      return true;
+    } catch (error) {
+      // A broken template (a provider gone from the mirror, a half-written copy) costs one real init, never a failure.
+      this.options.logger?.warn({ err: error, template }, 'init template unusable; running terraform init');
+      await Promise.all([rm(target, { recursive: true, force: true }), rm(path.join(cwd, LOCK_FILE), { force: true })]);
+      await rm(template, { recursive: true, force: true }).catch(() => undefined);
+      return false;
+    }
+  }
+
+  /** Keeps a just-initialized directory as the template for its key; written aside and renamed into place. */
+  private async saveTemplate(template: string, cwd: string): Promise<void> {
+    if (existsSync(template)) return;
+    const staging = `${template}.${process.pid}.${Date.now()}.tmp`;
+    try {
+      await linkTree(path.join(cwd, '.terraform'), path.join(staging, '.terraform'));
+      if (existsSync(path.join(cwd, LOCK_FILE))) await copyFile(path.join(cwd, LOCK_FILE), path.join(staging, LOCK_FILE));
+      await rename(staging, template);
+    } catch (error) {
+      // Another process saved the same template first (rename onto a non-empty dir fails), or the disk refused: init keeps working.
+      if (!existsSync(template)) this.options.logger?.warn({ err: error, template }, 'could not save an init template');
+      await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    }
   }
 
   /** `terraform plan` into `planFile`, streaming every line to `onEvent`. */
@@ -239,13 +295,17 @@ export class TerraformRunner {
     return parseJsonOutput<Record<string, TerraformOutputValue>>('output', run.stdout);
   }
 
-  private async initKey(cwd: string): Promise<string | undefined> {
+  /**
+   * A hash of what `terraform init` depends on, and whether its result may be shared with other
+   * directories: only with the local backend (a remote backend's init talks to the backend).
+   */
+  private async initKey(cwd: string): Promise<{ key?: string; templatable: boolean }> {
     let config: unknown;
     try {
       config = JSON.parse(await readFile(path.join(cwd, 'main.tf.json'), 'utf8'));
     } catch {
       // Without a readable configuration there is nothing to compare; init always runs and terraform explains.
-      return undefined;
+      return { templatable: false };
     }
     const root = typeof config === 'object' && config !== null ? (config as Record<string, unknown>) : {};
     const material = {
@@ -255,7 +315,8 @@ export class TerraformRunner {
       binary: this.options.binary,
       pluginDir: this.options.pluginDir ?? null,
     };
-    return createHash('sha256').update(stableStringify(material)).digest('hex');
+    const key = createHash('sha256').update(stableStringify(material)).digest('hex');
+    return { key, templatable: root.module === undefined && usesLocalBackend(root.terraform) };
   }
 
   private async execute(
@@ -635,6 +696,41 @@ function stableStringify(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
+}
+
+function usesLocalBackend(terraform: unknown): boolean {
+  if (terraform === undefined || terraform === null) return true;
+  if (typeof terraform !== 'object') return false;
+  const block = terraform as Record<string, unknown>;
+  if (block.cloud !== undefined) return false;
+  const backend = block.backend;
+  if (backend === undefined) return true;
+  if (typeof backend !== 'object' || backend === null) return false;
+  const names = Object.keys(backend);
+  return names.length === 1 && names[0] === 'local';
+}
+
+/**
+ * Recreates the tree at `from` under `to`: directories made, symlinks copied as links (after
+ * checking their targets exist), small files copied (terraform rewrites some in place, which must
+ * not reach the other tree), big ones (provider binaries) hard-linked, or copied across file systems.
+ */
+async function linkTree(from: string, to: string): Promise<void> {
+  await mkdir(to, { recursive: true });
+  for (const entry of await readdir(from, { withFileTypes: true })) {
+    const source = path.join(from, entry.name);
+    const target = path.join(to, entry.name);
+    if (entry.isDirectory()) {
+      await linkTree(source, target);
+    } else if (entry.isSymbolicLink()) {
+      await stat(source); // Throws when the link dangles: the mirror moved, so the template is stale.
+      await symlink(await readlink(source), target);
+    } else if ((await stat(source)).size < HARD_LINK_MIN_BYTES) {
+      await copyFile(source, target);
+    } else {
+      await link(source, target).catch(() => copyFile(source, target));
+    }
+  }
 }
 
 /** Keeps a relative path that starts with "-" from being read as a flag. */

@@ -117,7 +117,8 @@ export async function createKernel(options: KernelOptions = {}): Promise<Kernel>
       maxConcurrent: config.maxTerraform,
       // New sessions whose terraform block was initialized before are set up by linking, not by `terraform init`.
       initCacheDir: join(config.dataDir, 'cache', 'init'),
-      providerPool: config.providerPool === 'on' ? new ProviderPool({ maxProcesses: config.providerPoolSize ?? config.maxTerraform, logger }) : undefined,
+      // One process per terraform slot, plus room for the spare that keeps the next plan from waiting on a start.
+      providerPool: config.providerPool === 'on' ? new ProviderPool({ maxProcesses: config.providerPoolSize ?? config.maxTerraform + 1, logger }) : undefined,
       timeouts: { init: config.timeouts.init, plan: config.timeouts.plan, apply: config.timeouts.apply, show: config.timeouts.plan, output: config.timeouts.init },
       logger,
     }),

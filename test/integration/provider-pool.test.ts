@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kernel } from '../../src/kernel/kernel.js';
 import type { ProviderPool } from '../../src/kernel/terraform/provider-pool.js';
 import type { TerraformRunner } from '../../src/kernel/terraform/terraform-runner.js';
+import { HAS_AWS_EMULATORS, startAwsEmulators, useEmulatorAwsEnv, type AwsEmulators } from '../support/aws-emulators.js';
+import { runTerraform, sessionTerraformEnv } from '../support/terraform-cli.js';
 import { createProject, HAS_AWS_MIRROR, startTestKernel, TF_PLUGIN_DIR, type TestKernel } from '../support/test-kernel.js';
 
 if (!HAS_AWS_MIRROR) {
@@ -41,7 +43,7 @@ async function planInstances(kernel: Kernel, projectId: string, count: number) {
   }
   const started = Date.now();
   const plan = await orchestrator.runPlan(session.id, 'alice');
-  return { plan, ms: Date.now() - started };
+  return { plan, ms: Date.now() - started, sessionId: session.id };
 }
 
 // Real plans with the real AWS provider, offline, attached to pooled provider processes.
@@ -78,9 +80,29 @@ describe.skipIf(!HAS_AWS_MIRROR)('the provider pool with the real AWS provider',
     expect(withPool.plan.planJson.resource_changes).toEqual(without.plan.planJson.resource_changes);
     expect(withPool.plan.summary).toBe('Plan: 10 to add, 0 to change, 0 to destroy.');
     const pool = poolOf(pooled.kernel);
-    // plan missed and started a process; show hit the same one.
-    expect(pool.metrics).toMatchObject({ misses: 1, starts: 1, hits: 1, fallbacks: 0, crashes: 0 });
+    // plan missed and started a process (and a spare behind it); show hit the same one.
+    expect(pool.metrics).toMatchObject({ misses: 1, hits: 1, fallbacks: 0, crashes: 0 });
+    await pool.settled();
+    expect(pool.metrics).toMatchObject({ starts: 2, prewarms: 1 });
+    expect(pool.list().filter((proc) => proc.configures === 0)).toHaveLength(1);
     expect(poolOf(bare.kernel)).toBeUndefined();
+  }, 60_000);
+
+  it('re-plans a session on the spare the last plan started: plan and show both hit, nothing starts on the way', async () => {
+    const pool = poolOf(pooled.kernel);
+    const { orchestrator } = pooled.kernel;
+    const { sessionId } = await planInstances(pooled.kernel, 'aws-a', 3);
+    await pool.settled();
+    const spare = pool.list().find((proc) => proc.state === 'idle' && proc.configures === 0)!;
+    expect(spare).toBeDefined();
+    const before = { ...pool.metrics };
+    const again = await orchestrator.runPlan(sessionId, 'alice');
+    expect(again.summary).toBe('Plan: 3 to add, 0 to change, 0 to destroy.');
+    expect(pool.metrics.hits - before.hits).toBe(2);
+    expect(pool.metrics.misses).toBe(before.misses);
+    expect(pool.metrics.fallbacks).toBe(before.fallbacks);
+    // The spare did the plan: it is configured now (and a new spare is on its way).
+    expect(pool.list().find((proc) => proc.pid === spare.pid)?.configures).toBe(1);
   }, 60_000);
 
   it('gives concurrent sessions with different environments different processes', async () => {
@@ -136,4 +158,69 @@ describe.skipIf(!HAS_AWS_MIRROR)('the provider pool with the real AWS provider',
     await pooled.kernel.close();
     expect(ourProviderPids()).toEqual([]);
   }, 30_000);
+});
+
+// An apply attached to a pooled provider, for real, against s3rver and dynalite on 127.0.0.1.
+describe.skipIf(!HAS_AWS_MIRROR || !HAS_AWS_EMULATORS)('an apply through the provider pool, on local S3 and DynamoDB emulators', () => {
+  let emulators: AwsEmulators | undefined;
+  let t: TestKernel | undefined;
+  let restoreEnv: (() => void) | undefined;
+
+  beforeAll(async () => {
+    restoreEnv = useEmulatorAwsEnv();
+    emulators = await startAwsEmulators();
+    t = await startTestKernel({ providerPool: 'on' });
+    await createProject(t.kernel, {
+      id: 'aws-local',
+      provider: 'aws',
+      settings: { region: 'us-east-1', skipCredentialsValidation: true, endpoints: { s3: emulators.s3.url, dynamodb: emulators.dynamodb.url } },
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await t?.dispose().catch((error: unknown) => console.warn('kernel dispose failed', error));
+    await emulators?.stop().catch((error: unknown) => console.warn('emulator stop failed', error));
+    restoreEnv?.();
+    expect(ourProviderPids()).toEqual([]);
+  }, 30_000);
+
+  it('plans, applies (attached to a pooled provider) and leaves exactly what a normal launch re-plans as no changes', async () => {
+    const { orchestrator } = t!.kernel;
+    const pool = poolOf(t!.kernel);
+    const session = await orchestrator.startSession('alice', 'aws-local', 'aws');
+    await orchestrator.addResource(session.id, 'alice', { type: 'aws.s3_bucket', name: 'assets', config: { bucket: 'ce-pooled-assets' } });
+    await orchestrator.addResource(session.id, 'alice', { type: 'aws.dynamodb_table', name: 'orders', config: { tableName: 'ce-pooled-orders', hashKey: 'id' } });
+    const plan = await orchestrator.runPlan(session.id, 'alice');
+    expect(plan.summary).toBe('Plan: 2 to add, 0 to change, 0 to destroy.');
+    await pool.settled();
+
+    // The apply must lease a pooled process: watch for a leased one while it runs.
+    const leasedDuringApply = new Set<number>();
+    const watch = setInterval(() => {
+      for (const proc of pool.list()) if (proc.state === 'leased') leasedDuringApply.add(proc.pid);
+    }, 20);
+    const before = { ...pool.metrics };
+    const lines: string[] = [];
+    let applied;
+    try {
+      applied = await orchestrator.approveAndApply(session.id, 'bob', { onOutput: (line) => lines.push(line) });
+    } finally {
+      clearInterval(watch);
+    }
+    expect(applied.state, `${applied.error}\n${lines.join('\n')}`).toBe('APPLIED');
+    expect(leasedDuringApply.size).toBeGreaterThanOrEqual(1);
+    expect(pool.metrics.hits + pool.metrics.misses).toBe(before.hits + before.misses + 1);
+    expect(pool.metrics.fallbacks).toBe(before.fallbacks);
+    expect(applied.outputs).toMatchObject({ assets: { id: 'ce-pooled-assets' }, orders: { id: 'ce-pooled-orders' } });
+    expect(await emulators!.s3.bucketNames()).toContain('ce-pooled-assets');
+    expect(await emulators!.dynamodb.describeTable('ce-pooled-orders')).toMatchObject({ TableName: 'ce-pooled-orders', TableStatus: 'ACTIVE' });
+
+    // Terraform with its own provider agrees: nothing left to do.
+    const replan = await runTerraform(['plan', '-input=false', '-no-color', '-detailed-exitcode', '-lock-timeout=0s'], {
+      cwd: applied.workingDir,
+      env: await sessionTerraformEnv(t!.kernel, session.id),
+      timeoutMs: 40_000,
+    });
+    expect(replan.code, replan.output).toBe(0);
+  }, 90_000);
 });

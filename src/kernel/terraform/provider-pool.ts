@@ -19,6 +19,10 @@ import path from 'node:path';
  * in one process — the AWS provider 5.x fails the second ConfigureProvider with "unable to add
  * custom RootCAs HTTPClient" whenever AWS_CA_BUNDLE is set. Commands that only read schemas
  * (show) may use any healthy process, so `plan` followed by `show` reuse the same one.
+ *
+ * So that the next plan finds a fresh process, a replacement ("spare") is started in the
+ * background whenever a plan or apply takes one, within the process cap and the memory budget;
+ * `prewarm` starts spares for a working directory before its first plan.
  */
 
 /** What a terraform command does with its providers. */
@@ -42,6 +46,8 @@ export interface ProviderPoolOptions {
   idleMs?: number;
   /** How long a provider gets to print its reattach line; default 20 000 ms. */
   startTimeoutMs?: number;
+  /** Fresh (never configured) processes kept ready per key that is in use; default 1, 0 disables. */
+  spares?: number;
   logger?: ProviderPoolLogger;
 }
 
@@ -54,6 +60,8 @@ export interface ProviderPoolMetrics {
   fallbacks: number;
   /** Pooled processes that died while leased or idle (crash, kill -9). */
   crashes: number;
+  /** Processes started ahead of need (spares and pre-warming). */
+  prewarms: number;
 }
 
 /** One pooled process, as the pool reports it. */
@@ -98,6 +106,10 @@ interface PooledProcess {
   reattach?: unknown;
   idleTimer?: NodeJS.Timeout;
   onDeath?: () => void;
+  /** A spare's start, which a plan arriving meanwhile may wait for instead of starting its own. */
+  startup?: Promise<PooledProcess | undefined>;
+  /** A plan is waiting for this spare's start. */
+  claimed?: boolean;
 }
 
 const REATTACH_LINE = /TF_REATTACH_PROVIDERS='(\{.*\})'/;
@@ -115,9 +127,12 @@ export class ProviderPool {
   private readonly processes = new Set<PooledProcess>();
   /** Binaries that printed no reattach line: not tried again. */
   private readonly noDebug = new Set<string>();
+  private readonly spares: number;
+  /** Background starts (spares, pre-warming) still in flight. */
+  private readonly warming = new Set<Promise<unknown>>();
   private closed = false;
   private readonly exitHook = (): void => this.killAllSync();
-  readonly metrics: ProviderPoolMetrics = { hits: 0, misses: 0, starts: 0, recycles: 0, fallbacks: 0, crashes: 0 };
+  readonly metrics: ProviderPoolMetrics = { hits: 0, misses: 0, starts: 0, recycles: 0, fallbacks: 0, crashes: 0, prewarms: 0 };
 
   constructor(options: ProviderPoolOptions = {}) {
     this.maxProcesses = options.maxProcesses ?? 2;
@@ -126,6 +141,7 @@ export class ProviderPool {
     this.maxUses = options.maxUses ?? 20;
     this.idleMs = options.idleMs ?? 300_000;
     this.startTimeoutMs = options.startTimeoutMs ?? 20_000;
+    this.spares = options.spares ?? 1;
     this.logger = options.logger;
     // Pooled providers are our children in their own process groups: nothing else reaps them.
     process.once('exit', this.exitHook);
@@ -134,6 +150,27 @@ export class ProviderPool {
   /** Every live process, for metrics and tests. */
   list(): PooledProcessInfo[] {
     return [...this.processes].map(({ pid, key, source, version, state, uses, configures }) => ({ pid, key, source, version, state, uses, configures }));
+  }
+
+  /** Resolves when no background start (spare, pre-warm) is in flight. */
+  async settled(): Promise<void> {
+    while (this.warming.size > 0) await Promise.allSettled([...this.warming]);
+  }
+
+  /**
+   * Starts, in the background, a fresh process for every provider installed in `cwd` that has
+   * none ready for `env`, so the directory's next plan attaches at once. Never throws.
+   */
+  prewarm(cwd: string, env: NodeJS.ProcessEnv): void {
+    if (this.closed || this.spares === 0) return;
+    const work = findInstalledProviders(cwd).then(
+      (installed) => {
+        const envHash = hashEnv(env);
+        for (const provider of installed) this.replenish(provider, env, envHash);
+      },
+      (error: unknown) => this.logger?.debug({ err: error, cwd }, 'provider pool: nothing to pre-warm'),
+    );
+    this.track(work);
   }
 
   /**
@@ -170,6 +207,8 @@ export class ProviderPool {
       this.logger?.warn({ err: error, cwd }, 'provider pool: attaching failed; launching normally');
       return this.fallback();
     }
+    // The plan that just took a fresh process gets its replacement started while it runs.
+    if (use === 'configure') for (const provider of installed) this.replenish(provider, env, envHash);
     const reattach = JSON.stringify(Object.assign({}, ...taken.map((proc) => proc.reattach)));
     let crashed = false;
     for (const proc of taken) proc.onDeath = () => (crashed = true);
@@ -208,6 +247,9 @@ export class ProviderPool {
         }),
     );
     await Promise.all(deaths);
+    // Background starts end with their processes (a start after close spawns nothing).
+    await Promise.allSettled([...this.warming]);
+    this.killAllSync();
     this.processes.clear();
   }
 
@@ -216,8 +258,32 @@ export class ProviderPool {
     return undefined;
   }
 
+  /** Starts a spare for this provider and environment unless enough are ready or starting, or there is no room. */
+  private replenish(provider: InstalledProvider, env: NodeJS.ProcessEnv, envHash: string): void {
+    if (this.closed || this.spares === 0 || this.noDebug.has(provider.binary)) return;
+    const key = processKey(provider, envHash);
+    const fresh = [...this.processes].filter((proc) => proc.key === key && (proc.state === 'idle' || proc.state === 'starting') && proc.configures === 0);
+    if (fresh.length >= this.spares) return;
+    const work = (async () => {
+      // A spare may displace idle processes that can no longer configure, never one that can.
+      if (!(await this.makeRoom({ spentOnly: true }))) return;
+      const proc = await this.start(provider, env, key, true);
+      if (proc === undefined) return;
+      this.metrics.prewarms += 1;
+      // A plan that waited for this start has it already.
+      if (!proc.claimed) this.giveBack(proc, false);
+    })();
+    this.track(work);
+  }
+
+  private track(work: Promise<unknown>): void {
+    const tracked = work.catch((error: unknown) => this.logger?.warn({ err: error }, 'provider pool: background start failed'));
+    this.warming.add(tracked);
+    void tracked.finally(() => this.warming.delete(tracked));
+  }
+
   private async take(provider: InstalledProvider, env: NodeJS.ProcessEnv, envHash: string, use: ProviderUse): Promise<PooledProcess | undefined> {
-    const key = `${provider.source}@${provider.version}/${provider.platform}#${envHash}`;
+    const key = processKey(provider, envHash);
     const eligible = (proc: PooledProcess): boolean =>
       proc.key === key && proc.state === 'idle' && (use === 'schema' || proc.configures < this.configuresPerProcess);
     // Prefer a process that has been configured already for schema-only work, to keep fresh ones for plans.
@@ -226,6 +292,16 @@ export class ProviderPool {
     if (found !== undefined) {
       this.metrics.hits += 1;
       return this.markLeased(found, use);
+    }
+    // A spare on its way is sooner than a new start.
+    const coming = [...this.processes].find((proc) => proc.key === key && proc.state === 'starting' && proc.startup !== undefined && !proc.claimed);
+    if (coming !== undefined) {
+      coming.claimed = true;
+      const ready = await coming.startup;
+      if (ready !== undefined && ready.state === 'starting' && !this.closed) {
+        this.metrics.hits += 1;
+        return this.markLeased(ready, use);
+      }
     }
     this.metrics.misses += 1;
     if (this.noDebug.has(provider.binary) || !(await this.makeRoom())) return undefined;
@@ -259,13 +335,15 @@ export class ProviderPool {
   }
 
   /** Evicts idle processes until one more fits under the process cap and the memory budget. */
-  private async makeRoom(): Promise<boolean> {
+  private async makeRoom(options: { spentOnly?: boolean } = {}): Promise<boolean> {
     for (;;) {
       const live = [...this.processes];
       const resident = live.reduce((sum, proc) => sum + residentMiB(proc.pid), 0);
       if (live.length < this.maxProcesses && resident + ASSUMED_MIB <= this.memoryBudgetMiB) return true;
       // Idle ones that can no longer configure go first, then the rest, oldest first.
-      const idle = live.filter((proc) => proc.state === 'idle').sort((a, b) => b.configures - a.configures);
+      const idle = live
+        .filter((proc) => proc.state === 'idle' && (!options.spentOnly || proc.configures >= this.configuresPerProcess))
+        .sort((a, b) => b.configures - a.configures);
       const victim = idle[0];
       if (victim === undefined) return false;
       this.metrics.recycles += 1;
@@ -273,10 +351,12 @@ export class ProviderPool {
     }
   }
 
-  private start(provider: InstalledProvider, env: NodeJS.ProcessEnv, key: string): Promise<PooledProcess | undefined> {
+  private start(provider: InstalledProvider, env: NodeJS.ProcessEnv, key: string, spare = false): Promise<PooledProcess | undefined> {
+    if (this.closed) return Promise.resolve(undefined);
     const childEnv = { ...env };
     delete childEnv.TF_REATTACH_PROVIDERS;
-    return new Promise((resolve) => {
+    let spareRecord: PooledProcess | undefined;
+    const startup = new Promise<PooledProcess | undefined>((resolve) => {
       let child: ChildProcess;
       try {
         // detached: its own process group, so a SIGINT or SIGKILL to terraform's group never reaches it.
@@ -294,6 +374,7 @@ export class ProviderPool {
       }
       this.metrics.starts += 1;
       const proc: PooledProcess = { child, pid, key, source: provider.source, version: provider.version, state: 'starting', uses: 0, configures: 0 };
+      spareRecord = spare ? proc : undefined;
       this.processes.add(proc);
       let settled = false;
       let seen = '';
@@ -340,6 +421,8 @@ export class ProviderPool {
         done(false, `exited (${code ?? signal})`);
       });
     });
+    if (spareRecord !== undefined) spareRecord.startup = startup;
+    return startup;
   }
 
   private retire(proc: PooledProcess): void {
@@ -414,10 +497,23 @@ async function lockedVersions(cwd: string): Promise<Map<string, string>> {
   return versions;
 }
 
-/** A hash of the whole environment: two commands share a process only if the provider would see the same variables. */
+function processKey(provider: InstalledProvider, envHash: string): string {
+  return `${provider.source}@${provider.version}/${provider.platform}#${envHash}`;
+}
+
+/**
+ * Variables only terraform itself reads (workspace, CLI config and flags, automation switches):
+ * they may differ between sessions that can share a provider process.
+ */
+const TERRAFORM_ONLY = /^(TF_REATTACH_PROVIDERS|TF_WORKSPACE|TF_IN_AUTOMATION|TF_INPUT|TF_CLI_CONFIG_FILE|TF_CLI_ARGS(_\w+)?|TF_DATA_DIR|CHECKPOINT_DISABLE)$/;
+
+/**
+ * A hash of the environment a provider process could read: two commands share a process only if
+ * the provider would see the same variables (credentials, region, endpoints and everything else).
+ */
 export function hashEnv(env: NodeJS.ProcessEnv): string {
   const entries = Object.entries(env)
-    .filter(([name, value]) => value !== undefined && name !== 'TF_REATTACH_PROVIDERS')
+    .filter(([name, value]) => value !== undefined && !TERRAFORM_ONLY.test(name))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return createHash('sha256').update(JSON.stringify(entries)).digest('hex').slice(0, 16);
 }

@@ -12,6 +12,8 @@ echo ""
 echo "	TF_REATTACH_PROVIDERS='{\\"registry.terraform.io/hashicorp/fake\\":{\\"Protocol\\":\\"grpc\\",\\"ProtocolVersion\\":5,\\"Pid\\":$$,\\"Test\\":true,\\"Addr\\":{\\"Network\\":\\"unix\\",\\"String\\":\\"/tmp/plugin$$\\"}}}'"
 exec sleep 300
 `;
+// The same, taking its time to start.
+const SLOW_PROVIDER = FAKE_PROVIDER.replace('then exit 1; fi', 'then exit 1; fi\nsleep 0.4');
 // A provider without a debug mode: it exits at once.
 const NO_DEBUG_PROVIDER = '#!/bin/sh\necho "This binary is a plugin."\nexit 1\n';
 
@@ -63,7 +65,7 @@ describe('ProviderPool (with a stand-in provider binary)', () => {
   });
 
   it('starts on demand, leases the reattach JSON, reuses a configured process only for schema work', async () => {
-    pool = new ProviderPool({ maxProcesses: 4 });
+    pool = new ProviderPool({ maxProcesses: 4, spares: 0 });
     const cwd = workingDir(root, 'a', FAKE_PROVIDER);
     const first = (await pool.lease(cwd, env, 'configure'))!;
     expect(first).toBeDefined();
@@ -83,7 +85,7 @@ describe('ProviderPool (with a stand-in provider binary)', () => {
   });
 
   it('never hands one process to two commands at once, nor across different environments', async () => {
-    pool = new ProviderPool({ maxProcesses: 4, configuresPerProcess: 10 });
+    pool = new ProviderPool({ maxProcesses: 4, configuresPerProcess: 10, spares: 0 });
     const cwd = workingDir(root, 'a', FAKE_PROVIDER);
     const [a, b] = await Promise.all([pool.lease(cwd, env, 'configure'), pool.lease(cwd, env, 'configure')]);
     expect(a!.pids[0]).not.toBe(b!.pids[0]);
@@ -97,7 +99,7 @@ describe('ProviderPool (with a stand-in provider binary)', () => {
   });
 
   it('recycles on failure and after maxUses', async () => {
-    pool = new ProviderPool({ maxProcesses: 2, maxUses: 2 });
+    pool = new ProviderPool({ maxProcesses: 2, maxUses: 2, spares: 0 });
     const cwd = workingDir(root, 'a', FAKE_PROVIDER);
     const lease = (await pool.lease(cwd, env, 'configure'))!;
     lease.release({ failed: true });
@@ -118,7 +120,10 @@ describe('ProviderPool (with a stand-in provider binary)', () => {
     await waitFor(() => lease.crashed);
     lease.release({ failed: true });
     expect(pool.metrics.crashes).toBe(1);
-    expect(pool.list()).toEqual([]);
+    await pool.settled();
+    // Only the spare the plan started is left: fresh, and not the dead one.
+    expect(pool.list().map((p) => p.pid)).not.toContain(lease.pids[0]);
+    expect(pool.list().map((p) => p.configures)).toEqual([0]);
   });
 
   it('falls back (undefined) when a provider has no debug mode, and does not try that binary again', async () => {
@@ -130,7 +135,7 @@ describe('ProviderPool (with a stand-in provider binary)', () => {
   });
 
   it('falls back when exhausted: every process leased and none idle to evict', async () => {
-    pool = new ProviderPool({ maxProcesses: 1 });
+    pool = new ProviderPool({ maxProcesses: 1, spares: 0 });
     const cwd = workingDir(root, 'a', FAKE_PROVIDER);
     const held = (await pool.lease(cwd, env, 'configure'))!;
     expect(await pool.lease(cwd, env, 'schema')).toBeUndefined();
@@ -143,7 +148,7 @@ describe('ProviderPool (with a stand-in provider binary)', () => {
   });
 
   it('kills idle processes after the idle timeout, and everything on close', async () => {
-    pool = new ProviderPool({ maxProcesses: 3, idleMs: 100 });
+    pool = new ProviderPool({ maxProcesses: 3, idleMs: 100, spares: 0 });
     const cwd = workingDir(root, 'a', FAKE_PROVIDER);
     const idle = (await pool.lease(cwd, env, 'configure'))!;
     idle.release({ failed: false });
@@ -152,5 +157,84 @@ describe('ProviderPool (with a stand-in provider binary)', () => {
     await pool.close();
     expect(alive(held.pids[0]!)).toBe(false);
     expect(await pool.lease(cwd, env, 'configure')).toBeUndefined();
+  });
+
+  it('keeps a fresh spare: a plan starts its replacement in the background, and the next plan attaches to it without a start', async () => {
+    pool = new ProviderPool({ maxProcesses: 3 });
+    const cwd = workingDir(root, 'a', FAKE_PROVIDER);
+    const plan = (await pool.lease(cwd, env, 'configure'))!;
+    await pool.settled();
+    const spare = pool.list().find((p) => p.state === 'idle')!;
+    expect(spare).toMatchObject({ configures: 0, uses: 0 });
+    expect(pool.list()).toHaveLength(2);
+    plan.release({ failed: false });
+    const show = (await pool.lease(cwd, env, 'schema'))!;
+    expect(show.pids).toEqual(plan.pids); // The configured one serves the show; the spare stays fresh.
+    show.release({ failed: false });
+
+    const next = (await pool.lease(cwd, env, 'configure'))!;
+    expect(next.pids).toEqual([spare.pid]);
+    await pool.settled();
+    expect(pool.metrics).toMatchObject({ misses: 1, hits: 2, starts: 3, prewarms: 2, fallbacks: 0 });
+    // Three processes at most: the spent one, the leased one and the new spare.
+    expect(pool.list().map((p) => p.configures).sort()).toEqual([0, 1, 1]);
+    next.release({ failed: false });
+  });
+
+  it('pre-warms a directory, and a plan arriving while that start is under way waits for it instead of starting another', async () => {
+    pool = new ProviderPool({ maxProcesses: 3 });
+    const cwd = workingDir(root, 'a', SLOW_PROVIDER);
+    pool.prewarm(cwd, env);
+    await waitFor(() => pool.list().some((p) => p.state === 'starting'));
+    const [warming] = pool.list();
+    const lease = (await pool.lease(cwd, env, 'configure'))!;
+    expect(lease.pids).toEqual([warming!.pid]);
+    expect(pool.metrics).toMatchObject({ misses: 0, hits: 1 });
+    await pool.settled();
+    // Its replacement is the only other start.
+    expect(pool.metrics).toMatchObject({ starts: 2, prewarms: 2 });
+    lease.release({ failed: false });
+  });
+
+  it('never goes over the cap for a spare, and a spare never displaces a process that can still plan', async () => {
+    pool = new ProviderPool({ maxProcesses: 2 });
+    const cwd = workingDir(root, 'a', FAKE_PROVIDER);
+    const other = { ...env, AWS_REGION: 'us-east-1' };
+    const a = (await pool.lease(cwd, env, 'configure'))!;
+    await pool.settled(); // a's spare: 2 processes.
+    const b = (await pool.lease(cwd, other, 'configure'))!; // Real demand evicts the idle spare.
+    await pool.settled(); // No room for b's spare: both processes are leased.
+    expect(pool.list().map((p) => p.state)).toEqual(['leased', 'leased']);
+    a.release({ failed: false });
+    b.release({ failed: false });
+    pool.prewarm(cwd, env); // Both idle ones have planned once; a spare may replace one of them.
+    await pool.settled();
+    expect(pool.list()).toHaveLength(2);
+    expect(pool.list().filter((p) => p.configures === 0)).toHaveLength(1);
+    expect(pool.metrics.fallbacks).toBe(0);
+  });
+
+  it('does nothing ahead of need with spares: 0, and close() stops a start under way', async () => {
+    pool = new ProviderPool({ maxProcesses: 2, spares: 0 });
+    const cwd = workingDir(root, 'a', SLOW_PROVIDER);
+    pool.prewarm(cwd, env);
+    await pool.settled();
+    expect(pool.list()).toEqual([]);
+    await pool.close();
+
+    pool = new ProviderPool({ maxProcesses: 2 });
+    pool.prewarm(cwd, env);
+    await waitFor(() => pool.list().some((p) => p.state === 'starting'));
+    const [starting] = pool.list();
+    await pool.close();
+    await waitFor(() => !alive(starting!.pid));
+    expect(pool.list()).toEqual([]);
+  });
+
+  it('keys processes on what a provider can read, not on terraform-only variables', () => {
+    const base = { ...env, AWS_ACCESS_KEY_ID: 'a' };
+    expect(hashEnv({ ...base, TF_WORKSPACE: 's1', TF_IN_AUTOMATION: '1', TF_CLI_ARGS_plan: '-parallelism=2' })).toBe(hashEnv({ ...base, TF_WORKSPACE: 's2' }));
+    expect(hashEnv({ ...base, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:1' })).not.toBe(hashEnv(base));
+    expect(hashEnv({ ...base, TF_VAR_x: '1' })).not.toBe(hashEnv(base));
   });
 });

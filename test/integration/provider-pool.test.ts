@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kernel } from '../../src/kernel/kernel.js';
-import type { ProviderPool } from '../../src/kernel/terraform/provider-pool.js';
+import { POOL_OWNER_VARIABLE, type ProviderPool } from '../../src/kernel/terraform/provider-pool.js';
 import type { TerraformRunner } from '../../src/kernel/terraform/terraform-runner.js';
 import { HAS_AWS_EMULATORS, startAwsEmulators, useEmulatorAwsEnv, type AwsEmulators } from '../support/aws-emulators.js';
 import { runTerraform, sessionTerraformEnv } from '../support/terraform-cli.js';
@@ -16,7 +16,7 @@ function poolOf(kernel: Kernel): ProviderPool {
   return runner.providerPool!;
 }
 
-/** terraform-provider-aws processes whose parent is this test process. */
+/** Live terraform-provider processes that a pool in this test process started (marked in their environment). */
 function ourProviderPids(): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -24,8 +24,10 @@ function ourProviderPids(): number[] {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (comm.startsWith('terraform-provi') && ppid === process.pid) pids.push(Number(entry));
+      const zombie = stat[stat.lastIndexOf(')') + 2] === 'Z';
+      if (!comm.startsWith('terraform-provi') || zombie) continue;
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (environ.includes(`${POOL_OWNER_VARIABLE}=${process.pid}`)) pids.push(Number(entry));
     } catch {
       // Gone while we looked.
     }

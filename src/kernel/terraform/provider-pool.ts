@@ -25,6 +25,9 @@ import path from 'node:path';
  * `prewarm` starts spares for a working directory before its first plan.
  */
 
+/** Set in every pooled provider's environment to the pid of the process whose pool started it. */
+export const POOL_OWNER_VARIABLE = 'CLOUD_ENGINE_POOL_OWNER';
+
 /** What a terraform command does with its providers. */
 export type ProviderUse = 'configure' | 'schema';
 
@@ -96,7 +99,10 @@ interface InstalledProvider {
 
 interface PooledProcess {
   child: ChildProcess;
+  /** The provider's own pid (from its reattach line; the guard shell's until then). */
   pid: number;
+  /** The process group: the guard shell, the provider and the stdin watcher. */
+  group: number;
   key: string;
   source: string;
   version: string;
@@ -113,6 +119,9 @@ interface PooledProcess {
 }
 
 const REATTACH_LINE = /TF_REATTACH_PROVIDERS='(\{.*\})'/;
+// $0 is the provider binary. fd 3 keeps our stdin pipe for the watcher (an asynchronous list's own
+// stdin is /dev/null); the provider gets no stdin; the shell exits when the provider does.
+export const PROVIDER_GUARD = 'exec 3<&0 </dev/null; "$0" -debug & p=$!; (read _ <&3; kill -9 "$p") 2>/dev/null & exec 3<&-; wait "$p"';
 // Resident size assumed for a process not yet measured (the AWS provider holds 300-600 MiB).
 const ASSUMED_MIB = 500;
 
@@ -233,19 +242,14 @@ export class ProviderPool {
     if (this.closed) return;
     this.closed = true;
     process.removeListener('exit', this.exitHook);
-    const deaths = [...this.processes].map(
-      (proc) =>
-        new Promise<void>((resolve) => {
-          if (proc.child.exitCode !== null || proc.child.signalCode !== null) return resolve();
-          const timer = setTimeout(resolve, 5000);
-          proc.child.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          this.kill(proc, 'SIGTERM');
-          setTimeout(() => this.kill(proc, 'SIGKILL'), 2000).unref();
-        }),
-    );
+    const deaths = [...this.processes].map(async (proc) => {
+      this.kill(proc, 'SIGTERM');
+      const forced = setTimeout(() => this.kill(proc, 'SIGKILL'), 2000);
+      // The provider is the guard shell's child: close() returns only once it is gone too.
+      const until = Date.now() + 5000;
+      while ((running(proc.group) || running(proc.pid)) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+      clearTimeout(forced);
+    });
     await Promise.all(deaths);
     // Background starts end with their processes (a start after close spawns nothing).
     await Promise.allSettled([...this.warming]);
@@ -353,14 +357,17 @@ export class ProviderPool {
 
   private start(provider: InstalledProvider, env: NodeJS.ProcessEnv, key: string, spare = false): Promise<PooledProcess | undefined> {
     if (this.closed) return Promise.resolve(undefined);
-    const childEnv = { ...env };
+    // The owner mark lets anyone (tests, operators) tell this process's pooled providers apart.
+    const childEnv: NodeJS.ProcessEnv = { ...env, [POOL_OWNER_VARIABLE]: String(process.pid) };
     delete childEnv.TF_REATTACH_PROVIDERS;
     let spareRecord: PooledProcess | undefined;
     const startup = new Promise<PooledProcess | undefined>((resolve) => {
       let child: ChildProcess;
       try {
         // detached: its own process group, so a SIGINT or SIGKILL to terraform's group never reaches it.
-        child = spawn(provider.binary, ['-debug'], { env: childEnv, stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+        // The guard shell ties the provider's life to ours: it waits for the provider, and a watcher
+        // kills the provider when our end of its stdin closes, i.e. when this process dies, even by kill -9.
+        child = spawn('/bin/sh', ['-c', PROVIDER_GUARD, provider.binary], { env: childEnv, stdio: ['pipe', 'pipe', 'ignore'], detached: true });
       } catch (error) {
         this.logger?.warn({ err: error, binary: provider.binary }, 'provider pool: could not start provider');
         resolve(undefined);
@@ -373,7 +380,8 @@ export class ProviderPool {
         return;
       }
       this.metrics.starts += 1;
-      const proc: PooledProcess = { child, pid, key, source: provider.source, version: provider.version, state: 'starting', uses: 0, configures: 0 };
+      child.stdin?.on('error', () => undefined); // EPIPE once the group is gone.
+      const proc: PooledProcess = { child, pid, group: pid, key, source: provider.source, version: provider.version, state: 'starting', uses: 0, configures: 0 };
       spareRecord = spare ? proc : undefined;
       this.processes.add(proc);
       let settled = false;
@@ -402,6 +410,8 @@ export class ProviderPool {
           // The provider names itself; terraform matches on the full source address.
           const entry = parsed[provider.source] ?? Object.values(parsed)[0];
           proc.reattach = { [provider.source]: entry };
+          const providerPid = (entry as { Pid?: unknown } | undefined)?.Pid;
+          if (typeof providerPid === 'number' && Number.isInteger(providerPid) && providerPid > 0) proc.pid = providerPid;
           done(!this.closed, this.closed ? 'closed' : undefined);
         } catch {
           done(false, 'unparseable reattach line');
@@ -434,7 +444,7 @@ export class ProviderPool {
 
   private kill(proc: PooledProcess, signal: NodeJS.Signals): void {
     try {
-      process.kill(-proc.pid, signal);
+      process.kill(-proc.group, signal);
     } catch {
       try {
         proc.child.kill(signal);
@@ -516,6 +526,21 @@ export function hashEnv(env: NodeJS.ProcessEnv): string {
     .filter(([name, value]) => value !== undefined && !TERRAFORM_ONLY.test(name))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return createHash('sha256').update(JSON.stringify(entries)).digest('hex').slice(0, 16);
+}
+
+/** Whether a process exists and is not a zombie. */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 }
 
 function residentMiB(pid: number): number {

@@ -1,8 +1,9 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findInstalledProviders, hashEnv, ProviderPool } from '../../../src/kernel/terraform/provider-pool.js';
+import { findInstalledProviders, hashEnv, PROVIDER_GUARD, ProviderPool } from '../../../src/kernel/terraform/provider-pool.js';
 
 // A stand-in provider: with -debug it prints the reattach line as real providers do, then waits.
 const FAKE_PROVIDER = `#!/bin/sh
@@ -27,10 +28,11 @@ function workingDir(root: string, name: string, script: string): string {
   return cwd;
 }
 
+/** Alive: exists and is not a zombie waiting to be reaped (a provider's parent is its guard shell, not us). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
   } catch {
     return false;
   }
@@ -186,9 +188,9 @@ describe('ProviderPool (with a stand-in provider binary)', () => {
     const cwd = workingDir(root, 'a', SLOW_PROVIDER);
     pool.prewarm(cwd, env);
     await waitFor(() => pool.list().some((p) => p.state === 'starting'));
-    const [warming] = pool.list();
     const lease = (await pool.lease(cwd, env, 'configure'))!;
-    expect(lease.pids).toEqual([warming!.pid]);
+    // The one started ahead is the one leased (listed under the provider's own pid once it printed it).
+    expect(pool.list().filter((p) => p.state === 'leased').map((p) => p.pid)).toEqual(lease.pids);
     expect(pool.metrics).toMatchObject({ misses: 0, hits: 1 });
     await pool.settled();
     // Its replacement is the only other start.
@@ -236,5 +238,35 @@ describe('ProviderPool (with a stand-in provider binary)', () => {
     expect(hashEnv({ ...base, TF_WORKSPACE: 's1', TF_IN_AUTOMATION: '1', TF_CLI_ARGS_plan: '-parallelism=2' })).toBe(hashEnv({ ...base, TF_WORKSPACE: 's2' }));
     expect(hashEnv({ ...base, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:1' })).not.toBe(hashEnv(base));
     expect(hashEnv({ ...base, TF_VAR_x: '1' })).not.toBe(hashEnv(base));
+  });
+
+  it('ties a pooled provider to its owner: when the owner dies (its end of the stdin pipe closes) the provider is killed', async () => {
+    const cwd = workingDir(root, 'a', FAKE_PROVIDER);
+    const [installed] = await findInstalledProviders(cwd);
+    // The guard exactly as the pool runs it; closing stdin is what the kernel's death (even kill -9) does to it.
+    const guard = spawn('/bin/sh', ['-c', PROVIDER_GUARD, installed!.binary], { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
+    let out = '';
+    guard.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    await waitFor(() => /"Pid":(\d+)/.test(out));
+    const providerPid = Number(/"Pid":(\d+)/.exec(out)![1]);
+    expect(providerPid).not.toBe(guard.pid);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(alive(providerPid)).toBe(true);
+    const exited = new Promise((resolve) => guard.once('exit', resolve));
+    guard.stdin.end();
+    await waitFor(() => !alive(providerPid));
+    await exited; // The guard shell goes with it.
+  });
+
+  it('lists the provider under its own pid, and a provider that dies takes its guard along (the pool sees the exit)', async () => {
+    pool = new ProviderPool({ maxProcesses: 2, spares: 0 });
+    const cwd = workingDir(root, 'a', FAKE_PROVIDER);
+    const lease = (await pool.lease(cwd, env, 'schema'))!;
+    const reattach = JSON.parse(lease.reattach) as Record<string, { Pid: number }>;
+    expect(lease.pids).toEqual([reattach['registry.terraform.io/hashicorp/fake']!.Pid]);
+    process.kill(lease.pids[0]!, 'SIGKILL');
+    await waitFor(() => lease.crashed);
+    lease.release({ failed: true });
+    expect(pool.metrics.crashes).toBe(1);
   });
 });

@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import 'reflect-metadata';
 import { Container } from 'inversify';
@@ -118,7 +119,14 @@ export async function createKernel(options: KernelOptions = {}): Promise<Kernel>
       // New sessions whose terraform block was initialized before are set up by linking, not by `terraform init`.
       initCacheDir: join(config.dataDir, 'cache', 'init'),
       // One process per terraform slot, plus room for the spare that keeps the next plan from waiting on a start.
-      providerPool: config.providerPool === 'on' ? new ProviderPool({ maxProcesses: config.providerPoolSize ?? config.maxTerraform + 1, logger }) : undefined,
+      providerPool:
+        config.providerPool === 'on'
+          ? new ProviderPool({
+              maxProcesses: config.providerPoolSize ?? config.maxTerraform + 1,
+              memoryBudgetMiB: config.providerPoolMemory ?? Math.min(2048, Math.floor(totalmem() / 4 / 1024 / 1024)),
+              logger,
+            })
+          : undefined,
       timeouts: { init: config.timeouts.init, plan: config.timeouts.plan, apply: config.timeouts.apply, show: config.timeouts.plan, output: config.timeouts.init },
       logger,
     }),

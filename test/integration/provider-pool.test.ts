@@ -56,8 +56,8 @@ describe.skipIf(!HAS_AWS_MIRROR)('the provider pool with the real AWS provider',
 
   beforeAll(async () => {
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake-secret-for-offline-plans', AWS_EC2_METADATA_DISABLED: 'true' });
-    pooled = await startTestKernel({ providerPool: 'on' });
-    bare = await startTestKernel();
+    pooled = await startTestKernel();
+    bare = await startTestKernel({ providerPool: 'off' });
     for (const t of [pooled, bare]) {
       await createProject(t.kernel, { id: 'aws-a', provider: 'aws', settings: SETTINGS });
       await createProject(t.kernel, { id: 'aws-b', provider: 'aws', settings: { ...SETTINGS, endpoints: { s3: 'http://127.0.0.1:9' } } });
@@ -70,7 +70,9 @@ describe.skipIf(!HAS_AWS_MIRROR)('the provider pool with the real AWS provider',
     process.env = saved;
   }, 30_000);
 
-  it('is off by default', () => {
+  it('is on by default, and off launches providers the usual way', () => {
+    expect(pooled.kernel.config.providerPool).toBe('on');
+    expect(poolOf(pooled.kernel)).toBeDefined();
     expect(bare.kernel.config.providerPool).toBe('off');
     expect((bare.kernel.orchestrator as unknown as { runner: TerraformRunner }).runner.providerPool).toBeUndefined();
   });

@@ -36,9 +36,11 @@ export const EngineConfigSchema = z.strictObject({
   tfPluginDir: z.string().min(1).optional(),
   maxTerraform: z.coerce.number().int().min(1).max(64).default(2),
   /** Long-lived provider processes that plan, show and apply attach to (see terraform/provider-pool.ts). */
-  providerPool: z.enum(['off', 'on']).default('off'),
-  /** Most pooled provider processes alive at once; default: maxTerraform. */
+  providerPool: z.enum(['off', 'on']).default('on'),
+  /** Most pooled provider processes alive at once; default: maxTerraform + 1 (a spare). */
   providerPoolSize: z.coerce.number().int().min(1).max(64).optional(),
+  /** Resident memory (MiB) the pool's processes may hold together; default: a quarter of the machine's, at most 2048. */
+  providerPoolMemory: z.coerce.number().int().min(256).max(1_048_576).optional(),
   plugins: csv.default([]),
   /** Extra regular expressions of secrets to redact from chat, logs and stored output. */
   secretPatterns: z
@@ -90,10 +92,12 @@ export interface KernelOptions {
   terraformBin?: string;
   tfPluginDir?: string;
   maxTerraform?: number;
-  /** 'on' keeps provider processes alive between terraform commands; default 'off'. */
+  /** 'on' (default) keeps provider processes alive between terraform commands; 'off' launches them per command. */
   providerPool?: 'off' | 'on';
-  /** Most pooled provider processes alive at once; default maxTerraform. */
+  /** Most pooled provider processes alive at once; default maxTerraform + 1. */
   providerPoolSize?: number;
+  /** MiB of resident memory the pooled processes may hold together. */
+  providerPoolMemory?: number;
   /** Module specifiers of external plugins, loaded by dynamic import. */
   plugins?: string[] | string;
   /** Extra secret patterns (regular expression sources) to redact. */
@@ -121,6 +125,7 @@ export const ENV_KEYS = {
   maxTerraform: 'CLOUD_ENGINE_MAX_TERRAFORM',
   providerPool: 'CLOUD_ENGINE_PROVIDER_POOL',
   providerPoolSize: 'CLOUD_ENGINE_PROVIDER_POOL_SIZE',
+  providerPoolMemory: 'CLOUD_ENGINE_PROVIDER_POOL_MEMORY',
   plugins: 'CLOUD_ENGINE_PLUGINS',
   priceBook: 'CLOUD_ENGINE_PRICE_BOOK',
   secretPatterns: 'CLOUD_ENGINE_SECRET_PATTERNS',
@@ -155,6 +160,7 @@ export function loadConfig(options: KernelOptions = {}): EngineConfig {
     maxTerraform: options.maxTerraform ?? fromEnv('maxTerraform'),
     providerPool: options.providerPool ?? fromEnv('providerPool'),
     providerPoolSize: options.providerPoolSize ?? fromEnv('providerPoolSize'),
+    providerPoolMemory: options.providerPoolMemory ?? fromEnv('providerPoolMemory'),
     plugins: options.plugins ?? fromEnv('plugins'),
     priceBook: options.priceBook ?? fromEnv('priceBook'),
     secretPatterns: options.secretPatterns ?? fromEnv('secretPatterns'),

@@ -77,7 +77,7 @@ export interface Kernel {
 export async function createKernel(options: KernelOptions = {}): Promise<Kernel> {
   const config = loadConfig(options);
   const redactor = Redactor.forEnvironment(config.secretPatterns, options.env ?? process.env);
-  const logger = createLogger(config.logLevel, (text) => redactor.redact(text));
+  const logger = createLogger(config.logLevel, (text) => redactor.redact(text), options.logDestination);
   const registries: KernelRegistries = {
     providers: new Registry<CloudProvider>('provider', (provider) => provider.id),
     resourceTypes: new Registry<ResourceType>('resource type', (type) => type.type),

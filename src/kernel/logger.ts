@@ -1,4 +1,4 @@
-import { pino, type Logger as PinoLogger } from 'pino';
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { token } from './plugin/token.js';
 
 /** Structured logger (pino); plugins receive a child bound to their id. */
@@ -6,12 +6,13 @@ export type Logger = PinoLogger;
 export const Logger = token<Logger>('kernel.logger');
 
 /**
- * Logs to stderr so stdout stays free for the program's own output. With a
- * `redact` function, every message and error text passes through it, so no
- * secret reaches the logs.
+ * Logs to stderr (or `destination`) so stdout stays free for the program's own
+ * output. With a `redact` function, every message and error text passes
+ * through it, so no secret reaches the logs.
  */
-export function createLogger(level: string, redact?: (text: string) => string): Logger {
-  if (!redact) return pino({ level, base: undefined }, pino.destination({ fd: 2, sync: false }));
+export function createLogger(level: string, redact?: (text: string) => string, destination?: DestinationStream): Logger {
+  const out = destination ?? pino.destination({ fd: 2, sync: false });
+  if (!redact) return pino({ level, base: undefined }, out);
   return pino(
     {
       level,
@@ -23,10 +24,13 @@ export function createLogger(level: string, redact?: (text: string) => string): 
       },
       formatters: {
         log(object) {
-          return JSON.parse(redact(JSON.stringify(object))) as Record<string, unknown>;
+          // Errors are serialized the way pino would (type, message, stack, cause) before the text is redacted;
+          // a bare JSON.stringify would turn every Error into {}.
+          const text = JSON.stringify(object, (_key, value: unknown) => (value instanceof Error ? pino.stdSerializers.err(value) : value));
+          return JSON.parse(redact(text)) as Record<string, unknown>;
         },
       },
     },
-    pino.destination({ fd: 2, sync: false }),
+    out,
   );
 }

@@ -106,6 +106,8 @@ export interface KernelOptions {
   priceBook?: string;
   logLevel?: EngineConfig['logLevel'];
   timeouts?: { init?: number | string; plan?: number | string; apply?: number | string; plugin?: number | string };
+  /** Where the JSON log lines go instead of stderr (anything with `write(line)`); secrets are redacted first. */
+  logDestination?: { write(line: string): unknown };
   /** Plugin objects to load after the built-ins (for programs and tests). */
   extraPlugins?: Plugin[];
   /** Skip the built-in plugins (sandbox, aws, google). */

@@ -19,18 +19,38 @@ export function createLogger(level: string, redact?: (text: string) => string, d
       base: undefined,
       hooks: {
         logMethod(args, method) {
-          method.apply(this, args.map((arg) => (typeof arg === 'string' ? redact(arg) : arg)) as Parameters<typeof method>);
+          const redacted: unknown[] = args.map((arg) => (typeof arg === 'string' ? redact(arg) : arg));
+          // logger.error(err) alone: pino would take the message from the error, unredacted.
+          const [first, second] = redacted;
+          if (first instanceof Error && typeof second !== 'string') redacted.splice(0, 1, { err: first }, redact(first.message));
+          method.apply(this, redacted as Parameters<typeof method>);
         },
       },
       formatters: {
         log(object) {
-          // Errors are serialized the way pino would (type, message, stack, cause) before the text is redacted;
-          // a bare JSON.stringify would turn every Error into {}.
-          const text = JSON.stringify(object, (_key, value: unknown) => (value instanceof Error ? pino.stdSerializers.err(value) : value));
-          return JSON.parse(redact(text)) as Record<string, unknown>;
+          const fields: Record<string, unknown> = {};
+          for (const [key, value] of Object.entries(object)) fields[key] = redactValue(value, redact);
+          return fields;
         },
       },
     },
     out,
   );
+}
+
+/**
+ * A log field with every string redacted. Errors stay errors (pino's serializer turns them into
+ * type, message and stack after this), with their text and own fields redacted; a plain
+ * JSON round trip would log every Error as {}.
+ */
+function redactValue(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (value instanceof Error) {
+    const copy = Object.create(Object.getPrototypeOf(value) as object) as Record<string, unknown>;
+    for (const key of Object.getOwnPropertyNames(value)) copy[key] = redactValue((value as unknown as Record<string, unknown>)[key], redact);
+    return copy;
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  const text = JSON.stringify(value, (_key, inner: unknown) => (inner instanceof Error ? pino.stdSerializers.err(inner) : inner));
+  return text === undefined ? value : (JSON.parse(redact(text)) as unknown);
 }

@@ -35,8 +35,9 @@ describe('createLogger with a redactor', () => {
     logger.warn('password is hunter2-42, retrying');
     logger.error({ err: new Error(`login failed for hunter2-7`) }, 'plugin failed');
     logger.debug({ count: 3 }, 'plain line');
+    logger.error(Object.assign(new TypeError('bad hunter2-8'), { details: { token: TOKEN } }));
 
-    const [first, second, third, fourth] = out.lines();
+    const [first, second, third, fourth, fifth] = out.lines();
     expect(out.text()).not.toContain(TOKEN);
     expect(out.text()).not.toMatch(/hunter2-\d/);
     expect(first).toMatchObject({ level: 30, user: 'alice', msg: `cloning with ${REDACTED}` });
@@ -47,6 +48,7 @@ describe('createLogger with a redactor', () => {
     expect(third!.err).toMatchObject({ type: 'Error', message: `login failed for ${REDACTED}` });
     expect((third!.err as { stack: string }).stack).toMatch(/^Error: login failed for \(redacted\)\n\s+at /);
     expect(fourth).toMatchObject({ level: 20, count: 3, msg: 'plain line' });
+    expect(fifth).toMatchObject({ level: 50, err: { type: 'TypeError', message: `bad ${REDACTED}`, details: { token: REDACTED } } });
   });
 });
 

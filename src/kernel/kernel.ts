@@ -11,6 +11,7 @@ import { EngineConfig, loadConfig, type KernelOptions } from './config/engine-co
 import { CloudEngineError } from './errors.js';
 import { KernelEvents, KernelEventsToken } from './events/kernel-events.js';
 import { Logger, createLogger } from './logger.js';
+import { PluginStateStore, type PluginState } from './plugin/plugin-state.js';
 import { Redactor, RedactorToken } from './secrets/redactor.js';
 import { DatabaseToken, openDatabase, type Database } from './persistence/database.js';
 import type { ChatAdapter } from './plugin/chat-adapter.js';
@@ -66,6 +67,8 @@ export interface Kernel {
   readonly authorizer: Authorizer;
   readonly registries: KernelRegistries;
   /** Ids of the loaded plugins, in load order. */
+  /** Small JSON values a plugin keeps across restarts (chat adapters: where they posted what). */
+  pluginState(pluginId: string): PluginState;
   readonly plugins: readonly string[];
   /** Starts every enabled chat adapter. */
   startChatAdapters(): Promise<string[]>;
@@ -214,6 +217,7 @@ class RunningKernel implements Kernel {
   readonly authorizer: Authorizer;
   private readonly started: ChatAdapter[] = [];
   private readonly runner: TerraformRunner;
+  private readonly state: PluginStateStore;
   private closed = false;
 
   constructor(
@@ -232,6 +236,11 @@ class RunningKernel implements Kernel {
     this.events = container.get(KernelEventsToken);
     this.authorizer = container.get(Authorizer);
     this.runner = container.get(TerraformRunnerToken);
+    this.state = new PluginStateStore(database);
+  }
+
+  pluginState(pluginId: string): PluginState {
+    return this.state.for(pluginId);
   }
 
   async startChatAdapters(): Promise<string[]> {

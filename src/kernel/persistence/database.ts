@@ -14,9 +14,11 @@ import { OutputAndOwnership1732579200000 } from './migrations/1732579200000-outp
 import { OutputLineEntity } from './entities/output-line.entity.js';
 import { AccessGrantEntity } from './entities/access-grant.entity.js';
 import { QuotaEntity } from './entities/quota.entity.js';
+import { PluginStateEntity } from './entities/plugin-state.entity.js';
+import { PluginState1732665600000 } from './migrations/1732665600000-plugin-state.js';
 
-export const ENTITIES = [ProjectEntity, CloudSessionEntity, CloudResourceEntity, PlanRecordEntity, AuditEventEntity, AccessGrantEntity, QuotaEntity, OutputLineEntity];
-export const MIGRATIONS = [InitialSchema1732406400000, Governance1732492800000, OutputAndOwnership1732579200000];
+export const ENTITIES = [ProjectEntity, CloudSessionEntity, CloudResourceEntity, PlanRecordEntity, AuditEventEntity, AccessGrantEntity, QuotaEntity, OutputLineEntity, PluginStateEntity];
+export const MIGRATIONS = [InitialSchema1732406400000, Governance1732492800000, OutputAndOwnership1732579200000, PluginState1732665600000];
 
 /** The kernel's database: a TypeORM DataSource plus serialized transactions. */
 export class Database {

@@ -16,6 +16,8 @@ import {
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle } from 'discord.js';
 import { CloudEngineError, isCloudEngineError } from '../../kernel/errors.js';
 import type { Kernel } from '../../kernel/kernel.js';
+import type { PluginState } from '../../kernel/plugin/plugin-state.js';
+import { FINAL_STATES } from '../../kernel/sessions/deployment-state.js';
 import { formatCost } from '../../kernel/sessions/cost.js';
 import { chatCommands, suggest, type ChatCommand, type CommandArgs } from '../chat/chat-commands.js';
 import { errorReply, type ChatReply } from '../chat/chat-message.js';
@@ -58,7 +60,11 @@ export class DiscordBot {
   readonly client: Client;
   private readonly actions: SessionActions;
   private readonly commands: Map<string, ChatCommand>;
+  /** Lobby locations: kept in the kernel's plugin state, so lobbies keep updating after a restart; cached here. */
   private readonly lobbies = new Map<string, LobbyLocation>();
+  /** Sessions known to have no stored lobby (most events are about sessions this bot never posted). */
+  private readonly noLobby = new Set<string>();
+  private readonly state: PluginState;
   private readonly refreshing = new Map<string, { running: Promise<void>; again: boolean }>();
   private readonly drafts = new Map<string, Draft>();
   /** Sessions whose Approve click is being handled, and by whom. */
@@ -72,6 +78,7 @@ export class DiscordBot {
     private readonly options: DiscordBotOptions = {},
   ) {
     this.actions = new SessionActions(kernel);
+    this.state = kernel.pluginState('discord');
     this.commands = new Map(chatCommands(kernel, this.actions).map((command) => [command.name, command]));
     // Only the Guilds intent: no privileged intents are needed to answer interactions.
     this.client = new Client({ intents: [GatewayIntentBits.Guilds], rest: config.apiUrl ? { api: config.apiUrl } : {} });
@@ -151,11 +158,11 @@ export class DiscordBot {
         // The deferral was private; the lobby belongs to the channel.
         await interaction.editReply({ content: `Lobby for session ${reply.lobby.sessionId} below.` });
         const posted = await (interaction.channel as TextChannel).send(body);
-        this.lobbies.set(reply.lobby.sessionId, { channelId: posted.channelId, messageId: posted.id });
+        await this.remember(reply.lobby.sessionId, { channelId: posted.channelId, messageId: posted.id });
       } else {
         const response = await interaction.reply({ ...body, withResponse: true });
         const message = response.resource?.message;
-        if (message) this.lobbies.set(reply.lobby.sessionId, { channelId: message.channelId, messageId: message.id });
+        if (message) await this.remember(reply.lobby.sessionId, { channelId: message.channelId, messageId: message.id });
       }
       return;
     }
@@ -249,8 +256,8 @@ export class DiscordBot {
   private async approveAndStream(interaction: ButtonInteraction, sessionId: string): Promise<void> {
     const userId = interaction.user.id;
     await interaction.deferUpdate();
-    const location = this.lobbies.get(sessionId) ?? { channelId: interaction.channelId, messageId: interaction.message.id };
-    this.lobbies.set(sessionId, location);
+    const location = (await this.locate(sessionId)) ?? { channelId: interaction.channelId, messageId: interaction.message.id };
+    if (!this.lobbies.has(sessionId)) await this.remember(sessionId, location);
     let thread: Promise<TextChannel> | undefined;
     let streamer: OutputStreamer | undefined;
     const openThread = () => {
@@ -338,10 +345,33 @@ export class DiscordBot {
 
   // ---- lobby upkeep ----
 
+  /** Records where a session's lobby is; a failure to store it is logged, never the interaction's failure. */
+  private async remember(sessionId: string, location: LobbyLocation): Promise<void> {
+    this.lobbies.set(sessionId, location);
+    this.noLobby.delete(sessionId);
+    try {
+      await this.state.set(lobbyKey(sessionId), location);
+    } catch (error) {
+      this.kernel.logger.warn({ err: error, sessionId }, 'lobby location not stored; it will not update after a restart');
+    }
+  }
+
+  /** Where a session's lobby is: from memory, else from what an earlier run of the bot stored. */
+  private async locate(sessionId: string): Promise<LobbyLocation | undefined> {
+    const known = this.lobbies.get(sessionId);
+    if (known || this.noLobby.has(sessionId)) return known;
+    const stored = await this.state.get<Partial<LobbyLocation>>(lobbyKey(sessionId));
+    if (typeof stored?.channelId === 'string' && typeof stored.messageId === 'string') {
+      const location = { channelId: stored.channelId, messageId: stored.messageId };
+      this.lobbies.set(sessionId, location);
+      return location;
+    }
+    this.noLobby.add(sessionId);
+    return undefined;
+  }
+
   /** Re-renders a session's lobby; edits are coalesced so a burst of changes costs one or two edits. */
   private refreshLobby(sessionId: string): Promise<void> {
-    const location = this.lobbies.get(sessionId);
-    if (!location) return Promise.resolve();
     const current = this.refreshing.get(sessionId);
     if (current) {
       current.again = true;
@@ -350,11 +380,19 @@ export class DiscordBot {
     const entry = { running: Promise.resolve(), again: false };
     entry.running = (async () => {
       try {
+        const location = await this.locate(sessionId);
+        if (!location) return;
         do {
           entry.again = false;
           const lobby = await buildLobby(this.kernel, await this.kernel.orchestrator.getSession(sessionId));
           const channel = (await this.client.channels.fetch(location.channelId)) as TextChannel | null;
           await channel?.messages.edit(location.messageId, renderLobby(lobby));
+          // A finished session's lobby never changes again: forget where it is.
+          if (FINAL_STATES.includes(lobby.state) && !entry.again) {
+            await this.state.delete(lobbyKey(sessionId));
+            this.lobbies.delete(sessionId);
+            this.noLobby.add(sessionId);
+          }
         } while (entry.again);
       } catch (error) {
         this.kernel.logger.warn({ err: error, sessionId }, 'lobby refresh failed');
@@ -378,4 +416,8 @@ export class DiscordBot {
     if (interaction.deferred || interaction.replied) await interaction.followUp({ ...body, flags: MessageFlags.Ephemeral });
     else await interaction.reply({ ...body, flags: MessageFlags.Ephemeral });
   }
+}
+
+function lobbyKey(sessionId: string): string {
+  return `lobby:${sessionId}`;
 }

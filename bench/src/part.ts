@@ -1,5 +1,5 @@
 // Runs one part in its own node process (fresh heap, nothing left over from other parts):
-//   node bench/.build/bench/src/part.js <startup|synth|plan|throughput|discord>
+//   node bench/.build/bench/src/part.js <startup|synth|plan|pool|throughput|discord>
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG, RESULTS_DIR, ensureBuildPackageJson } from './lib/config.js';
@@ -9,6 +9,7 @@ const parts: Record<string, () => Promise<unknown>> = {
   startup: async () => (await import('./parts/startup.js')).startupPart(),
   synth: async () => (await import('./parts/synth.js')).synthPart(),
   plan: async () => (await import('./parts/plan.js')).planPart(),
+  pool: async () => (await import('./parts/pool.js')).poolPart(),
   throughput: async () => (await import('./parts/throughput.js')).throughputPart(),
   discord: async () => (await import('./parts/discord.js')).discordPart(),
 };

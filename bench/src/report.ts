@@ -47,6 +47,12 @@ function perProvider(cells: Any[], ok: (c: Any) => boolean): string {
   if (results.every((r) => !r.ok)) return verdict(false);
   return results.map((r) => `${r.ok ? '✅' : '❌'} ${r.p}`).join(' · ');
 }
+/** "hits 4, misses 1, …" in the pool's own order. */
+function metricList(metrics: Record<string, number>): string {
+  return Object.entries(metrics)
+    .map(([name, value]) => `${name} ${value}`)
+    .join(', ');
+}
 function verdict(ok: boolean | undefined): string {
   return ok === undefined ? '–' : ok ? '✅ met' : '❌ missed';
 }
@@ -58,7 +64,8 @@ export function writeReport(): string {
   const plan = read('plan')?.result;
   const tput = read('throughput')?.result;
   const discord = read('discord')?.result;
-  const profiles = ['plan', 'discord', 'throughput'].map((part) => read(`${part}.profile`)).filter(Boolean);
+  const pool = read('pool')?.result;
+  const profiles = ['plan', 'pool', 'discord', 'throughput'].map((part) => read(`${part}.profile`)).filter(Boolean);
   const out: string[] = [];
   const loadOf = (part: Any) => (part?.load ? `load ${part.load.start.one} → ${part.load.end.one}` : '');
 
@@ -88,6 +95,14 @@ export function writeReport(): string {
     if (cells.every((c) => c.cdktf)) {
       targetRows.push(['≥ 2.5× faster than `cdktf plan` (time to the summary line, kernel cold session)', cells.map((c) => `${c.provider}/${c.resources} ${x(c.ratios.cdktfSummaryOverKernelColdSummary).split(' ')[0]}`).join(', '), perProvider(cells, (c) => c.ratios.cdktfSummaryOverKernelColdSummary.median >= 2.5)]);
     }
+  }
+  const poolCells: Any[] = pool?.cells ?? [];
+  if (poolCells.length) {
+    targetRows.push([
+      'Re-plan with the provider pool ≤ 0.55× bare terraform plan (time to the summary line, same JSON)',
+      `${poolCells.map((c) => `${c.provider}/${c.resources} ${x(c.ratios.pooledSummaryOverBareSummary).split(' ')[0]}`).join(', ')} (PLAN_READY / bare plan -out: ${poolCells.map((c) => `${c.provider}/${c.resources} ${x(c.ratios.pooledReadyOverBarePlan).split(' ')[0]}`).join(', ')})`,
+      verdict(poolCells.every((c) => c.ratios.pooledSummaryOverBareSummary.median <= 0.55)),
+    ]);
   }
   if (discord) {
     // A window holds ~80 acks, so its p99 is nearly its maximum; the verdict takes the p99 of all acks under load.
@@ -276,6 +291,69 @@ export function writeReport(): string {
     out.push('');
   }
 
+  // ---- 7: provider pool ----
+  if (pool && poolCells.length) {
+    const p = pool.pool;
+    out.push('## 7. Provider pool: re-plan against bare terraform plan');
+    out.push('');
+    out.push(`${pool.runs} runs per N, variants in rotating order, ${loadOf(pool)} (1-minute load during the runs ${s(pool.load.oneMinuteDuringRuns, 2)}). AWS stacks of N \`aws.s3_bucket\` (offline provider, fake keys, \`skipCredentialsValidation\`, as in §1). Two kernels: one with \`providerPool: 'on'\` (pool size ${p.size ?? 'default'}: long-lived \`terraform-provider-aws -debug\` processes that terraform attaches to through \`TF_REATTACH_PROVIDERS\`; one plan per process, \`show\` reuses it), one without. Before every timed variant, pooled or not, the bench ${p.settledAvailable ? 'waits for `ProviderPool.settled()` (no provider start in flight: spares start in the background when a plan takes a fresh process; it is also awaited right after each pooled `runPlan`, timed as *background starts still running after PLAN_READY* below) and then' : 'pauses (`ProviderPool.settled()` does not exist in this build, so nothing waits for background provider starts); it waits'} ${p.pauseMs} ms, as a user takes a few seconds between two changes in a lobby. Sandbox is not measured: its \`terraform_data\` is built into terraform, so it has no provider plugin to pool.`);
+    out.push('');
+    out.push('- **pooled** — `orchestrator.runPlan` again on an already planned session of the pooled kernel (working dir initialized, init skipped).');
+    out.push('- **unpooled** — the same on a session of the same shape on the kernel without the pool.');
+    out.push('- **bare** — `terraform plan -out` and then, separately, `terraform show -json` in an initialized dir holding the very same `main.tf.json` as the pooled session, same environment as the kernel gives terraform.');
+    out.push('- **summary** — time until the `Plan: N to add…` line reaches the user (`onOutput` for the kernel, stdout for bare `terraform plan`); **PLAN_READY** — `runPlan` resolved (plan, `show -json`, cost, policies, saved plan).');
+    out.push('');
+    out.push(
+      table(
+        ['N', 'pooled summary', 'pooled PLAN_READY', 'unpooled summary', 'unpooled PLAN_READY', 'bare `Plan:` line', 'bare plan -out', 'bare show -json'],
+        poolCells.map((c) => [String(c.resources), ms(c.pooled.summary), ms(c.pooled.ready), ms(c.unpooled.summary), ms(c.unpooled.ready), ms(c.bare.planSummary), ms(c.bare.plan), ms(c.bare.show)]),
+      ),
+    );
+    out.push('');
+    out.push('Per-run ratios (target: pooled summary ≤ 0.55× bare `terraform plan`):');
+    out.push('');
+    out.push(
+      table(
+        ['N', 'pooled summary / bare `Plan:` line', 'pooled summary / bare plan -out', 'pooled PLAN_READY / bare plan -out', 'pooled PLAN_READY / bare plan + show', 'pooled / unpooled (summary)', 'pooled / unpooled (PLAN_READY)', 'unpooled summary / bare `Plan:` line'],
+        poolCells.map((c) => [String(c.resources), x(c.ratios.pooledSummaryOverBareSummary), x(c.ratios.pooledSummaryOverBarePlan), x(c.ratios.pooledReadyOverBarePlan), x(c.ratios.pooledReadyOverBarePlanShow), x(c.ratios.pooledOverUnpooledSummary), x(c.ratios.pooledOverUnpooledReady), x(c.ratios.unpooledSummaryOverBareSummary)]),
+      ),
+    );
+    out.push('');
+    out.push('Where the re-plan\'s terraform time goes (ms), and what the pool did from the start of each timed re-plan until its background starts had settled (summed over the runs; a start with no miss is a spare started in the background, off the plan\'s path but on the same cores):');
+    out.push('');
+    out.push(
+      table(
+        ['N', 'pooled `plan`', 'of which leasing', 'pooled `show`', 'background starts still running after PLAN_READY', 'unpooled `plan`', 'unpooled `show`', 'pool hits / misses / starts per re-plan (summed)', 'pool during this N (all)'],
+        poolCells.map((c) => {
+          const d = c.pooled.duringReplans;
+          return [String(c.resources), ms(c.pooled.plan), ms(c.pooled.leaseMs), ms(c.pooled.show), p.settledAvailable ? ms(c.pooled.afterReadyMs) : '–', ms(c.unpooled.plan), ms(c.unpooled.show), `${d.hits} / ${d.misses} / ${d.starts}`, metricList(c.metrics)];
+        }),
+      ),
+    );
+    out.push('');
+    const cold = pool.cold;
+    if (cold) {
+      out.push(`A **cold session** (new session, its first plan in a new working dir), N = ${cold.resources}, ${pool.runs} runs in rotating order with the same wait before each variant. The pooled kernel's processes outlive sessions, so its first plan of a new session may attach to a spare left by earlier plans (a lobby's case); bare is \`init\` + \`plan -out\` + \`show -json\` in a fresh dir.`);
+      out.push('');
+      out.push(
+        table(
+          ['session', 'N', 'pooled summary', 'pooled PLAN_READY', 'unpooled summary', 'unpooled PLAN_READY', 'pooled / unpooled (summary)', 'pooled / unpooled (PLAN_READY)', 'bare init + `Plan:` line', 'bare init+plan+show', 'pooled summary / bare init + `Plan:`', 'pooled PLAN_READY / bare all'],
+          [['cold', String(cold.resources), ms(cold.pooled.summary), ms(cold.pooled.ready), ms(cold.unpooled.summary), ms(cold.unpooled.ready), x(cold.ratios.pooledOverUnpooledSummary), x(cold.ratios.pooledOverUnpooledReady), ms(cold.bare.initPlanSummary), ms(cold.bare.initPlanShow), x(cold.ratios.pooledSummaryOverBareInitPlanSummary), x(cold.ratios.pooledReadyOverBareAll)]],
+        ),
+      );
+      out.push('');
+      const d = cold.pooled.duringPlans;
+      out.push(`Pool during the cold plans: ${metricList(d)}; kernel \`init\` ${ms(cold.pooled.init)} ms pooled, ${ms(cold.unpooled.init)} ms unpooled${cold.pooled.initSkipped || cold.unpooled.initSkipped ? ` (the kernel skipped \`terraform init\` in ${cold.pooled.initSkipped} of ${pool.runs} pooled and ${cold.unpooled.initSkipped} of ${pool.runs} unpooled runs)` : ''}.`);
+      out.push('');
+    }
+    const m = p.metrics;
+    out.push(`Pool metrics after the part: ${metricList(m)}; ${p.processesAtEnd.length} process${p.processesAtEnd.length === 1 ? '' : 'es'} alive at the end.`);
+    out.push('');
+    const bareProvider = poolCells.map((c) => `N=${c.resources} ${s(c.bare.planProviderMiB, 0)}`).join(', ');
+    out.push(`Peak RSS of the pooled provider processes (VmHWM from /proc of the pids in \`pool.list()\`, sampled every 100 ms and around each plan): ${s(p.rss.perProcessPeakMiB, 0, ' MiB')} per process over ${p.rss.processesSeen} processes; at most ${p.rss.peakProcessesAlive} alive at once, ${n(p.rss.peakTotalMiB, 0)} MiB resident together at the peak. For comparison, the provider plugin bare \`terraform plan\` launches itself peaks at ${bareProvider} MiB.`);
+    out.push('');
+  }
+
   if (profiles.length) {
     out.push('## Profiles: long tasks on the event loop');
     out.push('');
@@ -293,7 +371,7 @@ export function writeReport(): string {
   out.push('');
   out.push('```sh');
   out.push('npm ci                 # includes cdktf-cli (devDependency) for the cdktf comparison');
-  out.push('npm run bench          # ~15 min on 2 cores: compiles bench/ + src/ + the Discord emulator into bench/.build, runs every part, writes BENCHMARKS.md');
+  out.push('npm run bench          # ~20 min on 2 cores: compiles bench/ + src/ + the Discord emulator into bench/.build, runs every part, writes BENCHMARKS.md');
   out.push('BENCH_PARTS=plan,synth BENCH_RUNS=5 npm run bench   # some parts only; the other parts\' last results stay in the report');
   out.push('BENCH_PARTS=discord BENCH_PROFILE=discord npm run bench   # that part under --cpu-prof instead, summarized as long tasks');
   out.push('node bench/.build/bench/src/report.js                 # re-render BENCHMARKS.md from bench/results/*.json');
@@ -305,12 +383,14 @@ export function writeReport(): string {
     table(
       ['variable', 'default', 'what'],
       [
-        ['BENCH_PARTS', 'startup,synth,plan,throughput,discord', 'parts to run, in order (each in its own node process)'],
-        ['BENCH_RUNS', '5', 'runs per figure (plan cells, throughput, Discord windows)'],
-        ['BENCH_PROVIDERS / BENCH_SIZES', 'sandbox,aws / 1,10,100', 'plan cells'],
+        ['BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord', 'parts to run, in order (each in its own node process)'],
+        ['BENCH_RUNS', '5', 'runs per figure (plan cells, pool cells, throughput, Discord windows)'],
+        ['BENCH_PROVIDERS / BENCH_SIZES', 'sandbox,aws / 1,10,100', 'plan cells; BENCH_SIZES is also the pool part\'s N (aws only)'],
         ['BENCH_CDKTF', '1', '0 skips `cdktf plan`'],
         ['BENCH_SYNTH_SIZES / BENCH_SYNTH_RUNS', '1,10,100,1000 / 7', 'synthesis'],
         ['BENCH_STARTUP_RUNS', '7', 'start-up'],
+        ['BENCH_POOL_SIZE', '0 (the kernel\'s default)', 'provider pool: `providerPoolSize` of the pooled kernel'],
+        ['BENCH_POOL_PAUSE_MS, BENCH_POOL_COLD_SIZE', '1000, 10', 'provider pool: pause before each timed variant (after `settled()`); N of the cold-session row (0 = none)'],
         ['BENCH_CAPS, BENCH_TPUT_PROVIDERS, BENCH_TPUT_RESOURCES, BENCH_TPUT_SESSIONS_SANDBOX / _AWS', '1,2,4; sandbox,aws; 10; 8 / 4', 'throughput'],
         ['BENCH_DISCORD_PLANS, _PROVIDER, _PLAN_RESOURCES, _CAP', '10, aws, 10, 2', 'the plans running during the Discord part'],
         ['BENCH_DISCORD_WINDOW_MS, _BASELINE_MS, _RATE', '10000, 4000, 8', 'measurement windows and interactions per second'],

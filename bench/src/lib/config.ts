@@ -21,9 +21,9 @@ function int(name: string, fallback: number): number {
 
 export type Provider = 'sandbox' | 'aws';
 
-/** Every knob, from the environment; the defaults keep `npm run bench` near 15 minutes on 2 cores. */
+/** Every knob, from the environment; the defaults keep `npm run bench` near 20 minutes on 2 cores. */
 export const CONFIG = {
-  parts: list('BENCH_PARTS', 'startup,synth,plan,throughput,discord'),
+  parts: list('BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord'),
   runs: Math.max(1, int('BENCH_RUNS', 5)),
   providers: list('BENCH_PROVIDERS', 'sandbox,aws') as Provider[],
   sizes: list('BENCH_SIZES', '1,10,100').map(Number),
@@ -32,6 +32,10 @@ export const CONFIG = {
   synthSizes: list('BENCH_SYNTH_SIZES', '1,10,100,1000').map(Number),
   synthRuns: Math.max(1, int('BENCH_SYNTH_RUNS', 7)),
   startupRuns: Math.max(1, int('BENCH_STARTUP_RUNS', 7)),
+  /** Provider pool part (aws, N from BENCH_SIZES): pool size (0 = the kernel's default, maxTerraform), pause before each timed variant, N of the cold-session row (0 = none). */
+  poolSize: int('BENCH_POOL_SIZE', 0),
+  poolPauseMs: int('BENCH_POOL_PAUSE_MS', 1000),
+  poolColdSize: int('BENCH_POOL_COLD_SIZE', 10),
   throughputCaps: list('BENCH_CAPS', '1,2,4').map(Number),
   throughputProviders: list('BENCH_TPUT_PROVIDERS', 'sandbox,aws') as Provider[],
   throughputResources: int('BENCH_TPUT_RESOURCES', 10),

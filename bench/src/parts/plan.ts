@@ -11,7 +11,7 @@ const CDKTF_APP = join(BENCH_DIR, 'cdktf-app/main.mjs');
 
 type Phase = 'pre' | 'synth' | 'write' | 'init' | 'plan' | 'show' | 'post';
 
-interface KernelRun {
+export interface KernelRun {
   totalMs: number;
   summaryMs: number;
   initSkipped: boolean;
@@ -19,7 +19,7 @@ interface KernelRun {
 }
 
 /** Times runPlan and its phases by wrapping the orchestrator's runner and synthesizer (bench-only instrumentation; src untouched). */
-function instrument(kernel: Kernel) {
+export function instrument(kernel: Kernel) {
   const orchestrator = kernel.orchestrator as unknown as {
     runner: Record<'init' | 'plan' | 'show', (ctx: unknown) => Promise<unknown>>;
     synthesizer: { synthesize: (input: unknown) => unknown };

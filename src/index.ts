@@ -9,10 +9,11 @@ export type { CloudProvider, ProviderSynthContext } from './kernel/plugin/cloud-
 export type { PolicyValidator, PolicyViolation, PolicyContext, PlanPolicyContext } from './kernel/plugin/policy-validator.js';
 export type { CostEstimator, CostEstimate, CostLine, CostAction, UnpricedResource } from './kernel/plugin/cost-estimator.js';
 export type { ChatAdapter } from './kernel/plugin/chat-adapter.js';
+export type { PluginState } from './kernel/plugin/plugin-state.js';
 export { token, type Token } from './kernel/plugin/token.js';
 export { Registry } from './kernel/plugin/registry.js';
 export { DeploymentState, TRANSITIONS, canTransition } from './kernel/sessions/deployment-state.js';
-export type { SessionView, SessionResource, PlanResult, PlannedChange, PlanCost } from './kernel/sessions/session-view.js';
+export type { SessionView, SessionResource, PlanSummary, PlanResult, PlannedChange, PlanCost } from './kernel/sessions/session-view.js';
 export type { ResourceInput, RunOptions, ValidationResult, SessionFilter, EngineStats } from './kernel/sessions/orchestrator.js';
 export { formatCost, HOURS_PER_MONTH } from './kernel/sessions/cost.js';
 export type { Project, CreateProjectInput } from './kernel/projects/project-service.js';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { SessionView } from '../kernel/sessions/session-view.js';
 import { ExitCode } from './cli-errors.js';
 import { runCommand, withJsonOption, type CliContext, type CliRuntime, type OutputOptions } from './cli-context.js';
-import { finalLines, planJson } from './session-output.js';
+import { finalLines, planOutput } from './session-output.js';
 
 /** `cloud-engine approve <session-id>`: apply exactly the plan a session shows. */
 export function registerApproveCommand(program: Command, runtime: CliRuntime): void {
@@ -44,5 +44,5 @@ export async function applySession(ctx: CliContext, sessionId: string): Promise<
 
 function planOf(...sessions: SessionView[]) {
   const plan = sessions.find((session) => session.plan)?.plan;
-  return plan ? planJson(plan) : null;
+  return plan ? planOutput(plan) : null;
 }

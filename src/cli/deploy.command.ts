@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ExitCode } from './cli-errors.js';
 import { runCommand, withJsonOption, type CliRuntime, type OutputOptions } from './cli-context.js';
 import { applySession } from './approve.command.js';
-import { planJson } from './session-output.js';
+import { planOutput } from './session-output.js';
 import { planSpec } from './plan.command.js';
 
 interface DeployOptions extends OutputOptions {
@@ -21,12 +21,12 @@ export function registerDeployCommand(program: Command, runtime: CliRuntime): vo
     runtime.exitCode = await runCommand(runtime.io, options, async (ctx) => {
       const { sessionId, plan } = await planSpec(ctx, spec);
       if (!options.approve) {
-        if (ctx.json) ctx.result({ sessionId, state: 'PLAN_READY', plan: planJson(plan) });
+        if (ctx.json) ctx.result({ sessionId, state: 'PLAN_READY', plan: planOutput(plan) });
         ctx.say(`Not applied: run with --approve, or approve this plan with: cloud-engine approve ${sessionId}`);
         return ExitCode.OK;
       }
       const final = await applySession(ctx, sessionId);
-      if (ctx.json) ctx.result({ sessionId, state: final.state, plan: planJson(plan), outputs: final.outputs ?? {}, error: final.error });
+      if (ctx.json) ctx.result({ sessionId, state: final.state, plan: planOutput(plan), outputs: final.outputs ?? {}, error: final.error });
       return final.state === 'APPLIED' ? ExitCode.OK : ExitCode.FAILURE;
     });
   });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { CloudEngineError, isCloudEngineError } from '../kernel/errors.js';
 import type { PlanResult } from '../kernel/sessions/session-view.js';
 import { runCommand, withJsonOption, type CliContext, type CliRuntime, type OutputOptions } from './cli-context.js';
-import { planJson, planLines } from './session-output.js';
+import { planOutput, planLines } from './session-output.js';
 import { readSpec } from './spec-file.js';
 
 /** `cloud-engine plan <spec>`: a session from a spec file, planned and left PLAN_READY for `approve`. */
@@ -15,7 +15,7 @@ export function registerPlanCommand(program: Command, runtime: CliRuntime): void
   ).action(async (spec: string, options: OutputOptions) => {
     runtime.exitCode = await runCommand(runtime.io, options, async (ctx) => {
       const { sessionId, plan } = await planSpec(ctx, spec);
-      if (ctx.json) ctx.result({ sessionId, state: 'PLAN_READY', plan: planJson(plan) });
+      if (ctx.json) ctx.result({ sessionId, state: 'PLAN_READY', plan: planOutput(plan) });
       ctx.say(`Apply this plan with: cloud-engine approve ${sessionId}`);
     });
   });

@@ -1,8 +1,8 @@
 import { formatCost } from '../kernel/sessions/cost.js';
-import type { PlanCost, PlanResult, SessionView } from '../kernel/sessions/session-view.js';
+import type { PlanCost, PlanSummary, SessionView } from '../kernel/sessions/session-view.js';
 
 /** A plan as `--json` prints it: everything but the raw plan JSON and file paths. */
-export interface PlanJsonOutput {
+export interface PlanOutput {
   summary: string;
   toAdd: number;
   toChange: number;
@@ -12,7 +12,7 @@ export interface PlanJsonOutput {
   cost: (PlanCost & { text: string }) | null;
 }
 
-export function planJson(plan: PlanResult): PlanJsonOutput {
+export function planOutput(plan: PlanSummary): PlanOutput {
   return {
     summary: plan.summary,
     toAdd: plan.toAdd,
@@ -32,7 +32,7 @@ export function sessionJson(session: SessionView): Record<string, unknown> {
     userId: session.userId,
     state: session.state,
     resources: session.resources.map((resource) => ({ name: resource.name, type: resource.type })),
-    plan: session.plan ? planJson(session.plan) : null,
+    plan: session.plan ? planOutput(session.plan) : null,
     error: session.error,
     outputs: session.outputs,
     approvedBy: session.approvedBy,
@@ -42,7 +42,7 @@ export function sessionJson(session: SessionView): Record<string, unknown> {
 }
 
 /** The lines a person reads after a plan: summary, cost, changes. */
-export function planLines(plan: PlanResult): string[] {
+export function planLines(plan: PlanSummary): string[] {
   const lines = [plan.summary];
   if (plan.cost) {
     const delta = plan.cost.monthlyDelta;

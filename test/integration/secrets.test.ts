@@ -66,8 +66,8 @@ describe('secrets never reach chat output, events or persisted output', () => {
   });
 
   it('stores and returns the plan JSON with sensitive values and secret shapes replaced', async () => {
-    const session = await t.kernel.orchestrator.getSession(sessionId);
-    const json = JSON.stringify(session.plan?.planJson);
+    const json = JSON.stringify(await t.kernel.orchestrator.getPlanJson(sessionId, 'alice'));
+    expect(json).toContain('resource_changes');
     for (const secret of [ACCESS_KEY, PASSWORD, ENV_SECRET]) expect(json).not.toContain(secret);
     expect(json).toContain('(redacted)');
   });

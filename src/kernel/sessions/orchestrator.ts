@@ -38,9 +38,10 @@ import { TerraformError, TerraformRunner } from '../terraform/terraform-runner.j
 import { RESOURCE_NAME, USER_ID, parseInput, requirePattern } from '../validation.js';
 import { BUSY_STATES, DONE_STATES, DeploymentState, EDITABLE_STATES } from './deployment-state.js';
 import { OutputRecorder, readOutput, type OutputLine } from './output-recorder.js';
-import { RedactorToken, redactPlanSensitive, sensitiveValues, type Redactor } from '../secrets/redactor.js';
+import { RedactorToken, sensitiveValues, type Redactor } from '../secrets/redactor.js';
+import { redactPlan } from '../secrets/redact-plan.js';
 import { SessionLocks } from './session-lock.js';
-import { SessionStore, newId } from './session-store.js';
+import { SessionChangedError, SessionStore, newId, stateError, type PlanRecordSummary } from './session-store.js';
 import type { PlanCost, PlanResult, SessionView } from './session-view.js';
 import { estimateCost } from './cost.js';
 
@@ -86,6 +87,11 @@ export interface EngineStats {
 }
 
 const S = DeploymentState;
+
+/** States a plan may start from. */
+const PLANNABLE: readonly DeploymentState[] = [S.DRAFT, S.PLAN_READY, S.PLAN_FAILED];
+/** How often a plan re-reads a session that another process changed while it was being validated. */
+const PLAN_START_ATTEMPTS = 3;
 
 /** Takes deployment sessions from DRAFT to APPLIED: the one place the flow lives. */
 @injectable()
@@ -157,7 +163,7 @@ export class Orchestrator {
       await this.audit.record({ actor: userId, action: 'session.started', projectId: project.id, sessionId: entity.id, details: { provider: project.provider } }, manager);
     });
     this.events.emit('session.created', { sessionId: entity.id, projectId: project.id, userId });
-    return this.store.toView(entity);
+    return this.store.viewOf(entity, [], null);
   }
 
   /** Adds a resource; a session with a plan goes back to DRAFT (the plan no longer matches). */
@@ -228,7 +234,7 @@ export class Orchestrator {
     const session = await this.store.load(sessionId);
     await this.authorize(userId, 'session.plan', session.projectId, session);
     const project = await this.projects.get(session.projectId);
-    const view = await this.store.view(sessionId);
+    const view = await this.store.toView(session);
     const violations = [...(await this.quotaViolations(view)), ...(await this.collectSessionViolations(view, project, userId))];
     return { ok: violations.length === 0, violations };
   }
@@ -242,10 +248,11 @@ export class Orchestrator {
     requireUser(userId);
     const session = await this.store.load(sessionId);
     await this.authorize(userId, 'session.plan', session.projectId, session);
-    if ((await this.store.resources(sessionId)).length === 0) {
+    const resources = await this.store.resources(sessionId);
+    if (resources.length === 0) {
       throw new CloudEngineError('INVALID_STATE', `Session ${sessionId} has no resources yet; add at least one, then plan.`, { details: { state: session.state } });
     }
-    return this.locks.run(sessionId, 'plan', userId, () => this.track(sessionId, 'plan', (signal) => this.plan(session, userId, options, signal)));
+    return this.locks.run(sessionId, 'plan', userId, () => this.track(sessionId, 'plan', (signal) => this.plan(session, resources, userId, options, signal)));
   }
 
   /**
@@ -327,7 +334,7 @@ export class Orchestrator {
     requireUser(userId);
     const session = await this.store.load(sessionId);
     await this.authorize(userId, 'session.view', session.projectId, session);
-    const synthesis = this.synthesizeView(await this.projects.get(session.projectId), await this.store.view(sessionId));
+    const synthesis = this.synthesizeView(await this.projects.get(session.projectId), this.store.viewOf(session, await this.store.resources(sessionId), null));
     return { config: synthesis.config, hash: synthesis.hash };
   }
 
@@ -428,14 +435,29 @@ export class Orchestrator {
     return this.store.view(session.id);
   }
 
+  /**
+   * A session: its resources and its current plan's summary (`plan`, without
+   * the plan JSON: see `getPlanJson`). With `viewerId`, only if that user may
+   * read its project.
+   */
   async getSession(sessionId: string, viewerId?: string): Promise<SessionView> {
-    if (viewerId !== undefined) {
-      requireUser(viewerId);
-      const session = await this.store.load(sessionId);
-      await this.authorize(viewerId, 'session.view', session.projectId, session);
-      return this.store.toView(session);
-    }
-    return this.store.view(sessionId);
+    return this.store.toView(await this.readableSession(sessionId, viewerId));
+  }
+
+  /**
+   * The plan JSON (`terraform show -json`, sensitive values and secrets
+   * redacted, as stored) of a session's current plan, or null when it has
+   * none. With `viewerId`, the same access check as `getSession`.
+   */
+  async getPlanJson(sessionId: string, viewerId?: string): Promise<PlanJson | null> {
+    return this.store.planJson(await this.readableSession(sessionId, viewerId));
+  }
+
+  private async readableSession(sessionId: string, viewerId: string | undefined): Promise<CloudSessionEntity> {
+    if (viewerId !== undefined) requireUser(viewerId);
+    const session = await this.store.load(sessionId);
+    if (viewerId !== undefined) await this.authorize(viewerId, 'session.view', session.projectId, session);
+    return session;
   }
 
   /**
@@ -452,7 +474,8 @@ export class Orchestrator {
     }
     if (projectIds?.length === 0) return [];
     const rows = await this.store.list({ ...filter, projectIds });
-    return Promise.all(rows.map((row) => this.store.toView(row)));
+    // Two queries for all of them (resources, plan summaries); never the plan JSON.
+    return this.store.toViews(rows);
   }
 
   /** Counts across every project; with `viewerId`, only for global admins. */
@@ -484,25 +507,77 @@ export class Orchestrator {
 
   // ---- the flow ----
 
-  private async plan(session: CloudSessionEntity, userId: string, options: RunOptions, signal: AbortSignal): Promise<PlanResult> {
-    const sessionId = session.id;
-    await this.store.transition({ sessionId, from: [S.DRAFT, S.PLAN_READY, S.PLAN_FAILED], to: S.VALIDATING, actor: userId, patch: { currentPlanId: null, error: null } });
-    let phase: typeof S.VALIDATING | typeof S.PLANNING = S.VALIDATING;
+  /**
+   * Validates with what `runPlan` read (session, resources) and the project,
+   * read once, then moves DRAFT/PLAN_READY/PLAN_FAILED → VALIDATING →
+   * PLANNING in one transaction (both steps audited) on condition that the
+   * session is unchanged since it was read. A session another process changed
+   * meanwhile is read again and validated again.
+   */
+  private async plan(read: CloudSessionEntity, readResources: CloudResourceEntity[], userId: string, options: RunOptions, signal: AbortSignal): Promise<PlanResult> {
+    const sessionId = read.id;
+    let session = read;
+    let resources = readResources;
+    if (!PLANNABLE.includes(session.state)) {
+      // Read before the lock was taken: an operation that just ended may have moved it since.
+      session = await this.store.load(sessionId);
+      if (!PLANNABLE.includes(session.state)) throw stateError(session, PLANNABLE, [S.VALIDATING, S.PLANNING]);
+      resources = await this.store.resources(sessionId);
+    }
+    const project = await this.projects.get(session.projectId);
+    let started: { view: SessionView; planning: CloudSessionEntity };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        started = await this.validateAndStartPlanning(session, resources, project, userId, signal);
+        break;
+      } catch (error) {
+        if (!(error instanceof SessionChangedError) || attempt >= PLAN_START_ATTEMPTS) throw error;
+        session = error.current;
+        resources = await this.store.resources(sessionId);
+      }
+    }
     let recorder: OutputRecorder | undefined;
     try {
-      const project = await this.projects.get(session.projectId);
-      const view = await this.store.view(sessionId);
-      const violations = [...(await this.quotaViolations(view)), ...(await this.collectSessionViolations(view, project, userId))];
-      if (violations.length > 0) throw violationsError(sessionId, violations, 'before planning');
-
-      await this.store.transition({ sessionId, from: [S.VALIDATING], to: S.PLANNING, actor: userId });
-      phase = S.PLANNING;
       recorder = await this.recorder(sessionId, 'plan');
-      return await this.makePlan({ view, project, userId, options, signal, recorder, operation: 'apply', from: S.PLANNING, to: S.PLAN_READY });
+      return await this.makePlan({ ...started, project, userId, options, signal, recorder, operation: 'apply', to: S.PLAN_READY });
     } catch (error) {
       await recorder?.close();
-      throw await this.failPlan(sessionId, userId, phase, error, signal);
+      throw await this.failPlan(sessionId, userId, S.PLANNING, error, signal);
     }
+  }
+
+  /**
+   * The checks before a plan (quotas, resources, policies' `validateSession`),
+   * on the session as it will be while VALIDATING; then `→ VALIDATING →
+   * PLANNING`, or `→ VALIDATING → PLAN_FAILED` (`CANCELLED` if cancelled).
+   * Throws SessionChangedError when the session changed since `session` was read.
+   */
+  private async validateAndStartPlanning(
+    session: CloudSessionEntity,
+    resources: readonly CloudResourceEntity[],
+    project: Project,
+    userId: string,
+    signal: AbortSignal,
+  ): Promise<{ view: SessionView; planning: CloudSessionEntity }> {
+    const sessionId = session.id;
+    const view = this.store.viewOf({ ...session, state: S.VALIDATING, error: null, currentPlanId: null }, resources, null);
+    try {
+      const violations = [...(await this.quotaViolations(view)), ...(await this.collectSessionViolations(view, project, userId))];
+      if (violations.length > 0) throw violationsError(sessionId, violations, 'before planning');
+      signal.throwIfAborted();
+    } catch (error) {
+      throw await this.failPlan(sessionId, userId, S.VALIDATING, error, signal, session);
+    }
+    const planning = await this.store.transition({
+      sessionId,
+      from: PLANNABLE,
+      via: [S.VALIDATING],
+      to: S.PLANNING,
+      actor: userId,
+      patch: { currentPlanId: null, error: null },
+      seen: session,
+    });
+    return { view, planning };
   }
 
   private async apply(sessionId: string, userId: string, options: RunOptions, signal: AbortSignal): Promise<SessionView> {
@@ -515,9 +590,14 @@ export class Orchestrator {
         { details: { state: session.state } },
       );
     }
-    const plan = await this.db.manager.findOneByOrFail(PlanRecordEntity, { id: session.currentPlanId });
+    const plan = await this.store.currentPlan(session);
+    if (!plan) {
+      throw new CloudEngineError('PLAN_STALE', `The plan of session ${sessionId} is gone. Run the plan again and approve the new one.`, { details: { planId: session.currentPlanId } });
+    }
     const project = await this.projects.get(session.projectId);
-    const synthesis = this.synthesizeView(project, await this.store.view(sessionId));
+    // The resources are read once, for the hash and the quota check; the approval's conditional update catches a change since.
+    const view = this.store.viewOf(session, await this.store.resources(sessionId), null);
+    const synthesis = this.synthesizeView(project, view);
     if (synthesis.hash !== plan.configHash) {
       throw new CloudEngineError(
         'PLAN_STALE',
@@ -533,7 +613,6 @@ export class Orchestrator {
 
     await this.checkApprovalRules(session, project, userId);
     if (destroying) return this.applyDestroy(session, plan, synthesis, userId, options, signal);
-    const view = await this.store.view(sessionId);
     await this.db.transaction(async (manager) => {
       // Re-checked inside the approval's transaction, which the database
       // serializes across processes, so sessions that each fit cannot together exceed a limit.
@@ -589,11 +668,14 @@ export class Orchestrator {
     signal: AbortSignal;
     recorder: OutputRecorder;
     operation: 'apply' | 'destroy';
-    from: DeploymentState;
+    /** The session as its last transition left it (PLANNING or DESTROY_PLANNING): not read again. */
+    planning: CloudSessionEntity;
     to: DeploymentState;
   }): Promise<PlanResult> {
     const { view, project, userId, recorder, operation } = args;
     const sessionId = view.id;
+    // Synthesis is synchronous (up to ~100 ms for a big session): let waiting work (a click to acknowledge) go first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const synthesis = this.synthesizeView(project, view);
     const workingDir = this.store.workingDir(sessionId);
     await mkdir(join(workingDir, 'plans'), { recursive: true });
@@ -606,8 +688,8 @@ export class Orchestrator {
     const rawPlan = await this.runner.show({ ...context, planFile });
     const secrets = sensitiveValues(rawPlan);
     this.sensitive.set(sessionId, secrets);
-    // Policies and estimators see the real plan; what is stored and shown is redacted.
-    const planJson = this.redactor.with(secrets).redactDeep(redactPlanSensitive(rawPlan));
+    // Policies and estimators see the real plan; what is stored and shown is redacted (one pass over the document).
+    const planJson = redactPlan(rawPlan, this.redactor.with(secrets));
     const summary = summarizePlan(planJson);
     const cost = await this.estimate(project, rawPlan);
     const violations = await this.collectPlanViolations(view, project, userId, rawPlan, cost, operation);
@@ -620,10 +702,11 @@ export class Orchestrator {
       await this.store.transition(
         {
           sessionId,
-          from: [args.from],
+          from: [args.planning.state],
           to: args.to,
           actor: userId,
           patch: { currentPlanId: planId },
+          seen: args.planning,
           details: {
             planId,
             summary: summary.summary,
@@ -644,12 +727,19 @@ export class Orchestrator {
   private async planDestroy(session: CloudSessionEntity, userId: string, options: RunOptions, signal: AbortSignal): Promise<PlanResult> {
     const sessionId = session.id;
     const back = session.state === S.FAILED ? S.FAILED : S.APPLIED;
-    await this.store.transition({ sessionId, from: [S.APPLIED, S.FAILED, S.DESTROY_READY], to: S.DESTROY_PLANNING, actor: userId, patch: { error: null, currentPlanId: null } });
+    const planning = await this.store.transition({
+      sessionId,
+      from: [S.APPLIED, S.FAILED, S.DESTROY_READY],
+      to: S.DESTROY_PLANNING,
+      actor: userId,
+      patch: { error: null, currentPlanId: null },
+    });
     const recorder = await this.recorder(sessionId, 'plan');
     try {
       const project = await this.projects.get(session.projectId);
-      const view = await this.store.view(sessionId);
-      return await this.makePlan({ view, project, userId, options, signal, recorder, operation: 'destroy', from: S.DESTROY_PLANNING, to: S.DESTROY_READY });
+      // A deployed session's resources no longer change: read once, with the session as the transition left it.
+      const view = this.store.viewOf(planning, await this.store.resources(sessionId), null);
+      return await this.makePlan({ view, project, userId, options, signal, recorder, operation: 'destroy', planning, to: S.DESTROY_READY });
     } catch (error) {
       await recorder.close();
       const failure = this.redactError(toUserError(sessionId, error), this.redactor);
@@ -663,7 +753,7 @@ export class Orchestrator {
 
   private async applyDestroy(
     session: CloudSessionEntity,
-    plan: PlanRecordEntity,
+    plan: PlanRecordSummary,
     synthesis: SynthesisResult,
     userId: string,
     options: RunOptions,
@@ -692,18 +782,29 @@ export class Orchestrator {
     return this.store.view(sessionId);
   }
 
-  private async failPlan(sessionId: string, userId: string, phase: DeploymentState, error: unknown, signal: AbortSignal): Promise<CloudEngineError> {
+  /**
+   * Records a failed (or cancelled) plan and returns the error to throw. With
+   * `seen` (failed while validating, before any transition) the session moves
+   * `→ VALIDATING → PLAN_FAILED/CANCELLED` from the state it was read in, and
+   * SessionChangedError passes through for the caller to retry.
+   */
+  private async failPlan(sessionId: string, userId: string, phase: DeploymentState, error: unknown, signal: AbortSignal, seen?: CloudSessionEntity): Promise<CloudEngineError> {
+    const from = seen ? { from: PLANNABLE, via: [S.VALIDATING], seen } : { from: [phase] };
+    const unrecorded = (what: string) => (transitionError: unknown) => {
+      if (transitionError instanceof SessionChangedError) throw transitionError;
+      this.logger.error({ err: transitionError, sessionId }, what);
+    };
     if (signal.aborted) {
       await this.store
-        .transition({ sessionId, from: [phase], to: S.CANCELLED, actor: userId, details: { during: 'plan', reason: reasonText(signal.reason) } })
-        .catch((transitionError: unknown) => this.logger.error({ err: transitionError, sessionId }, 'could not record the cancelled plan'));
+        .transition({ sessionId, ...from, to: S.CANCELLED, actor: userId, ...(seen ? { patch: { currentPlanId: null, error: null } } : {}), details: { during: 'plan', reason: reasonText(signal.reason) } })
+        .catch(unrecorded('could not record the cancelled plan'));
       return new CloudEngineError('INVALID_STATE', `The plan of session ${sessionId} was stopped: ${reasonText(signal.reason)}.`, { cause: error });
     }
     const failure = this.redactError(toUserError(sessionId, error), this.redactor.with(this.sensitive.get(sessionId) ?? []));
     if (!isCloudEngineError(error)) this.logger.error({ err: error, sessionId }, 'plan failed');
     await this.store
-      .transition({ sessionId, from: [phase], to: S.PLAN_FAILED, actor: userId, patch: { error: failure.message }, details: { code: failure.code, ...failure.details } })
-      .catch((transitionError: unknown) => this.logger.error({ err: transitionError, sessionId }, 'could not record the failed plan'));
+      .transition({ sessionId, ...from, to: S.PLAN_FAILED, actor: userId, patch: { ...(seen ? { currentPlanId: null } : {}), error: failure.message }, details: { code: failure.code, ...failure.details } })
+      .catch(unrecorded('could not record the failed plan'));
     return failure;
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { In, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { In, type EntityManager, type FindOptionsSelect, type FindOptionsWhere } from 'typeorm';
 import type { AuditLog } from '../audit/audit-log.js';
 import { CloudEngineError } from '../errors.js';
 import type { KernelEvents } from '../events/kernel-events.js';
@@ -12,7 +12,7 @@ import type { Registry } from '../plugin/registry.js';
 import type { ResourceType } from '../plugin/resource-type.js';
 import type { PlanJson } from '../terraform/plan-json.js';
 import { BUSY_STATES, assertTransition, type DeploymentState } from './deployment-state.js';
-import type { PlanResult, SessionView } from './session-view.js';
+import type { PlanCost, PlanResult, PlanSummary, SessionResource, SessionView } from './session-view.js';
 
 const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
 
@@ -30,10 +30,62 @@ export interface TransitionRequest {
   readonly sessionId: string;
   readonly from: readonly DeploymentState[];
   readonly to: DeploymentState;
+  /**
+   * States passed through on the way to `to`, in order (e.g. DRAFT → VALIDATING
+   * → PLANNING): one conditional update, but every step is checked against the
+   * transition table, audited and announced as its own change.
+   */
+  readonly via?: readonly DeploymentState[];
   readonly actor: string;
   readonly patch?: SessionPatch;
+  /** Audit details of the last step (`to`). */
   readonly details?: Record<string, unknown>;
+  /**
+   * The session as the caller read it. The session is then not read again,
+   * and the update also requires it unchanged since (same state and
+   * `updated_at`, which every state or resource change moves), so a change
+   * made meanwhile, by another process, fails the transition
+   * (`SessionChangedError`) instead of going unnoticed.
+   */
+  readonly seen?: CloudSessionEntity;
 }
+
+/**
+ * A transition with `seen` found the session changed since it was read; the
+ * caller may read it again and retry. `current` is the session now.
+ */
+export class SessionChangedError extends CloudEngineError {
+  constructor(
+    readonly current: CloudSessionEntity,
+    to: DeploymentState,
+  ) {
+    super('INVALID_STATE', `Session ${current.id} changed while it was being read (its state or resources were changed elsewhere), so it did not become ${to}. Try again.`, {
+      details: { sessionId: current.id, state: current.state, to, changed: true },
+    });
+  }
+}
+
+/** The plan columns a view shows: all but `plan_json`, which can be hundreds of KB to read and parse. */
+const PLAN_SUMMARY_COLUMNS = {
+  id: true,
+  sessionId: true,
+  createdBy: true,
+  summary: true,
+  toAdd: true,
+  toChange: true,
+  toDestroy: true,
+  changes: true,
+  planFile: true,
+  configHash: true,
+  cost: true,
+  createdAt: true,
+} as const satisfies FindOptionsSelect<PlanRecordEntity>;
+
+/** A plan record without its plan JSON. */
+export type PlanRecordSummary = Omit<PlanRecordEntity, 'planJson'>;
+
+/** Ids per `IN (…)` query: far below SQLite's and Postgres's limits on bound parameters. */
+const IN_BATCH = 500;
 
 /** Reads and writes sessions; every state change goes through `transition`. */
 export class SessionStore {
@@ -73,25 +125,45 @@ export class SessionStore {
     return this.toView(entity);
   }
 
+  /** The session as the API shows it: its resources and its current plan's summary (never the plan JSON). */
   async toView(entity: CloudSessionEntity): Promise<SessionView> {
-    const [resources, plan] = await Promise.all([
-      this.resources(entity.id),
-      entity.currentPlanId ? this.db.manager.findOneBy(PlanRecordEntity, { id: entity.currentPlanId }) : null,
-    ]);
+    const [view] = await this.toViews([entity]);
+    return view!;
+  }
+
+  /**
+   * Views of many sessions with two queries, whatever their number (per 500
+   * sessions): one for all their resources, one for their current plans'
+   * summaries, without `plan_json`.
+   */
+  async toViews(entities: readonly CloudSessionEntity[]): Promise<SessionView[]> {
+    if (entities.length === 0) return [];
+    const sessionIds = entities.map((entity) => entity.id);
+    const planIds = entities.map((entity) => entity.currentPlanId).filter((id): id is string => Boolean(id));
+    const [resources, plans] = await Promise.all([this.resourcesOf(sessionIds), this.planSummaries(planIds)]);
+    const bySession = new Map<string, CloudResourceEntity[]>();
+    for (const resource of resources) {
+      const list = bySession.get(resource.sessionId);
+      if (list) list.push(resource);
+      else bySession.set(resource.sessionId, [resource]);
+    }
+    const byId = new Map(plans.map((plan) => [plan.id, plan]));
+    return entities.map((entity) => {
+      const plan = entity.currentPlanId ? byId.get(entity.currentPlanId) : undefined;
+      return this.viewOf(entity, bySession.get(entity.id) ?? [], plan ? this.toPlanSummary(plan) : null);
+    });
+  }
+
+  /** A view from what the caller already read: no query. */
+  viewOf(entity: CloudSessionEntity, resources: readonly CloudResourceEntity[], plan: PlanSummary | null): SessionView {
     return {
       id: entity.id,
       projectId: entity.projectId,
       provider: entity.provider,
       userId: entity.userId,
       state: entity.state,
-      resources: resources.map((resource) => ({
-        name: resource.name,
-        type: resource.type,
-        config: resource.config,
-        quotaKey: this.resourceTypes.get(resource.type)?.quotaKey ?? 'unknown',
-        createdBy: resource.createdBy,
-      })),
-      plan: plan ? this.toPlanResult(plan) : null,
+      resources: resources.map((resource) => this.toSessionResource(resource)),
+      plan,
       error: entity.error,
       outputs: entity.outputs,
       lastChangedBy: entity.lastChangedBy,
@@ -103,7 +175,21 @@ export class SessionStore {
     };
   }
 
-  toPlanResult(plan: PlanRecordEntity): PlanResult {
+  /** A session's current plan without its plan JSON; null when it has none. */
+  async currentPlan(entity: CloudSessionEntity): Promise<PlanRecordSummary | null> {
+    if (!entity.currentPlanId) return null;
+    const [plan] = await this.planSummaries([entity.currentPlanId]);
+    return plan ?? null;
+  }
+
+  /** The stored (redacted) plan JSON of a session's current plan; null when it has none. */
+  async planJson(entity: CloudSessionEntity): Promise<PlanJson | null> {
+    if (!entity.currentPlanId) return null;
+    const plan = await this.db.manager.findOne(PlanRecordEntity, { where: { id: entity.currentPlanId }, select: { id: true, planJson: true } });
+    return (plan?.planJson as PlanJson | undefined) ?? null;
+  }
+
+  toPlanSummary(plan: PlanRecordSummary): PlanSummary {
     return {
       id: plan.id,
       toAdd: plan.toAdd,
@@ -111,13 +197,46 @@ export class SessionStore {
       toDestroy: plan.toDestroy,
       summary: plan.summary,
       changes: plan.changes,
-      planJson: plan.planJson as PlanJson,
       workingDir: this.workingDir(plan.sessionId),
       configHash: plan.configHash,
       createdBy: plan.createdBy,
       createdAt: plan.createdAt,
-      cost: (plan.cost ?? undefined) as PlanResult['cost'],
+      cost: (plan.cost ?? undefined) as PlanCost | undefined,
     };
+  }
+
+  /** A plan just made, with the plan JSON the caller holds. */
+  toPlanResult(plan: PlanRecordEntity): PlanResult {
+    return { ...this.toPlanSummary(plan), planJson: plan.planJson as PlanJson };
+  }
+
+  private toSessionResource(resource: CloudResourceEntity): SessionResource {
+    return {
+      name: resource.name,
+      type: resource.type,
+      config: resource.config,
+      quotaKey: this.resourceTypes.get(resource.type)?.quotaKey ?? 'unknown',
+      createdBy: resource.createdBy,
+    };
+  }
+
+  /** Resources of these sessions, each session's in the order they were added. */
+  private async resourcesOf(sessionIds: readonly string[]): Promise<CloudResourceEntity[]> {
+    if (sessionIds.length === 1) return this.resources(sessionIds[0]!);
+    const batches = await Promise.all(
+      chunks(sessionIds).map((ids) => this.db.manager.find(CloudResourceEntity, { where: { sessionId: In(ids) }, order: { createdAt: 'ASC', name: 'ASC' } })),
+    );
+    return batches.flat();
+  }
+
+  private async planSummaries(planIds: readonly string[]): Promise<PlanRecordSummary[]> {
+    if (planIds.length === 0) return [];
+    const batches = await Promise.all(
+      chunks(planIds).map((ids) =>
+        this.db.manager.find(PlanRecordEntity, { where: ids.length === 1 ? { id: ids[0] } : { id: In(ids) }, select: PLAN_SUMMARY_COLUMNS }),
+      ),
+    );
+    return batches.flat();
   }
 
   /** Monthly cost of the project's APPLIED sessions, from their applied plans' priced lines. */
@@ -139,51 +258,84 @@ export class SessionStore {
   }
 
   /**
-   * Moves a session from one of `from` to `to` with a conditional update, so
-   * of two racing callers exactly one wins; the loser gets INVALID_STATE.
-   * Writes the audit event and announces the change.
+   * Moves a session from one of `from` to `to` (through `via`) with a
+   * conditional update, so of two racing callers exactly one wins; the loser
+   * gets INVALID_STATE. Writes an audit event per step, in the same
+   * transaction, and announces each step.
    */
   async transition(request: TransitionRequest, manager?: EntityManager): Promise<CloudSessionEntity> {
-    for (const from of request.from) assertTransition(request.sessionId, from, request.to);
+    const steps = [...(request.via ?? []), request.to];
+    const { seen } = request;
+    if (seen && !request.from.includes(seen.state)) throw stateError(seen, request.from, steps);
+    for (const from of seen ? [seen.state] : request.from) assertTransition(request.sessionId, from, steps[0]!);
+    for (let i = 1; i < steps.length; i++) assertTransition(request.sessionId, steps[i - 1]!, steps[i]!);
     const run = async (tx: EntityManager) => {
-      const before = await this.load(request.sessionId, tx);
+      const before = seen ?? (await this.load(request.sessionId, tx));
       const now = new Date();
-      const result = await tx
+      const update = tx
         .createQueryBuilder()
         .update(CloudSessionEntity)
-        .set({ state: request.to, updatedAt: now, operationOwner: BUSY_STATES.includes(request.to) ? this.ownerId : null, ...request.patch })
-        .where('id = :id AND state IN (:...from)', { id: request.sessionId, from: [...request.from] })
-        .execute();
+        .set({ state: request.to, updatedAt: now, operationOwner: BUSY_STATES.includes(request.to) ? this.ownerId : null, ...request.patch });
+      const result = await (seen
+        ? update.where('id = :id AND state = :state AND updated_at = :updatedAt', { id: request.sessionId, state: seen.state, updatedAt: seen.updatedAt.toISOString() })
+        : update.where('id = :id AND state IN (:...from)', { id: request.sessionId, from: [...request.from] })
+      ).execute();
       if (result.affected !== 1) {
         const current = await this.load(request.sessionId, tx);
-        throw new CloudEngineError(
-          'INVALID_STATE',
-          `Session ${request.sessionId} is ${current.state}, not ${request.from.join(' or ')}, so it cannot become ${request.to}` +
-            (current.state === request.to ? ' (someone else just did this).' : '.'),
-          { details: { sessionId: request.sessionId, state: current.state, expected: request.from, to: request.to } },
-        );
+        // Changed meanwhile, but still able to make the move: the caller may read it again and retry.
+        if (seen && request.from.includes(current.state)) throw new SessionChangedError(current, steps[0]!);
+        throw stateError(current, request.from, steps);
       }
-      await this.audit.record(
-        {
-          actor: request.actor,
-          action: `session.${request.to.toLowerCase()}`,
-          projectId: before.projectId,
-          sessionId: request.sessionId,
-          details: { from: before.state, to: request.to, ...(request.patch?.error ? { error: request.patch.error } : {}), ...request.details },
-        },
-        tx,
-      );
-      return { before, after: { ...before, state: request.to, updatedAt: now, ...request.patch } as CloudSessionEntity };
+      let from = before.state;
+      for (const [index, to] of steps.entries()) {
+        const last = index === steps.length - 1;
+        await this.audit.record(
+          {
+            actor: request.actor,
+            action: `session.${to.toLowerCase()}`,
+            projectId: before.projectId,
+            sessionId: request.sessionId,
+            details: { from, to, ...(last ? { ...(request.patch?.error ? { error: request.patch.error } : {}), ...request.details } : {}) },
+          },
+          tx,
+        );
+        from = to;
+      }
+      return {
+        before,
+        after: { ...before, state: request.to, updatedAt: now, operationOwner: BUSY_STATES.includes(request.to) ? this.ownerId : null, ...request.patch } as CloudSessionEntity,
+      };
     };
     const { before, after } = manager ? await run(manager) : await this.db.transaction(run);
-    this.events.emit('session.stateChanged', {
-      sessionId: request.sessionId,
-      projectId: before.projectId,
-      from: before.state,
-      to: request.to,
-      actor: request.actor,
-      ...(request.patch?.error ? { error: request.patch.error } : {}),
-    });
+    let from = before.state;
+    for (const [index, to] of steps.entries()) {
+      const last = index === steps.length - 1;
+      this.events.emit('session.stateChanged', {
+        sessionId: request.sessionId,
+        projectId: before.projectId,
+        from,
+        to,
+        actor: request.actor,
+        ...(last && request.patch?.error ? { error: request.patch.error } : {}),
+      });
+      from = to;
+    }
     return after;
   }
+}
+
+/** INVALID_STATE: the session is not in a state it could leave for `steps` (its next state first). */
+export function stateError(current: CloudSessionEntity, expected: readonly DeploymentState[], steps: readonly DeploymentState[]): CloudEngineError {
+  const to = steps[0]!;
+  return new CloudEngineError(
+    'INVALID_STATE',
+    `Session ${current.id} is ${current.state}, not ${expected.join(' or ')}, so it cannot become ${to}` + (steps.includes(current.state) ? ' (someone else just did this).' : '.'),
+    { details: { sessionId: current.id, state: current.state, expected, to } },
+  );
+}
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += IN_BATCH) out.push(items.slice(i, i + IN_BATCH));
+  return out;
 }

@@ -30,8 +30,12 @@ export interface PlanCost {
   readonly unpriced: readonly UnpricedResource[];
 }
 
-/** What a plan will do; `approveAndApply` applies exactly this plan. */
-export interface PlanResult {
+/**
+ * What a plan will do, as sessions show it: everything but terraform's plan
+ * JSON, which can be hundreds of KB and is read only on request
+ * (`orchestrator.getPlanJson`). `approveAndApply` applies exactly this plan.
+ */
+export interface PlanSummary {
   readonly id: string;
   readonly toAdd: number;
   readonly toChange: number;
@@ -39,8 +43,6 @@ export interface PlanResult {
   /** "Plan: 1 to add, 0 to change, 0 to destroy." */
   readonly summary: string;
   readonly changes: readonly PlannedChange[];
-  /** `terraform show -json` of the saved plan. */
-  readonly planJson: PlanJson;
   readonly workingDir: string;
   /** sha256 of the synthesized configuration the plan was made from. */
   readonly configHash: string;
@@ -48,6 +50,12 @@ export interface PlanResult {
   readonly createdAt: Date;
   readonly cost?: PlanCost;
 }
+
+/** A plan just made (`runPlan`, `destroySession`, the `plan.ready` event): its summary and its plan JSON. */
+export type PlanResult = PlanSummary & {
+  /** `terraform show -json` of the saved plan, with sensitive values and secrets redacted (as stored). */
+  readonly planJson: PlanJson;
+};
 
 /** A deployment session as the API returns it. */
 export interface SessionView {
@@ -57,8 +65,8 @@ export interface SessionView {
   readonly userId: string;
   readonly state: DeploymentState;
   readonly resources: readonly SessionResource[];
-  /** The current plan, when the session has one that is still valid. */
-  readonly plan: PlanResult | null;
+  /** The current plan, when the session has one that is still valid; its plan JSON is `orchestrator.getPlanJson`. */
+  readonly plan: PlanSummary | null;
   readonly error: string | null;
   readonly outputs: Readonly<Record<string, unknown>> | null;
   readonly lastChangedBy: string | null;

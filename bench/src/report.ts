@@ -133,7 +133,7 @@ export function writeReport(): string {
     out.push('');
     out.push(`${plan.runs} runs per cell, ${loadOf(plan)} (1-minute load during the runs ${s(plan.load.oneMinuteDuringRuns, 2)}). Each run: a new session with N resources (\`sandbox.vm\` = \`terraform_data\`; \`aws.s3_bucket\` against the offline provider with fake keys and \`skipCredentialsValidation\`), then:`);
     out.push('');
-    out.push('- **kernel cold** — `orchestrator.runPlan` on the new session: validation, synthesis, `main.tf.json`, `init`, `plan -json -out`, `show -json`, cost, policies, saved plan, `PLAN_READY`.');
+    out.push('- **kernel cold** — `orchestrator.runPlan` on the new session, kernel in its default configuration (provider pool on, init templates): validation, synthesis, `main.tf.json`, `init` (set up from the init template of the same `terraform` block once one exists: every run after the first), `plan -json -out`, `show -json` (both attached to pooled provider processes on AWS), cost, policies, saved plan, `PLAN_READY`. Background spare starts are waited for (`pool.settled()`) before the next variant, so they never overlap another variant\'s timing. §7 compares the kernel with and without the pool.');
     out.push('- **bare** — the same synthesized `main.tf.json` in a fresh dir: `terraform init -plugin-dir` → `terraform plan -out` → `terraform show -json`, same environment as the kernel gives terraform.');
     out.push('- **cdktf** — `cdktf plan` (cdktf-cli) in a fresh dir on `bench/cdktf-app`, a hand-written cdktf app building the same provider, backend, resources and outputs (checked: the synthesized JSON is identical once cdktf\'s `//` metadata is dropped). `--skip-provider-lock` keeps it offline; it runs its own `terraform init` every time.');
     out.push('- **summary** — time until the `Plan: N to add…` line reaches the user: `onOutput` for the kernel, stdout for bare terraform and cdktf.');
@@ -176,7 +176,7 @@ export function writeReport(): string {
     out.push('');
     out.push('## 2. Warm re-plan (working dir initialized; init skipped)');
     out.push('');
-    out.push('Kernel: `runPlan` again on the same session (the init stamp matches, so `init` is skipped). Bare: `terraform plan -out` + `terraform show -json` in an initialized dir.');
+    out.push('Kernel: `runPlan` again on the same session (the init stamp matches, so `init` is skipped; on AWS the plan attaches to the spare the cold plan started). Bare: `terraform plan -out` + `terraform show -json` in an initialized dir.');
     out.push('');
     out.push(
       table(

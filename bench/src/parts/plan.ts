@@ -139,6 +139,12 @@ function sameConfig(kernelJson: unknown, cdktfJson: unknown): { same: boolean; d
   return { same: differs.length === 0, differs };
 }
 
+/** Waits for the kernel's provider pool to finish background starts (spares), so none overlaps the next timing. */
+export async function settled(kernel: Kernel): Promise<void> {
+  const pool = (kernel.orchestrator as unknown as { runner: { providerPool?: { settled?: () => Promise<void> } } }).runner.providerPool;
+  if (typeof pool?.settled === 'function') await pool.settled();
+}
+
 export async function planPart() {
   useFakeAwsCredentials();
   const loadStart = load();
@@ -168,7 +174,9 @@ export async function planPart() {
           const variants: Array<() => Promise<void>> = [
             async () => {
               row.kernelCold = await runPlan(session.id);
+              await settled(kernel);
               row.kernelWarm = await runPlan(session.id);
+              await settled(kernel);
               const written = readFileSync(join(root, 'data', 'sessions', session.id, 'main.tf.json'), 'utf8');
               if (written !== text) throw new Error('the kernel planned a different JSON than the bare run got');
             },

@@ -268,7 +268,7 @@ export function writeReport(): string {
     out.push('');
     out.push(table(['interaction', 'n', 'p50', 'p99', 'max'], Object.entries(discord.loaded.pooled.byKind as Record<string, Any>).map(([kind, v]) => [kind, String(v.n), n(v.p50, 0), n(v.p99, 0), n(v.max, 0)])));
     out.push('');
-    out.push(`Apply streaming (${discord.applies.length} applies, each while the plans ran): the Approve click was acknowledged in ${ms(discord.apply.ackMs)} ms; the apply then waited ${ms(discord.apply.queueWaitMs)} ms in the terraform queue (FIFO, shared with the plans) before its first line.`);
+    out.push(`Apply streaming (${discord.applies.length} applies, each while the plans ran): the Approve click was acknowledged in ${ms(discord.apply.ackMs)} ms; the apply then waited ${ms(discord.apply.queueWaitMs)} ms in the terraform queue (applies and their output queue ahead of plans; it waits for a running command to end) before its first line.`);
     out.push('');
     out.push(
       table(

@@ -35,6 +35,10 @@ export class StackSynthesizer {
   ) {}
 
   synthesize(input: SynthesisInput): SynthesisResult {
+    return withoutCapturedStacks(() => this.build(input));
+  }
+
+  private build(input: SynthesisInput): SynthesisResult {
     const provider = this.providers.get(input.project.provider);
     if (!provider) {
       throw new CloudEngineError(
@@ -104,6 +108,23 @@ export class StackSynthesizer {
       // pg state: each session's own named workspace, so sessions never share terraform's creation lock.
       environment: { ...stateBackendEnvironment(kernel.backend), ...(provider.environment?.(providerSettings) ?? {}) },
     };
+  }
+}
+
+/**
+ * Runs synchronous work with `Error.captureStackTrace` as a no-op. cdktf captures a full stack
+ * trace (with `Error.stackTraceLimit` raised to MAX_SAFE_INTEGER) for every token it creates,
+ * whatever `stackTraces: false` says, and only ever shows it in its own error messages about
+ * tokens: that was half of synthesis time (measured: 59 ms of 100 S3 buckets, 31 ms of it stack
+ * traces). Errors made with `new Error` keep the stack they were created with.
+ */
+export function withoutCapturedStacks<T>(work: () => T): T {
+  const original = Error.captureStackTrace;
+  Error.captureStackTrace = () => undefined;
+  try {
+    return work();
+  } finally {
+    Error.captureStackTrace = original;
   }
 }
 

@@ -181,3 +181,34 @@ describe('StackSynthesizer rejects what is not loaded', () => {
     expect(error.value).toBe('sandbox.database');
   });
 });
+
+describe('StackSynthesizer without cdktf token stack traces', () => {
+  it('turns Error.captureStackTrace off only while it synthesizes, and back on after a failure too', () => {
+    const original = Error.captureStackTrace;
+    synth('aws', [{ name: 'one', type: 'aws.s3_bucket', config: { bucket: 'one' } }]);
+    expect(Error.captureStackTrace).toBe(original);
+    const error = thrown(() =>
+      builtinSynthesizer().synthesize({ sessionId: 's-1', project: { id: 'proj-1', provider: 'azure', settings: {} }, resources: [] }),
+    );
+    expect(Error.captureStackTrace).toBe(original);
+    // An error thrown during synthesis keeps the stack it was created with.
+    expect(error.stack).toMatch(/\n\s+at /);
+    const probe: { stack?: string } = {};
+    Error.captureStackTrace(probe);
+    expect(probe.stack).toMatch(/\n\s+at /);
+  });
+
+  it('synthesizes the same configuration as with stack traces captured', () => {
+    const resources: Resources = [
+      { name: 'a', type: 'sandbox.vm', config: { size: 'small', image: 'debian-12', tags: HOSTILE_TAGS } },
+      { name: 'b', type: 'sandbox.vm', config: { size: 'large', image: 'ubuntu-24.04' } },
+    ];
+    const synthesizer = builtinSynthesizer();
+    const input = { sessionId: 's-1', project: { id: 'proj-1', provider: 'sandbox', settings: {} }, resources };
+    const fast = synthesizer.synthesize(input);
+    // The slow path: the build with cdktf's token stack traces left on.
+    const slow = (synthesizer as unknown as { build(i: typeof input): typeof fast }).build(input);
+    expect(fast.config).toEqual(slow.config);
+    expect(fast.hash).toBe(slow.hash);
+  });
+});

@@ -450,11 +450,13 @@ describe('cloud-stats', () => {
   it('counts sessions, plans and deployed resources for a global admin', async () => {
     const reply = await messageOf('cloud-stats', ADMIN);
     expect(reply.title).toBe('Cloud Engine statistics');
-    expect(reply.lines).toHaveLength(3);
+    expect(reply.lines).toHaveLength(4);
     expect(reply.lines[0]).toMatch(/^Sessions: \d+ · plans: \d+ · resources deployed: 2$/);
     expect(reply.lines[1]).toMatch(/^By state: .*APPLIED 1/);
     expect(reply.lines[1]).toContain('PLAN_FAILED 1');
     expect(reply.lines[2]).toContain('lists 12');
+    // Sandbox sessions have no provider plugin: the pool is on but has nothing to serve.
+    expect(reply.lines[3]).toBe('Terraform: 0 running, 0 queued (cap 2) · provider pool: 0 processes (0 idle), 0 hits, 0 misses, 0 fallbacks');
   });
 
   it('is PERMISSION_DENIED for a project admin', async () => {

@@ -35,6 +35,7 @@ import { StackSynthesizer, type SynthesisResult } from '../synth/stack-synthesiz
 import { summarizePlan, type PlanJson } from '../terraform/plan-json.js';
 import type { TerraformEvent } from '../terraform/terraform-events.js';
 import { TerraformError, TerraformRunner } from '../terraform/terraform-runner.js';
+import type { ProviderPoolMetrics } from '../terraform/provider-pool.js';
 import { RESOURCE_NAME, USER_ID, parseInput, requirePattern } from '../validation.js';
 import { BUSY_STATES, DONE_STATES, DeploymentState, EDITABLE_STATES } from './deployment-state.js';
 import { OutputRecorder, readOutput, type OutputLine } from './output-recorder.js';
@@ -84,6 +85,13 @@ export interface EngineStats {
   readonly byProject: Readonly<Record<string, number>>;
   readonly resourcesApplied: number;
   readonly plans: number;
+  /** This process's terraform work right now, and its provider pool (null when the pool is off). */
+  readonly terraform: {
+    readonly running: number;
+    readonly queued: number;
+    readonly cap: number;
+    readonly pool: (ProviderPoolMetrics & { readonly processes: number; readonly idle: number }) | null;
+  };
 }
 
 const S = DeploymentState;
@@ -496,7 +504,15 @@ export class Orchestrator {
     const applied = sessions.filter((session) => session.state === S.APPLIED).map((session) => session.id);
     const resourcesApplied = applied.length ? await this.db.manager.countBy(CloudResourceEntity, { sessionId: In(applied) }) : 0;
     const plans = await this.db.manager.count(PlanRecordEntity);
-    return { sessions: sessions.length, byState, byProject, resourcesApplied, plans };
+    const pool = this.runner.providerPool;
+    const processes = pool?.list() ?? [];
+    const terraform = {
+      running: this.runner.running,
+      queued: this.runner.queued,
+      cap: this.runner.maxConcurrent,
+      pool: pool ? { ...pool.metrics, processes: processes.length, idle: processes.filter((proc) => proc.state === 'idle').length } : null,
+    };
+    return { sessions: sessions.length, byState, byProject, resourcesApplied, plans, terraform };
   }
 
   /** Waits for running terraform work to stop (used by kernel.close). */

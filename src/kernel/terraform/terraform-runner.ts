@@ -168,6 +168,11 @@ export class TerraformRunner {
     return this.live;
   }
 
+  /** Most terraform processes alive at once (the cap). */
+  get maxConcurrent(): number {
+    return this.slots.max;
+  }
+
   /** Commands waiting for a free slot. */
   get queued(): number {
     return this.slots.waiting;

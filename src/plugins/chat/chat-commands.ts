@@ -245,6 +245,10 @@ export function chatCommands(kernel: Kernel, actions = new SessionActions(kernel
             `Sessions: ${stats.sessions} · plans: ${stats.plans} · resources deployed: ${stats.resourcesApplied}`,
             `By state: ${Object.entries(stats.byState).map(([state, count]) => `${state} ${count}`).join(', ') || 'none'}`,
             `By project: ${Object.entries(stats.byProject).map(([project, count]) => `${project} ${count}`).join(', ') || 'none'}`,
+            `Terraform: ${stats.terraform.running} running, ${stats.terraform.queued} queued (cap ${stats.terraform.cap})` +
+              (stats.terraform.pool
+                ? ` · provider pool: ${stats.terraform.pool.processes} processes (${stats.terraform.pool.idle} idle), ${stats.terraform.pool.hits} hits, ${stats.terraform.pool.misses} misses, ${stats.terraform.pool.fallbacks} fallbacks`
+                : ' · provider pool off'),
           ],
           { title: 'Cloud Engine statistics' },
         );

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findInstalledProviders, hashEnv, PROVIDER_GUARD, ProviderPool } from '../../../src/kernel/terraform/provider-pool.js';
+import { TerraformError, TerraformRunner } from '../../../src/kernel/terraform/terraform-runner.js';
 
 // A stand-in provider: with -debug it prints the reattach line as real providers do, then waits.
 const FAKE_PROVIDER = `#!/bin/sh
@@ -268,5 +269,75 @@ describe('ProviderPool (with a stand-in provider binary)', () => {
     await waitFor(() => lease.crashed);
     lease.release({ failed: true });
     expect(pool.metrics.crashes).toBe(1);
+  });
+});
+
+// The runner with a pool, and a stand-in terraform that kills the provider it was attached to,
+// as a provider crash (or kill -9) in the middle of a command would.
+describe('TerraformRunner with a provider pool whose provider dies mid-command', () => {
+  let root: string;
+  let pool: ProviderPool;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'pool-runner-'));
+  });
+  afterEach(async () => {
+    await pool?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  function setup(): { runner: TerraformRunner; cwd: string; calls: () => string[] } {
+    const cwd = workingDir(root, 'session', FAKE_PROVIDER);
+    const log = join(root, 'calls.log');
+    const terraform = join(root, 'fake-terraform');
+    writeFileSync(
+      terraform,
+      [
+        '#!/bin/sh',
+        `echo "$1 \${TF_REATTACH_PROVIDERS:+attached}" >> '${log}'`,
+        'if [ -n "$TF_REATTACH_PROVIDERS" ]; then',
+        '  kill -9 "$(echo "$TF_REATTACH_PROVIDERS" | sed \'s/.*"Pid":\\([0-9]*\\).*/\\1/\')"',
+        '  echo "Error: Plugin did not respond" >&2',
+        '  exit 1',
+        'fi',
+        'echo \'{"@level":"info","@message":"Apply complete!","type":"change_summary","changes":{"add":1,"change":0,"remove":0,"operation":"apply"}}\'',
+      ].join('\n'),
+    );
+    chmodSync(terraform, 0o755);
+    pool = new ProviderPool({ maxProcesses: 3 });
+    const runner = new TerraformRunner({
+      binary: terraform,
+      maxConcurrent: 1,
+      timeouts: { init: 10_000, plan: 10_000, apply: 10_000, show: 10_000, output: 10_000 },
+      providerPool: pool,
+    });
+    return { runner, cwd, calls: () => readFileSync(log, 'utf8').trim().split('\n').map((line) => line.trim()) };
+  }
+
+  it('fails the apply with a clear error and does not run it again: it may have changed things first', async () => {
+    const { runner, cwd, calls } = setup();
+    const error = await runner.apply({ cwd, planFile: 'p.tfplan' }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(TerraformError);
+    expect((error as TerraformError).message).toMatch(
+      /^terraform apply failed \(exit 1\): .*\(a pooled provider process, pid \d+, (exited|stopped answering) during the apply; it was not re-run because it may have changed resources first: plan again to see what the state holds\)$/,
+    );
+    expect(calls()).toEqual(['apply attached']);
+  });
+
+  it('re-runs a plan with a normal provider launch, which succeeds; the next plan attaches to a fresh process', async () => {
+    const { runner, cwd, calls } = setup();
+    const events: string[] = [];
+    const planned = await runner.plan({ cwd, planFile: 'p.tfplan', onEvent: (e) => events.push(e.message) });
+    expect(planned.changeSummary).toEqual({ add: 1, change: 0, remove: 0 });
+    expect(calls()).toEqual(['plan attached', 'plan']);
+    expect(events.some((line) => /^A pooled provider process (exited|failed); running terraform plan again with its own provider\.$/.test(line))).toBe(true);
+    expect(pool.metrics.fallbacks).toBe(1);
+    await pool.settled();
+    // The dead process is gone; the spare is fresh and is what the next plan gets.
+    expect(pool.list().every((p) => p.configures === 0 && p.state === 'idle')).toBe(true);
+    await runner.plan({ cwd, planFile: 'p.tfplan' });
+    expect(calls().at(-2)).toBe('plan attached');
   });
 });

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -37,6 +37,27 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+function processGroup(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
+
+/** Live (not zombie) processes in a process group. */
+function groupMembers(group: number): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === group && fields[0] !== 'Z') members.push(Number(entry));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return members;
 }
 
 async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
@@ -265,10 +286,15 @@ describe('ProviderPool (with a stand-in provider binary)', () => {
     const lease = (await pool.lease(cwd, env, 'schema'))!;
     const reattach = JSON.parse(lease.reattach) as Record<string, { Pid: number }>;
     expect(lease.pids).toEqual([reattach['registry.terraform.io/hashicorp/fake']!.Pid]);
+    const group = processGroup(lease.pids[0]!);
+    expect(group).not.toBe(lease.pids[0]); // The guard shell leads the group.
+    expect(groupMembers(group).length).toBeGreaterThanOrEqual(3); // Guard, provider, stdin watcher.
     process.kill(lease.pids[0]!, 'SIGKILL');
     await waitFor(() => lease.crashed);
     lease.release({ failed: true });
     expect(pool.metrics.crashes).toBe(1);
+    // Nothing of that group is left: not the guard, not its stdin watcher.
+    await waitFor(() => groupMembers(group).length === 0);
   });
 });
 

@@ -58,6 +58,7 @@ describe('quotas', () => {
     expect(lost).toHaveLength(1);
     expect(lost[0]!.reason).toMatchObject({ code: 'QUOTA_EXCEEDED' });
     expect(lost[0]!.reason.message).toMatch(/compute_vm: requested 2, used (0 \+ 2 reserved|2), limit 3/);
+    expect(lost[0]!.reason.message).toContain('ask a project admin to raise the limit (chat: /cloud-set-quota; command line: cloud-engine quota set).');
     const states = [(await t.kernel.orchestrator.getSession(first)).state, (await t.kernel.orchestrator.getSession(second)).state].sort();
     expect(states).toEqual(['APPLIED', 'PLAN_READY']);
 

@@ -32,7 +32,7 @@ export class GrantAuthorizer implements Authorizer {
     if (levelAtLeast(held, needed)) return;
     throw new CloudEngineError(
       'PERMISSION_DENIED',
-      `${describe(request)} needs ${needed} access to project ${request.projectId}; ${request.userId} has ${held ?? 'none'}. Ask a project admin for a grant (/cloud-grant).`,
+      `${describe(request)} needs ${needed} access to project ${request.projectId}; ${request.userId} has ${held ?? 'none'}. Ask a project admin for a grant (chat: /cloud-grant; command line: cloud-engine grant).`,
       { details: { action: request.action, needed, held, projectId: request.projectId } },
     );
   }

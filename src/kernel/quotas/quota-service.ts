@@ -131,7 +131,7 @@ export function quotaError(excess: readonly QuotaExcess[], when: string): CloudE
   );
   return new CloudEngineError(
     'QUOTA_EXCEEDED',
-    `Quota exceeded ${when} — ${parts.join('; ')}. Remove resources, or ask a project admin to raise the limit (/cloud-set-quota).`,
+    `Quota exceeded ${when} — ${parts.join('; ')}. Remove resources, or ask a project admin to raise the limit (chat: /cloud-set-quota; command line: cloud-engine quota set).`,
     { details: { excess } },
   );
 }

@@ -150,3 +150,13 @@ function normalizeDeep(value: unknown, fieldPrefix: string): unknown {
   }
   return root;
 }
+
+/** Bytes of `value` as JSON; undefined when it is not JSON (a cycle, a BigInt, undefined itself). */
+export function jsonSize(value: unknown): number | undefined {
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? undefined : Buffer.byteLength(text);
+  } catch {
+    return undefined;
+  }
+}

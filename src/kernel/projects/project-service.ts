@@ -8,7 +8,7 @@ import { AccessGrantEntity } from '../persistence/entities/access-grant.entity.j
 import type { CloudProvider } from '../plugin/cloud-provider.js';
 import type { Registry } from '../plugin/registry.js';
 import { token } from '../plugin/token.js';
-import { PROJECT_ID, USER_ID, parseInput, requireFaithfulJson, requirePattern } from '../validation.js';
+import { PROJECT_ID, USER_ID, jsonSize, parseInput, requireFaithfulJson, requirePattern } from '../validation.js';
 import { KernelSettingsSchema, splitSettings } from './project-settings.js';
 import { PolicyValidatorRegistry, ProviderRegistry } from '../plugin/registries.js';
 import type { PolicyValidator } from '../plugin/policy-validator.js';
@@ -181,15 +181,6 @@ function requireNoTemplateSyntax(value: unknown, field: string): void {
   }
   if (value !== null && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) requireNoTemplateSyntax(item, `${field}.${key}`);
-  }
-}
-
-function jsonSize(value: unknown): number | undefined {
-  try {
-    const text = JSON.stringify(value);
-    return text === undefined ? undefined : Buffer.byteLength(text);
-  } catch {
-    return undefined;
   }
 }
 

@@ -36,7 +36,7 @@ import { summarizePlan, type PlanJson } from '../terraform/plan-json.js';
 import type { TerraformEvent } from '../terraform/terraform-events.js';
 import { TerraformError, TerraformRunner } from '../terraform/terraform-runner.js';
 import type { ProviderPoolMetrics } from '../terraform/provider-pool.js';
-import { RESOURCE_NAME, USER_ID, parseInput, requirePattern } from '../validation.js';
+import { RESOURCE_NAME, USER_ID, jsonSize, parseInput, requirePattern } from '../validation.js';
 import { BUSY_STATES, DONE_STATES, DeploymentState, EDITABLE_STATES } from './deployment-state.js';
 import { OutputRecorder, readOutput, type OutputLine } from './output-recorder.js';
 import { RedactorToken, sensitiveValues, type Redactor } from '../secrets/redactor.js';
@@ -1196,15 +1196,6 @@ function errorText(error: unknown): string {
 
 function reasonText(reason: unknown): string {
   return reason instanceof Error ? reason.message : String(reason ?? 'cancelled');
-}
-
-function jsonSize(value: unknown): number | undefined {
-  try {
-    const text = JSON.stringify(value);
-    return text === undefined ? undefined : Buffer.byteLength(text);
-  } catch {
-    return undefined;
-  }
 }
 
 async function exists(path: string): Promise<boolean> {

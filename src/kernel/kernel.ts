@@ -66,9 +66,9 @@ export interface Kernel {
   readonly events: KernelEvents;
   readonly authorizer: Authorizer;
   readonly registries: KernelRegistries;
-  /** Ids of the loaded plugins, in load order. */
   /** Small JSON values a plugin keeps across restarts (chat adapters: where they posted what). */
   pluginState(pluginId: string): PluginState;
+  /** Ids of the loaded plugins, in load order. */
   readonly plugins: readonly string[];
   /** Starts every enabled chat adapter. */
   startChatAdapters(): Promise<string[]>;

@@ -246,6 +246,21 @@ describe.skipIf(!HAS_POSTGRES)('the kernel on PostgreSQL', () => {
     it('refuses to apply the same session twice', async () => {
       await expect(t.kernel.orchestrator.approveAndApply(session.id, 'alice')).rejects.toMatchObject({ code: 'INVALID_STATE' });
     });
+
+    it('keeps plugin state: stored, replaced in place, read by another kernel, deleted', async () => {
+      const state = t.kernel.pluginState('discord');
+      await state.set(`lobby:${session.id}`, { channelId: '1', messageId: '2' });
+      await state.set(`lobby:${session.id}`, { channelId: '1', messageId: '3', note: 'ü' });
+      const other = await startTestKernel(pgOptions(url, { dataDir: t.dataDir }));
+      try {
+        expect(await other.kernel.pluginState('discord').get(`lobby:${session.id}`)).toEqual({ channelId: '1', messageId: '3', note: 'ü' });
+        expect(await other.kernel.pluginState('slack').get(`lobby:${session.id}`)).toBeUndefined();
+      } finally {
+        await other.dispose();
+      }
+      await state.delete(`lobby:${session.id}`);
+      expect(await state.get(`lobby:${session.id}`)).toBeUndefined();
+    });
   });
 
   describe('two kernels on one database racing approveAndApply', () => {

@@ -36,10 +36,7 @@ export class PluginStateStore {
             { field: 'value' },
           );
         }
-        await this.db.transaction(async (manager) => {
-          await manager.delete(PluginStateEntity, { pluginId, key });
-          await manager.insert(PluginStateEntity, { pluginId, key, value: JSON.parse(text) as PluginStateEntity['value'], updatedAt: new Date() });
-        });
+        await this.db.manager.upsert(PluginStateEntity, { pluginId, key, value: JSON.parse(text) as PluginStateEntity['value'], updatedAt: new Date() }, ['pluginId', 'key']);
       },
       delete: async (key: string) => {
         checkKey(pluginId, key);

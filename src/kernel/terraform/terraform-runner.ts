@@ -64,11 +64,6 @@ export interface TerraformContext {
   onEvent?: (event: TerraformEvent) => void;
   /** Hears the 1-based queue position while the command waits for a free slot. */
   onQueued?: (position: number) => void;
-  /**
-   * Queue ahead of commands that are not urgent. `apply` and `output` always are: an approved
-   * deployment must not wait behind other sessions' re-plans. Set it on the `init` of an apply.
-   */
-  urgent?: boolean;
 }
 
 /** Terraform's `change_summary` counts. */
@@ -336,7 +331,7 @@ export class TerraformRunner {
     }
     let release: () => void;
     try {
-      release = await this.slots.acquire(ctx.signal, ctx.onQueued, ctx.urgent || URGENT_COMMANDS.has(command) ? 1 : 0);
+      release = await this.slots.acquire(ctx.signal, ctx.onQueued, URGENT_COMMANDS.has(command) ? 1 : 0);
     } catch (error) {
       throw new TerraformError(`terraform ${command} was cancelled while queued for a free slot`, { ...blank, cancelled: true }, { cause: error });
     }
@@ -591,7 +586,7 @@ export class TerraformRunner {
   }
 }
 
-/** Commands that queue ahead of plans: they finish what someone approved. */
+/** Commands that queue ahead of plans (and init): they finish what someone approved, which must not wait behind other sessions' re-plans. */
 const URGENT_COMMANDS: ReadonlySet<TerraformCommand> = new Set(['apply', 'output']);
 
 /** What each command does with providers; init and output never start one the pool could serve. */

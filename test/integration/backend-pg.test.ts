@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PG_SESSION_WORKSPACE, stateBackendEnvironment, type BackendSettings } from '../../src/kernel/synth/state-backend.js';
 import { HAS_POSTGRES, NO_POSTGRES_REASON, startPostgres, type PostgresServer } from '../support/postgres.js';
 import { localStateFiles, runTerraform, sessionTerraformEnv } from '../support/terraform-cli.js';
-import { createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { createProject, plannedVmSession, startTestKernel, type TestKernel } from '../support/test-kernel.js';
 
 if (!HAS_POSTGRES) console.warn(NO_POSTGRES_REASON);
 
@@ -67,14 +67,7 @@ describe.skipIf(!HAS_POSTGRES)('sessions with pg state on a local PostgreSQL ser
     throw new Error('no advisory lock was taken within 15s');
   }
 
-  async function plannedSession(name: string, bootSeconds: number) {
-    const { orchestrator } = t!.kernel;
-    const session = await orchestrator.startSession('alice', PROJECT, 'sandbox');
-    await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.vm', name, config: { bootSeconds } });
-    const plan = await orchestrator.runPlan(session.id, 'alice');
-    expect(plan.summary).toBe('Plan: 1 to add, 0 to change, 0 to destroy.');
-    return session;
-  }
+  const plannedSession = (name: string, bootSeconds: number) => plannedVmSession(t!.kernel, PROJECT, name, bootSeconds);
 
   it('writes each session\'s state to rows in its own schema and nothing to the working dir', async () => {
     const { orchestrator } = t!.kernel;

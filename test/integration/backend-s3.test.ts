@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_AWS_EMULATORS, NO_AWS_EMULATORS_REASON, startAwsEmulators, useEmulatorAwsEnv, type AwsEmulators } from '../support/aws-emulators.js';
 import { localStateFiles, runTerraform, sessionTerraformEnv } from '../support/terraform-cli.js';
-import { createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { createProject, plannedVmSession, startTestKernel, type TestKernel } from '../support/test-kernel.js';
 
 if (!HAS_AWS_EMULATORS) console.warn(NO_AWS_EMULATORS_REASON);
 
@@ -56,14 +56,7 @@ describe.skipIf(!HAS_AWS_EMULATORS)('sessions with s3 state on s3rver, locked in
   const stateKey = (sessionId: string) => `${KEY_PREFIX}/${PROJECT}/${sessionId}.tfstate`;
   const lockItems = async () => (await emulators!.dynamodb.scan(LOCK_TABLE)) as LockItem[];
 
-  async function plannedSession(name: string, bootSeconds: number) {
-    const { orchestrator } = t!.kernel;
-    const session = await orchestrator.startSession('alice', PROJECT, 'sandbox');
-    await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.vm', name, config: { bootSeconds } });
-    const plan = await orchestrator.runPlan(session.id, 'alice');
-    expect(plan.summary).toBe('Plan: 1 to add, 0 to change, 0 to destroy.');
-    return session;
-  }
+  const plannedSession = (name: string, bootSeconds: number) => plannedVmSession(t!.kernel, PROJECT, name, bootSeconds);
 
   it('writes each session\'s state to its own key in the bucket and nothing to the working dir', async () => {
     const { orchestrator } = t!.kernel;

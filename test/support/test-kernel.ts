@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { createKernel, type Kernel } from '../../src/kernel/kernel.js';
 import type { KernelOptions } from '../../src/kernel/config/engine-config.js';
 import type { AccessLevel } from '../../src/kernel/access/authorizer.js';
@@ -54,4 +55,14 @@ export async function createProject(
     await kernel.access.grant({ projectId: project.id, userId, level, grantedBy: ADMIN });
   }
   return project;
+}
+
+/** A sandbox session of one VM booting `bootSeconds`, started and planned by alice (who needs deploy on `projectId`). */
+export async function plannedVmSession(kernel: Kernel, projectId: string, name: string, bootSeconds: number) {
+  const { orchestrator } = kernel;
+  const session = await orchestrator.startSession('alice', projectId, 'sandbox');
+  await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.vm', name, config: { bootSeconds } });
+  const plan = await orchestrator.runPlan(session.id, 'alice');
+  expect(plan.summary).toBe('Plan: 1 to add, 0 to change, 0 to destroy.');
+  return session;
 }

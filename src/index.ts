@@ -14,7 +14,7 @@ export { token, type Token } from './kernel/plugin/token.js';
 export { Registry } from './kernel/plugin/registry.js';
 export { DeploymentState, TRANSITIONS, canTransition } from './kernel/sessions/deployment-state.js';
 export type { SessionView, SessionResource, PlanSummary, PlanResult, PlannedChange, PlanCost } from './kernel/sessions/session-view.js';
-export type { ResourceInput, RunOptions, ValidationResult, SessionFilter, EngineStats } from './kernel/sessions/orchestrator.js';
+export type { ResourceInput, RunOptions, ApproveOptions, ValidationResult, SessionFilter, EngineStats } from './kernel/sessions/orchestrator.js';
 export { formatCost, HOURS_PER_MONTH } from './kernel/sessions/cost.js';
 export type { Project, CreateProjectInput } from './kernel/projects/project-service.js';
 export type { AuditEvent, AuditFilter } from './kernel/audit/audit-log.js';

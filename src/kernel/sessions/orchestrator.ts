@@ -67,6 +67,16 @@ export interface RunOptions {
   onOutput?: (line: string) => void;
 }
 
+/** Options of an approval: the plan the approver saw, and where the apply's lines go. */
+export interface ApproveOptions extends RunOptions {
+  /**
+   * The id of the plan the approver was shown. When given and no longer the
+   * session's current plan, the approval is refused (PLAN_STALE) saying what
+   * changed. Without it, the current plan is approved.
+   */
+  planId?: string;
+}
+
 export interface ValidationResult {
   readonly ok: boolean;
   readonly violations: readonly PolicyViolation[];
@@ -269,7 +279,7 @@ export class Orchestrator {
    * configuration. Returns the final session: APPLIED, or FAILED with the
    * reason when terraform fails.
    */
-  async approveAndApply(sessionId: string, userId: string, options: RunOptions = {}): Promise<SessionView> {
+  async approveAndApply(sessionId: string, userId: string, options: ApproveOptions = {}): Promise<SessionView> {
     requireUser(userId);
     const session = await this.store.load(sessionId);
     await this.authorize(userId, 'session.approve', session.projectId, session);
@@ -295,7 +305,7 @@ export class Orchestrator {
    * (permission, four eyes, approvers, state), so a chat adapter can answer
    * a refused click at once and acknowledge only real work.
    */
-  async checkApproval(sessionId: string, userId: string): Promise<void> {
+  async checkApproval(sessionId: string, userId: string, options: { planId?: string } = {}): Promise<void> {
     requireUser(userId);
     const session = await this.store.load(sessionId);
     await this.authorize(userId, 'session.approve', session.projectId, session);

@@ -15,7 +15,8 @@ export interface LobbyModel {
   /** Waiting for a terraform slot: place in the queue. */
   readonly queuePosition: number | null;
   readonly resources: readonly { readonly name: string; readonly type: string; readonly detail: string }[];
-  readonly plan: { readonly summary: string; readonly changes: readonly string[] } | null;
+  /** The plan shown, with its id: an approval carries it, so only this plan can be applied. */
+  readonly plan: { readonly id: string; readonly summary: string; readonly changes: readonly string[] } | null;
   readonly cost: { readonly text: string; readonly unpriced: readonly string[] } | null;
   readonly quotas: readonly { readonly quotaKey: string; readonly bar: string }[];
   /** Reasons the last plan failed, one per line. */
@@ -61,7 +62,7 @@ export async function buildLobby(kernel: Kernel, session: SessionView): Promise<
     stateLabel: session.queuePosition ? `${STATE_LABELS[session.state]} (waiting for terraform: #${session.queuePosition} in the queue)` : STATE_LABELS[session.state],
     queuePosition: session.queuePosition,
     resources: session.resources.map((resource) => ({ name: resource.name, type: resource.type, detail: describeConfig(resource.config) })),
-    plan: plan ? { summary: plan.summary, changes: plan.changes.map((change) => `${ACTION_SYMBOLS[change.actions.join(',')] ?? change.actions.join('/')} ${change.address}`) } : null,
+    plan: plan ? { id: plan.id, summary: plan.summary, changes: plan.changes.map((change) => `${ACTION_SYMBOLS[change.actions.join(',')] ?? change.actions.join('/')} ${change.address}`) } : null,
     cost: plan?.cost
       ? { text: formatCost(plan.cost), unpriced: plan.cost.unpriced.map((item) => `${item.address}: ${item.reason}`) }
       : null,

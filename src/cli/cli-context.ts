@@ -4,6 +4,7 @@ import { USER_ID } from '../kernel/validation.js';
 import type { KernelOptions } from '../kernel/config/engine-config.js';
 import { consoleUserId } from './demo.js';
 import { ExitCode, errorJson, errorText, exitCodeFor } from './cli-errors.js';
+import { readAtMost } from './spec-file.js';
 
 /** Where a command reads and writes; the process's streams, or buffers in tests. */
 export interface CliIO {
@@ -12,7 +13,8 @@ export interface CliIO {
   stdout(text: string): void;
   /** Raw text to stderr: terraform output, progress, errors. */
   stderr(text: string): void;
-  readStdin(): Promise<string>;
+  /** At most `maxBytes` bytes of stdin: a spec is bounded, and stdin may never end. */
+  readStdin(maxBytes: number): Promise<string | Uint8Array>;
 }
 
 /** The real process's environment and streams. */
@@ -20,11 +22,7 @@ export const processIO: CliIO = {
   env: process.env,
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
-  readStdin: async () => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  },
+  readStdin: (maxBytes) => readAtMost(process.stdin, maxBytes),
 };
 
 /** Options every scripting subcommand accepts. */

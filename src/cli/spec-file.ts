@@ -1,11 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { CloudEngineError, describeValue } from '../kernel/errors.js';
+import { CloudEngineError, describeValue, isCloudEngineError } from '../kernel/errors.js';
 import { LIMITS } from '../kernel/sessions/orchestrator.js';
+import { requireFaithfulJson } from '../kernel/validation.js';
 
-/** A spec file larger than this is a mistake, not a deployment. */
+/** A spec file larger than this is a mistake, not a deployment; no more than one byte past it is ever read. */
 export const MAX_SPEC_BYTES = 1024 * 1024;
 
 const missingOr = (expected: string) => (issue: { input?: unknown }) => (issue.input === undefined ? `missing; ${expected}` : expected);
@@ -65,6 +66,7 @@ export function parseSpec(content: string, source: string, format: SpecFormat = 
       { details: { file: source }, value: raw },
     );
   }
+  refuseWhatTheApiRefuses(raw, source);
   const result = DeploymentSpecSchema.safeParse(raw);
   if (result.success) return result.data;
 
@@ -86,25 +88,85 @@ export function parseSpec(content: string, source: string, format: SpecFormat = 
   });
 }
 
-/** Reads a spec from a file, or from stdin when `path` is `-`. */
-export async function readSpec(path: string, readStdin: () => Promise<string>): Promise<DeploymentSpec> {
-  if (path === '-') return parseSpec(await readStdin(), 'stdin', 'yaml');
-  let content: Buffer;
+/**
+ * Both parsers keep a `__proto__` key as an own property, which schema
+ * parsing and every object copy then drop without a word; the kernel API
+ * refuses such keys (and text that is not valid Unicode), so the spec is
+ * refused the same way, naming the field path, before anything is copied.
+ */
+function refuseWhatTheApiRefuses(raw: unknown, source: string): void {
   try {
-    content = await readFile(path);
+    requireFaithfulJson(raw, '');
+  } catch (error) {
+    if (!isCloudEngineError(error)) throw error;
+    throw new CloudEngineError(error.code, `${source}: ${error.message}`, { field: error.field, value: error.value, details: { file: source }, cause: error });
+  }
+}
+
+/** Reads a spec from a file, or from stdin when `path` is `-`, never more than MAX_SPEC_BYTES + 1 bytes of either. */
+export async function readSpec(path: string, readStdin: (maxBytes: number) => Promise<string | Uint8Array>): Promise<DeploymentSpec> {
+  const source = path === '-' ? 'stdin' : path;
+  let content: string | Uint8Array;
+  try {
+    content = path === '-' ? await readStdin(MAX_SPEC_BYTES + 1) : await readFileAtMost(path, MAX_SPEC_BYTES + 1);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    const reason = (error as Error)?.message ?? String(error);
     throw new CloudEngineError(
       'INVALID_INPUT',
-      code === 'ENOENT' ? `Spec file ${path} does not exist. Pass the path of a YAML or JSON spec, or - for stdin.` : `Cannot read spec file ${path}: ${(error as Error).message}.`,
+      path === '-'
+        ? `Cannot read the spec from stdin: ${reason}.`
+        : code === 'ENOENT'
+          ? `Spec file ${path} does not exist. Pass the path of a YAML or JSON spec, or - for stdin.`
+          : `Cannot read spec file ${path}: ${reason}.`,
       { field: 'spec', value: path },
     );
   }
-  if (content.byteLength > MAX_SPEC_BYTES) {
-    throw new CloudEngineError('INVALID_INPUT', `Spec file ${path} is ${content.byteLength} bytes, more than ${MAX_SPEC_BYTES}; a spec names one session's resources.`, {
-      field: 'spec',
-      value: path,
-    });
+  const bytes = typeof content === 'string' ? Buffer.byteLength(content, 'utf8') : content.byteLength;
+  if (bytes > MAX_SPEC_BYTES) {
+    throw new CloudEngineError(
+      'INVALID_INPUT',
+      `Invalid spec: ${source} holds more than ${MAX_SPEC_BYTES} bytes (1 MiB), the most a spec may hold; a spec names one session's resources, so pass the spec file you meant.`,
+      { field: 'spec', value: path },
+    );
   }
-  return parseSpec(content.toString('utf8'), path, specFormat(path));
+  const text = typeof content === 'string' ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8');
+  return path === '-' ? parseSpec(text, 'stdin', 'yaml') : parseSpec(text, path, specFormat(path));
+}
+
+/**
+ * The first `maxBytes` bytes of a stream (stdin): stops pulling, which ends
+ * the iteration and so destroys a Node stream, as soon as it has that many.
+ */
+export async function readAtMost(source: AsyncIterable<string | Uint8Array>, maxBytes: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of source) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    chunks.push(buffer);
+    total += buffer.byteLength;
+    if (total >= maxBytes) break;
+  }
+  return Buffer.concat(chunks).subarray(0, maxBytes);
+}
+
+/**
+ * The first `maxBytes` bytes of a file. Reads sequentially rather than by
+ * size, so a pipe (`plan <(make-spec)`) works and a device that never ends
+ * (/dev/zero) is cut at the limit instead of read until memory runs out.
+ */
+async function readFileAtMost(path: string, maxBytes: number): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(maxBytes);
+    let total = 0;
+    while (total < maxBytes) {
+      const { bytesRead } = await handle.read(buffer, total, maxBytes - total, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+    }
+    return buffer.subarray(0, total);
+  } finally {
+    await handle.close();
+  }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CloudEngineError } from '../../../src/kernel/errors.js';
-import { MAX_SPEC_BYTES, parseSpec, readSpec, specFormat } from '../../../src/cli/spec-file.js';
+import { MAX_SPEC_BYTES, parseSpec, readAtMost, readSpec, specFormat } from '../../../src/cli/spec-file.js';
 
 const YAML_SPEC = `
 project: sandbox
@@ -97,6 +97,34 @@ describe('parseSpec', () => {
   });
 
   it.each([
+    ['at the top of a YAML config', 'yaml', 'project: dev\nresources: [{ type: sandbox.vm, name: web, config: { __proto__: { size: huge }, image: debian-12 } }]', 'resources.0.config.__proto__'],
+    ['deep in a YAML config', 'yaml', 'project: dev\nresources:\n  - type: sandbox.vm\n    name: web\n    config:\n      tags:\n        __proto__: { team: web }\n', 'resources.0.config.tags.__proto__'],
+    ['on a YAML resource', 'yaml', 'project: dev\nresources: [{ type: sandbox.vm, name: web, __proto__: { config: {} } }]', 'resources.0.__proto__'],
+    ['at the top of a YAML spec', 'yaml', '__proto__: { project: dev }\nproject: dev\nresources: [{ type: sandbox.vm, name: web }]', '__proto__'],
+    ['in a JSON config', 'json', '{"project":"dev","resources":[{"type":"sandbox.vm","name":"web","config":{"__proto__":{"size":"huge"}}}]}', 'resources.0.config.__proto__'],
+    ['behind a YAML alias', 'yaml', 'project: dev\nresources: [{ type: sandbox.vm, name: web, config: { tags: &evil { __proto__: { a: 1 } } } }, { type: sandbox.vm, name: db, config: { tags: *evil } }]', /^resources\.[01]\.config\.tags\.__proto__$/],
+  ])('refuses a __proto__ key %s the way the API does, naming its path, rather than dropping it', (_situation, format, content, path) => {
+    let error: CloudEngineError | undefined;
+    try {
+      parseSpec(content, `deploy/web.${format}`, format as 'yaml' | 'json');
+    } catch (caught) {
+      error = caught as CloudEngineError;
+    }
+    expect(error, 'the spec must be refused').toBeInstanceOf(CloudEngineError);
+    expect(error!.code).toBe('INVALID_INPUT');
+    if (path instanceof RegExp) expect(error!.field).toMatch(path);
+    else expect(error!.field).toBe(path);
+    const field = error!.field!;
+    expect(error!.message).toContain(`deploy/web.${format}: Invalid ${field}: "__proto__" cannot be used as a key; rename it`);
+    expect(error!.details.file).toBe(`deploy/web.${format}`);
+  });
+
+  it('keeps a YAML key named constructor or prototype in a config as a plain key (the API allows them)', () => {
+    const spec = parseSpec('project: dev\nresources: [{ type: sandbox.vm, name: web, config: { tags: { constructor: a, prototype: b } } }]', 'spec.yaml');
+    expect(spec.resources[0]!.config).toEqual({ tags: { constructor: 'a', prototype: 'b' } });
+  });
+
+  it.each([
     ['an empty file', ''],
     ['a bare scalar', 'sandbox'],
     ['a list', '- project: dev'],
@@ -129,9 +157,61 @@ describe('readSpec', () => {
     await expect(readSpec(join(dir, 'nope.yaml'), noStdin)).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'spec', message: expect.stringContaining('does not exist') });
   });
 
+  it('refuses stdin larger than a spec may be, naming the field spec and the limit', async () => {
+    const huge = `# ${'x'.repeat(MAX_SPEC_BYTES)}\nproject: dev\nresources: [{ type: sandbox.vm, name: web }]\n`;
+    const asked: number[] = [];
+    const error = await readSpec('-', async (maxBytes) => {
+      asked.push(maxBytes);
+      return huge;
+    }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'INVALID_INPUT', field: 'spec', message: expect.stringContaining(`more than ${MAX_SPEC_BYTES} bytes (1 MiB)`) });
+    expect((error as Error).message).toContain('stdin');
+    // stdin is never asked for more than one byte past the limit.
+    expect(asked).toEqual([MAX_SPEC_BYTES + 1]);
+  });
+
+  it('accepts stdin of exactly the limit', async () => {
+    const spec = 'project: dev\nresources: [{ type: sandbox.vm, name: web }]\n';
+    const padded = `${spec}#${'x'.repeat(MAX_SPEC_BYTES - spec.length - 2)}\n`;
+    expect(Buffer.byteLength(padded)).toBe(MAX_SPEC_BYTES);
+    expect((await readSpec('-', async () => padded)).project).toBe('dev');
+  });
+
+  it('cuts an endless file such as /dev/zero at the limit instead of reading until killed', { timeout: 5_000 }, async () => {
+    const started = Date.now();
+    await expect(readSpec('/dev/zero', noStdin)).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'spec', message: expect.stringContaining(`/dev/zero holds more than ${MAX_SPEC_BYTES} bytes`) });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('says a directory cannot be read as a spec, as a user error', async () => {
+    await expect(readSpec(dir, noStdin)).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'spec', message: expect.stringContaining(`Cannot read spec file ${dir}`) });
+  });
   it('refuses a file larger than a spec can sensibly be', async () => {
     const path = join(dir, 'huge.yaml');
     writeFileSync(path, `# ${'x'.repeat(MAX_SPEC_BYTES)}\n`);
     await expect(readSpec(path, noStdin)).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'spec' });
+  });
+});
+
+describe('readAtMost', () => {
+  it('stops pulling from an endless stream one chunk past the limit and returns at most that many bytes', async () => {
+    let pulled = 0;
+    async function* endless(): AsyncGenerator<Uint8Array> {
+      for (;;) {
+        pulled++;
+        yield new Uint8Array(1000);
+      }
+    }
+    const content = await readAtMost(endless(), 2_500);
+    expect(content.byteLength).toBe(2_500);
+    expect(pulled).toBe(3);
+  });
+
+  it('returns everything a short stream holds, strings as UTF-8', async () => {
+    async function* short(): AsyncGenerator<string | Uint8Array> {
+      yield 'héllo ';
+      yield Buffer.from('world');
+    }
+    expect(Buffer.from(await readAtMost(short(), 100)).toString('utf8')).toBe('héllo world');
   });
 });

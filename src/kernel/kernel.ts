@@ -79,7 +79,7 @@ export interface Kernel {
 /** Builds the container, loads plugins, opens and migrates the database. */
 export async function createKernel(options: KernelOptions = {}): Promise<Kernel> {
   const config = loadConfig(options);
-  const redactor = Redactor.forEnvironment(config.secretPatterns, options.env ?? process.env);
+  const redactor = Redactor.forEnvironment(config.secretPatterns, options.env ?? process.env, config.redactKeys);
   const logger = createLogger(config.logLevel, (text) => redactor.redact(text), options.logDestination);
   const registries: KernelRegistries = {
     providers: new Registry<CloudProvider>('provider', (provider) => provider.id),

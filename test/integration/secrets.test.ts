@@ -81,3 +81,38 @@ describe('secrets never reach chat output, events or persisted output', () => {
     expect(filesContaining(t.dataDir, 'sk-live', (path) => terraformsOwn(path) || /\.sqlite(-wal|-shm)?$/.test(path))).toEqual([]);
   });
 });
+
+describe('values under secret key names are hidden in the stored plan, the plan.ready event and what runPlan returns', () => {
+  const PASSWORD_TAG = 'hunter2-long';
+  const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+  const PIN = '97531-custom';
+  let t: TestKernel;
+  beforeAll(async () => {
+    // `pin_code` is no built-in name: the kernel option adds it.
+    t = await startTestKernel({ redactKeys: ['pin_code'] });
+    await createProject(t.kernel, { id: 'keys', provider: 'sandbox' });
+  });
+  afterAll(() => t?.dispose());
+
+  it('a real sandbox plan whose tags hold a password, an AWS secret key and a configured key name', async () => {
+    const { orchestrator } = t.kernel;
+    const ready: string[] = [];
+    t.kernel.events.on('plan.ready', (event) => ready.push(JSON.stringify(event.plan)));
+    const session = await orchestrator.startSession('alice', 'keys');
+    await orchestrator.addResource(session.id, 'alice', {
+      type: 'sandbox.vm',
+      name: 'web',
+      config: { bootSeconds: 1, tags: { password: PASSWORD_TAG, aws_secret_access_key: AWS_SECRET, pin_code: PIN, team: 'web' } },
+    });
+    const returned = JSON.stringify(await orchestrator.runPlan(session.id, 'alice'));
+    const stored = await orchestrator.getPlanJson(session.id, 'alice');
+    expect(ready).toHaveLength(1);
+    for (const [where, text] of [['stored', JSON.stringify(stored)], ['plan.ready', ready[0]!], ['runPlan', returned]] as const) {
+      for (const secret of [PASSWORD_TAG, AWS_SECRET, PIN]) expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false });
+      // The rest of the tags are still there to read.
+      expect(text).toContain('"team":"web"');
+    }
+    const change = stored!.resource_changes!.find((item) => item.address === 'terraform_data.web')!;
+    expect((change.change.after as { input: { tags: Record<string, string> } }).input.tags).toEqual({ password: '(redacted)', aws_secret_access_key: '(redacted)', pin_code: '(redacted)', team: 'web' });
+  });
+});

@@ -69,6 +69,16 @@ export const EngineConfigSchema = z.strictObject({
       ),
     )
     .default([]),
+  /**
+   * Key names whose values are secrets wherever they appear in JSON (plans,
+   * outputs, configs shown), added to the built-in ones (password, token,
+   * api_key, …): `pin` hides `pin` and `card_pin`. See secrets/redactor.ts.
+   */
+  redactKeys: csv
+    .refine((names) => names.every((name) => /[A-Za-z0-9]/.test(name)), {
+      error: (issue) => `expected key names with a letter or digit; ${JSON.stringify((issue.input as string[]).find((name) => !/[A-Za-z0-9]/.test(name)))} would match every key`,
+    })
+    .default([]),
   /** A JSON price book that replaces the built-in one (see src/plugins/cost). */
   priceBook: z.string().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -111,6 +121,8 @@ export interface KernelOptions {
   /** Plugin objects to load after the built-ins (for programs and tests). */
   extraPlugins?: Plugin[];
   /** Skip the built-in plugins (sandbox, aws, google). */
+  /** More key names whose values are redacted (comma list or array), besides password, token, api_key, …. */
+  redactKeys?: string[] | string;
   builtinPlugins?: boolean;
   /** TypeORM DataSource options; default is a SQLite file in the data dir. */
   database?: Record<string, unknown>;
@@ -143,6 +155,7 @@ export const ENV_KEYS = {
  * CONFIG_INVALID naming the option (and its environment variable).
  */
 export function loadConfig(options: KernelOptions = {}): EngineConfig {
+  redactKeys: 'CLOUD_ENGINE_REDACT_KEYS',
   const env = options.env ?? process.env;
   const fromEnv = (key: keyof typeof ENV_KEYS) => {
     const value = env[ENV_KEYS[key]];
@@ -179,6 +192,7 @@ export function loadConfig(options: KernelOptions = {}): EngineConfig {
   const envName = ENV_KEYS[key as keyof typeof ENV_KEYS] ?? ENV_KEYS[String(issue.path[0]) as keyof typeof ENV_KEYS];
   const received = issue.path.reduce<unknown>((obj, part) => (obj as Record<string, unknown>)?.[part as string], raw);
   throw new CloudEngineError(
+    redactKeys: options.redactKeys ?? fromEnv('redactKeys'),
     'CONFIG_INVALID',
     `Invalid configuration "${key}"${envName ? ` (${envName})` : ''}: ${issue.message}; received ${describeValue(received)}.`,
     { field: key, value: received },

@@ -8,7 +8,8 @@ interface PlanLike {
  * A redacted copy of a plan JSON, in one pass over the document: exactly
  * `redactor.redactDeep(redactPlanSensitive(plan))` — values the plan marks
  * sensitive (`before_sensitive`, `after_sensitive`) replaced, then every
- * string and key through the redactor — without the intermediate copy.
+ * string and key through the redactor, and every value under a secret key
+ * name hidden — without the intermediate copy.
  */
 export function redactPlan<T extends PlanLike>(plan: T, redactor: Redactor): T {
   // The `change` objects whose before/after carry sensitivity marks, found as redactPlanSensitive finds them.
@@ -22,12 +23,14 @@ export function redactPlan<T extends PlanLike>(plan: T, redactor: Redactor): T {
   // What a masked value becomes once the redactor has seen it too (the redactor may rewrite "(redacted)" itself).
   const masked = redactor.redact(REDACTED);
 
-  const deep = (value: unknown): unknown => {
+  // `secret`: under a secret key name, where redactDeep turns every string and number into "(redacted)".
+  const deep = (value: unknown, secret: boolean): unknown => {
+    if (secret && (typeof value === 'string' || typeof value === 'number')) return REDACTED;
     if (typeof value === 'string') return redactor.redact(value);
-    if (Array.isArray(value)) return value.map(deep);
+    if (Array.isArray(value)) return value.map((item) => deep(item, secret));
     if (value !== null && typeof value === 'object') {
-      if (changes.has(value)) return object(value as Record<string, unknown>, marksOf(value as Record<string, unknown>));
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [redactor.redact(key), deep(item)]));
+      if (changes.has(value)) return object(value as Record<string, unknown>, marksOf(value as Record<string, unknown>), secret);
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [redactor.redact(key), deep(item, secret || redactor.isSecretKey(key))]));
     }
     return value;
   };
@@ -36,24 +39,25 @@ export function redactPlan<T extends PlanLike>(plan: T, redactor: Redactor): T {
   const marksOf = (change: Record<string, unknown>): Record<string, unknown> => ({ before: change.before_sensitive, after: change.after_sensitive });
 
   /** redactDeep(mask(value, marks)), for a value that is an object with marks for some of its keys. */
-  const object = (value: Record<string, unknown>, marks: Record<string, unknown>): Record<string, unknown> => {
+  const object = (value: Record<string, unknown>, marks: Record<string, unknown>, secret: boolean): Record<string, unknown> => {
     // As mask builds it: a spread copy, then each marked key (present or not) assigned its masked value.
     const out: Record<string, unknown> = { ...value };
     const done = new Set<string>();
     for (const [key, mark] of Object.entries(marks)) {
-      out[key] = maskDeep(out[key], mark);
+      out[key] = maskDeep(out[key], mark, secret || redactor.isSecretKey(key));
       done.add(key);
     }
-    return Object.fromEntries(Object.entries(out).map(([key, item]) => [redactor.redact(key), done.has(key) ? item : deep(item)]));
+    return Object.fromEntries(Object.entries(out).map(([key, item]) => [redactor.redact(key), done.has(key) ? item : deep(item, secret || redactor.isSecretKey(key))]));
   };
 
   /** redactDeep(mask(value, marks)). */
-  const maskDeep = (value: unknown, marks: unknown): unknown => {
-    if (marks === true) return value === null || value === undefined ? value : masked;
-    if (marks === null || typeof marks !== 'object' || value === null || typeof value !== 'object') return deep(value);
-    if (Array.isArray(value)) return value.map((item, index) => maskDeep(item, (marks as unknown[])[index]));
-    return object(value as Record<string, unknown>, marks as Record<string, unknown>);
+  const maskDeep = (value: unknown, marks: unknown, secret: boolean): unknown => {
+    // mask writes "(redacted)"; redactDeep then keeps it under a secret key, and redacts it elsewhere.
+    if (marks === true) return value === null || value === undefined ? value : secret ? REDACTED : masked;
+    if (marks === null || typeof marks !== 'object' || value === null || typeof value !== 'object') return deep(value, secret);
+    if (Array.isArray(value)) return value.map((item, index) => maskDeep(item, (marks as unknown[])[index], secret));
+    return object(value as Record<string, unknown>, marks as Record<string, unknown>, secret);
   };
 
-  return deep(plan) as T;
+  return deep(plan, false) as T;
 }

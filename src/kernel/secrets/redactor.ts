@@ -28,32 +28,74 @@ const CREDENTIAL_ENV = /(SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE_KEY|ACCESS_KEY|CRE
 const MIN_LITERAL = 6;
 
 /**
+ * Key names whose values are secrets, in normalized form (see `normalizeKey`).
+ * A key matches when its normalized name ends with one of them: `db_password`,
+ * `AWS_SECRET_ACCESS_KEY` and `x-auth-token` do; `token_type`,
+ * `password_length`, `secret_arn` and `public_key` (names, sizes, ids) do not.
+ */
+export const DEFAULT_SECRET_KEYS: readonly string[] = [
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'token',
+  'apikey',
+  'accesskey',
+  'secretkey',
+  'privatekey',
+  'privatekeypem',
+  'credential',
+  'credentials',
+  'connectionstring',
+  'secretstring',
+];
+
+/** A key name as secret key rules compare it: lowercase letters and digits only (`AWS_Secret-Key` → `awssecretkey`). */
+export function normalizeKey(key: string): string {
+  return key.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/**
  * Replaces secrets by `(redacted)`: configured patterns, credential values
- * from the environment, and literal values a plan marks sensitive.
+ * from the environment, literal values a plan marks sensitive, and in JSON
+ * every value under a secret key name (`password`, `api_key`, …).
  */
 export class Redactor {
   private readonly literals: readonly string[];
+  private readonly secretKeys: readonly string[];
 
   constructor(
     private readonly patterns: readonly RegExp[] = DEFAULT_SECRET_PATTERNS,
     literals: Iterable<string> = [],
+    secretKeys: Iterable<string> = DEFAULT_SECRET_KEYS,
   ) {
     // Longest first, so a secret containing another is replaced whole.
     this.literals = [...new Set([...literals].filter((value) => value.length >= MIN_LITERAL))].sort((a, b) => b.length - a.length);
+    // An entry with no letter or digit would end every key: it is no rule at all.
+    this.secretKeys = [...new Set([...secretKeys].map(normalizeKey).filter((key) => key !== ''))];
   }
 
-  /** A redactor for the process: default and extra patterns, plus the environment's credential values. */
-  static forEnvironment(extraPatterns: readonly string[] = [], env: Record<string, string | undefined> = process.env): Redactor {
+  /**
+   * A redactor for the process: default and extra patterns, the
+   * environment's credential values, default and extra secret key names.
+   */
+  static forEnvironment(extraPatterns: readonly string[] = [], env: Record<string, string | undefined> = process.env, extraSecretKeys: readonly string[] = []): Redactor {
     const patterns = [...DEFAULT_SECRET_PATTERNS, ...extraPatterns.map((source) => new RegExp(source, 'g'))];
     const literals = Object.entries(env)
       .filter(([name, value]) => CREDENTIAL_ENV.test(name) && typeof value === 'string')
       .map(([, value]) => value as string);
-    return new Redactor(patterns, literals);
+    return new Redactor(patterns, literals, [...DEFAULT_SECRET_KEYS, ...extraSecretKeys]);
   }
 
   /** The same rules plus more literal secrets (e.g. a plan's sensitive values). */
   with(literals: Iterable<string>): Redactor {
-    return new Redactor(this.patterns, [...this.literals, ...literals]);
+    return new Redactor(this.patterns, [...this.literals, ...literals], this.secretKeys);
+  }
+
+  /** Whether values under this key are secrets (its normalized name ends with a secret key name). */
+  isSecretKey(key: string): boolean {
+    const name = normalizeKey(key);
+    return name !== '' && this.secretKeys.some((secret) => name.endsWith(secret));
   }
 
   redact(text: string): string {
@@ -71,12 +113,22 @@ export class Redactor {
     return out;
   }
 
-  /** Redacts every string (and key) of a JSON-like value. */
+  /**
+   * Redacts every string (and key) of a JSON-like value; under a secret key
+   * name, every string and number, however deep, becomes `(redacted)`
+   * (booleans and nulls stay: they are flags, such as a plan's sensitivity marks).
+   */
   redactDeep<T>(value: T): T {
-    if (typeof value === 'string') return this.redact(value) as T;
-    if (Array.isArray(value)) return value.map((item) => this.redactDeep(item)) as T;
+    return this.deep(value, false) as T;
+  }
+
+  /** `secret`: the value is under a secret key name. */
+  private deep(value: unknown, secret: boolean): unknown {
+    if (secret && (typeof value === 'string' || typeof value === 'number')) return REDACTED;
+    if (typeof value === 'string') return this.redact(value);
+    if (Array.isArray(value)) return value.map((item) => this.deep(item, secret));
     if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [this.redact(key), this.redactDeep(item)])) as T;
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [this.redact(key), this.deep(item, secret || this.isSecretKey(key))]));
     }
     return value;
   }

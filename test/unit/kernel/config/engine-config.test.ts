@@ -24,6 +24,7 @@ describe('loadConfig defaults', () => {
       providerPool: 'on',
       plugins: [],
       secretPatterns: [],
+      redactKeys: [],
       logLevel: 'info',
       timeouts: { init: 300_000, plan: 1_800_000, apply: 7_200_000, plugin: 10_000 },
     });
@@ -71,6 +72,7 @@ describe('loadConfig from the environment', () => {
       providerPoolMemory: 1024,
       plugins: ['./a.mjs', '@acme/ce-plugin'],
       secretPatterns: [],
+      redactKeys: [],
       logLevel: 'debug',
       timeouts: { init: 120_000, plan: 90_000, apply: 10_800_000, plugin: 10_000 },
     });
@@ -99,6 +101,7 @@ describe('loadConfig from the environment', () => {
       maxTerraform: 3,
       plugins: [],
       secretPatterns: [],
+      redactKeys: [],
       logLevel: 'silent',
       timeouts: { plan: 1_000 },
     });
@@ -113,6 +116,7 @@ describe('loadConfig from the environment', () => {
       providerPoolMemory: 1024,
       plugins: [],
       secretPatterns: [],
+      redactKeys: [],
       logLevel: 'silent',
       // plan from options, init and apply still from the environment
       timeouts: { init: 120_000, plan: 1_000, apply: 10_800_000, plugin: 10_000 },
@@ -163,5 +167,18 @@ describe('secret patterns', () => {
     expect(loadConfig({ env: { CLOUD_ENGINE_SECRET_PATTERNS: '["a+", "b{3}"]' } }).secretPatterns).toEqual(['a+', 'b{3}']);
     expect(() => loadConfig({ env: { CLOUD_ENGINE_SECRET_PATTERNS: '(unclosed' } })).toThrow(/CLOUD_ENGINE_SECRET_PATTERNS/);
     expect(() => loadConfig({ env: { CLOUD_ENGINE_SECRET_PATTERNS: '[not json' } })).toThrow(/CLOUD_ENGINE_SECRET_PATTERNS/);
+  });
+});
+
+describe('key names to redact', () => {
+  it('reads a comma list from CLOUD_ENGINE_REDACT_KEYS or a list from options, added to the built-in names', () => {
+    expect(loadConfig({ env: { CLOUD_ENGINE_REDACT_KEYS: ' pin, license_code ,,' } }).redactKeys).toEqual(['pin', 'license_code']);
+    expect(loadConfig({ env: { CLOUD_ENGINE_REDACT_KEYS: 'pin' }, redactKeys: ['otp'] }).redactKeys).toEqual(['otp']);
+  });
+
+  it('refuses a name with no letter or digit, which would match every key', () => {
+    const error = configError({ env: { CLOUD_ENGINE_REDACT_KEYS: 'pin, __' } });
+    expect(error.message).toContain('CLOUD_ENGINE_REDACT_KEYS');
+    expect(error.message).toContain('"__"');
   });
 });

@@ -28,7 +28,7 @@ function random(seed: number): () => number {
   };
 }
 
-const KEYS = ['name', 'password', 'tags', 'input', 'list', 'before', 'after', '__proto__', 'constructor', `k-${AWS_KEY}`, 'redacted', '0', '1'];
+const KEYS = ['name', 'password', 'api_token', 'secret_arn', 'tags', 'input', 'list', 'before', 'after', '__proto__', 'constructor', `k-${AWS_KEY}`, 'redacted', '0', '1'];
 const STRINGS = ['app', 'correct-horse-battery', REDACTED, 'redacted', `key ${AWS_KEY}`, 'Bearer abcdefghijklmnop', 'plain', '', 'hunter2-super-secret'];
 
 /** Own properties only (also `__proto__`), as JSON.parse makes them. */
@@ -94,6 +94,8 @@ describe('redactPlan: one pass, the same result as redactDeep(redactPlanSensitiv
     'with literals': Redactor.forEnvironment(['acme_[a-z0-9]{8}'], { DB_PASSWORD: 'hunter2-super-secret' }).with(['correct-horse-battery']),
     // A literal inside "(redacted)": the second pass rewrites what the first one wrote.
     'that rewrites "(redacted)"': new Redactor().with(['redacted']),
+    // Secret key names that reach a change's before/after and a whole change: the key rule meets the marks.
+    'with secret key names "after", "change" and "list"': Redactor.forEnvironment([], {}, ['after', 'change', 'list']).with(['redacted']),
   };
 
   it('masks values marked sensitive and redacts secret shapes, keys included', () => {
@@ -154,4 +156,34 @@ describe('redactPlan: one pass, the same result as redactDeep(redactPlanSensitiv
       }
     });
   }
+});
+
+describe('redactPlan: values under secret key names', () => {
+  it('hides a password and an AWS secret key the plan does not mark sensitive, in the change and in the configuration', () => {
+    const input = {
+      resource_changes: [
+        {
+          address: 'terraform_data.db',
+          change: {
+            actions: ['create'],
+            before: null,
+            after: { input: { password: 'hunter2-long', aws_secret_access_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', user: 'app' } },
+            after_sensitive: { input: {} },
+          },
+        },
+      ],
+      configuration: { root_module: { resources: [{ expressions: { input: { constant_value: { password: 'hunter2-long' } } } }] } },
+    };
+    const out = redactPlan(input, new Redactor());
+    expect(out.resource_changes[0]!.change.after).toEqual({ input: { password: REDACTED, aws_secret_access_key: REDACTED, user: 'app' } });
+    expect(JSON.stringify(out)).not.toContain('hunter2-long');
+    expect(shape(out)).toEqual(shape(twoPass(input, new Redactor())));
+  });
+
+  it('a sensitive-marked value under a secret key is "(redacted)" even for a redactor that rewrites "(redacted)" elsewhere', () => {
+    const input = { resource_changes: [{ change: { after: { password: 'p-123456', note: 'redacted' }, after_sensitive: { password: true } } }] };
+    const redactor = new Redactor().with(['redacted']);
+    expect(shape(redactPlan(input, redactor))).toEqual(shape(twoPass(input, redactor)));
+    expect(redactPlan(input, redactor).resource_changes[0]!.change.after.password).toBe(REDACTED);
+  });
 });

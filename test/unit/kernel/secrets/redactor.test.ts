@@ -69,3 +69,63 @@ describe('plan JSON sensitivity', () => {
     expect(plan.resource_changes[0]!.change.after.input.password).toBe('correct-horse-battery');
   });
 });
+
+describe('Redactor: values under secret key names', () => {
+  const redactor = new Redactor();
+
+  it('hides every string and number under a key named like a secret, whatever its case or separators', () => {
+    const config = {
+      password: 'hunter2-long',
+      aws_secret_access_key: AWS_SECRET,
+      'DB-Password': 'p',
+      clientSecret: 'cs-123',
+      api_key: 'k',
+      github_token: 'abc',
+      pin: 1234,
+      private_key: 'pk',
+      nested: { credentials: { user: 'svc', pass: 'x', port: 5432, list: ['a', 'b'] } },
+    };
+    expect(redactor.redactDeep(config)).toEqual({
+      password: REDACTED,
+      aws_secret_access_key: REDACTED,
+      'DB-Password': REDACTED,
+      clientSecret: REDACTED,
+      api_key: REDACTED,
+      github_token: REDACTED,
+      pin: 1234,
+      private_key: REDACTED,
+      nested: { credentials: { user: REDACTED, pass: REDACTED, port: REDACTED, list: [REDACTED, REDACTED] } },
+    });
+  });
+
+  it('leaves keys that only look related alone: they hold names, lengths, flags and ids, not secrets', () => {
+    const config = {
+      token_type: 'Bearer',
+      password_length: 16,
+      secret_arn: 'arn:aws:secretsmanager:us-east-1:1:secret:db',
+      secret_name: 'db',
+      public_key: 'ssh-ed25519 AAAA',
+      key: 'Name',
+      keyName: 'deployer',
+      password_reset_required: true,
+      password: null,
+    };
+    expect(redactor.redactDeep(config)).toEqual(config);
+  });
+
+  it('keeps the sensitivity marks of a plan (booleans) under such keys as they are', () => {
+    expect(redactor.redactDeep({ after_sensitive: { password: true }, after_unknown: { token: false } })).toEqual({ after_sensitive: { password: true }, after_unknown: { token: false } });
+  });
+
+  it('takes more key names from the configuration, matched the same way', () => {
+    const custom = Redactor.forEnvironment([], {}, ['pin', 'license-code']);
+    expect(custom.redactDeep({ pin: 1234, LicenseCode: 'LC-1', password: 'x', note: 'n' })).toEqual({ pin: REDACTED, LicenseCode: REDACTED, password: REDACTED, note: 'n' });
+    // The rules stay when literals are added.
+    expect(custom.with(['literal-secret']).redactDeep({ my_pin: 1 })).toEqual({ my_pin: REDACTED });
+  });
+
+  it('says which keys it treats as secret', () => {
+    expect(['password', 'db_password', 'AWS_SECRET_ACCESS_KEY', 'clientSecret', 'x-auth-token'].every((key) => redactor.isSecretKey(key))).toBe(true);
+    expect(['token_type', 'password_length', 'secret_arn', 'public_key', 'name', ''].some((key) => redactor.isSecretKey(key))).toBe(false);
+  });
+});

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,13 +34,26 @@ function freshDir(): string {
   return dir;
 }
 
-/** Runs the built bin as `user` on `dir`, the way a CI job would. */
-function cli(dir: string, user: string, args: string[], extraEnv: Record<string, string> = {}): Run {
+/** The environment the bin runs with: `dir`'s data, acting as `user`. */
+function cliEnv(dir: string, user: string, extraEnv: Record<string, string> = {}): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = { ...process.env, CLOUD_ENGINE_DATA_DIR: join(dir, 'data'), CLOUD_ENGINE_USER: user, ...extraEnv };
   delete env.CLOUD_ENGINE_LOG_LEVEL;
   delete env.CLOUD_ENGINE_ADMINS;
-  const run = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });
-  expect(run.error).toBeUndefined();
+  return env;
+}
+
+/** Runs the built bin as `user` on `dir`, the way a CI job would; `stdin` is text to pipe in or a file descriptor. */
+function cli(dir: string, user: string, args: string[], extraEnv: Record<string, string> = {}, options: { stdin?: string | number; timeout?: number } = {}): Run {
+  const stdin = options.stdin;
+  const run = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: dir,
+    env: cliEnv(dir, user, extraEnv),
+    encoding: 'utf8',
+    timeout: options.timeout ?? 60_000,
+    ...(typeof stdin === 'string' ? { input: stdin } : typeof stdin === 'number' ? { stdio: [stdin, 'pipe', 'pipe'] } : {}),
+  });
+  // Input the command stops reading at a limit ends in EPIPE on our side, as it would for `cat big | cloud-engine …`.
+  if (!(typeof stdin === 'string' && (run.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE')) expect(run.error).toBeUndefined();
   return { status: run.status, stdout: run.stdout, stderr: run.stderr, json: () => JSON.parse(run.stdout) };
 }
 
@@ -112,6 +125,31 @@ describe.skipIf(!existsSync(BIN))('the cloud-engine command for scripts and CI (
     const usage = cli(dir, 'alice', ['plan']);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain("missing required argument 'spec'");
+  });
+
+  it('a spec on stdin larger than 1 MiB is refused with exit 2, naming the field spec and the limit', () => {
+    const dir = freshDir();
+    const run = cli(dir, 'alice', ['plan', '-', '--json'], {}, { stdin: `${SPEC}#${'x'.repeat(2 * 1024 * 1024)}\n` });
+    expect(run.status).toBe(2);
+    expect(run.json().error).toMatchObject({ code: 'INVALID_INPUT', field: 'spec', message: expect.stringContaining('stdin holds more than 1048576 bytes (1 MiB)') });
+    expect(cli(dir, 'alice', ['sessions', '--json']).json().sessions).toEqual([]);
+  });
+
+  it('plan - reading an endless stdin, and plan /dev/zero, stop at the limit and exit 2 promptly', () => {
+    const dir = freshDir();
+    const zero = openSync('/dev/zero', 'r');
+    try {
+      const started = Date.now();
+      const stdin = cli(dir, 'alice', ['plan', '-'], {}, { stdin: zero, timeout: 20_000 });
+      expect(stdin.status, 'plan - < /dev/zero must end by itself').toBe(2);
+      expect(stdin.stderr).toMatch(/^INVALID_INPUT: Invalid spec: stdin holds more than 1048576 bytes/);
+      const path = cli(dir, 'alice', ['plan', '/dev/zero'], {}, { timeout: 20_000 });
+      expect(path.status, 'plan /dev/zero must end by itself').toBe(2);
+      expect(path.stderr).toMatch(/^INVALID_INPUT: Invalid spec: \/dev\/zero holds more than 1048576 bytes/);
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      closeSync(zero);
+    }
   });
 
   it('a user without a grant is refused with PERMISSION_DENIED and exit 2', () => {

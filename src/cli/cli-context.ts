@@ -2,6 +2,7 @@ import { createKernel, type Kernel } from '../kernel/kernel.js';
 import { CloudEngineError, describeValue } from '../kernel/errors.js';
 import { USER_ID } from '../kernel/validation.js';
 import type { KernelOptions } from '../kernel/config/engine-config.js';
+import { safeWriter, type SafeWrite } from '../plugins/console/safe-output.js';
 import { consoleUserId } from './demo.js';
 import { ExitCode, errorJson, errorText, exitCodeFor } from './cli-errors.js';
 import { readAtMost } from './spec-file.js';
@@ -17,11 +18,24 @@ export interface CliIO {
   readStdin(maxBytes: number): Promise<string | Uint8Array>;
 }
 
-/** The real process's environment and streams. */
+let stdoutWrite: SafeWrite | undefined;
+let stderrWrite: SafeWrite | undefined;
+const writeStderr: SafeWrite = (text) => (stderrWrite ??= safeWriter(process.stderr))(text);
+const writeStdout: SafeWrite = (text) =>
+  (stdoutWrite ??= safeWriter(process.stdout, (error) => {
+    const code = (error as NodeJS.ErrnoException).code ?? error.message;
+    writeStderr(`warning: stdout is closed (${code}); the command carries on to its end, and what it would print there is dropped.\n`);
+  }))(text);
+
+/**
+ * The real process's environment and streams. Output never stops a command:
+ * a closed stdout or stderr (`| head`) drops what follows instead of killing
+ * an apply half-way, and the exit code still says how the command ended.
+ */
 export const processIO: CliIO = {
   env: process.env,
-  stdout: (text) => void process.stdout.write(text),
-  stderr: (text) => void process.stderr.write(text),
+  stdout: writeStdout,
+  stderr: writeStderr,
   readStdin: (maxBytes) => readAtMost(process.stdin, maxBytes),
 };
 

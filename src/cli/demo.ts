@@ -3,6 +3,7 @@ import { createKernel } from '../kernel/kernel.js';
 import type { KernelOptions } from '../kernel/config/engine-config.js';
 import { isCloudEngineError } from '../kernel/errors.js';
 import { consoleUserId } from '../plugins/console/console-user.js';
+import { safeWriter } from '../plugins/console/safe-output.js';
 
 export interface DemoOptions {
   /** Where to write what a person reads; defaults to stdout. */
@@ -20,7 +21,9 @@ export { consoleUserId } from '../plugins/console/console-user.js';
  * is configured. Returns the process exit code.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<number> {
-  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const write = options.out ? undefined : safeWriter(process.stdout);
+  // A closed stdout (`cloud-engine demo | head`) must not stop the apply half-way.
+  const out = options.out ?? ((line: string) => write!(`${line}\n`));
   const user = consoleUserId(options.kernel?.env ?? process.env);
   const kernel = await createKernel(options.kernel);
   const started = Date.now();

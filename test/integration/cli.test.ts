@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -151,6 +151,30 @@ describe.skipIf(!existsSync(BIN))('the cloud-engine command for scripts and CI (
       closeSync(zero);
     }
   });
+
+  it('deploy --approve whose stdout closes after one line (| head -n 1) still applies, exits 0 and the session ends APPLIED', async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, 'slow.yaml'), 'project: sandbox\nresources: [{ type: sandbox.vm, name: web, config: { bootSeconds: 3 } }]\n');
+    const child = spawn(process.execPath, [BIN, 'deploy', 'slow.yaml', '--approve'], { cwd: dir, env: cliEnv(dir, 'alice'), stdio: ['ignore', 'pipe', 'pipe'] });
+    let firstLine = '';
+    let stderr = '';
+    // Like `head -n 1`: read one line, then close the read end, so every later write fails with EPIPE.
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (firstLine) return;
+      firstLine = chunk.toString('utf8').split('\n')[0]!;
+      child.stdout.destroy();
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+
+    expect(firstLine).toMatch(/^Session \w+ started by alice/);
+    expect(stderr).not.toMatch(/EPIPE.*\n\s+at /);
+    expect(stderr).toContain('Apply complete! Resources: 1 added, 0 changed, 0 destroyed.');
+    expect(status).toBe(0);
+    const sessions = cli(dir, 'alice', ['sessions', '--json']).json().sessions;
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]).toMatchObject({ state: 'APPLIED', error: null, outputs: { web: { ip: expect.any(String) } } });
+  }, 90_000);
 
   it('a user without a grant is refused with PERMISSION_DENIED and exit 2', () => {
     const dir = freshDir();

@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsoleChat } from '../../src/plugins/console/console-chat.js';
 import { startTestKernel, type TestKernel } from '../support/test-kernel.js';
@@ -98,5 +98,38 @@ describe('the console chat driven through a pipe, on a fresh data dir', () => {
     expect(out).toContain('Field: config.size');
     expect(out).toContain('Plan: 1 to add');
     expect(out).toContain('Missing project: /cloud-quota needs project:');
+  });
+});
+
+describe('the console chat whose output closes part-way (| head)', () => {
+  let t: TestKernel;
+  beforeAll(async () => {
+    t = await startTestKernel({ admins: [] });
+  });
+  afterAll(() => t?.dispose());
+
+  it('keeps running its commands to the end: the apply finishes and the session ends APPLIED', async () => {
+    let writes = 0;
+    let kept = '';
+    // Takes the first line, then fails every write with EPIPE as a closed pipe does.
+    const output = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        writes++;
+        if (writes > 1) return callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+        kept += chunk.toString('utf8');
+        callback();
+      },
+    });
+    const input = new PassThrough();
+    const chat = new ConsoleChat(t.kernel, { input, output, userId: 'piper', interactive: false });
+    const running = chat.run();
+    input.end(['/cloud-deploy project:sandbox', '/add sandbox.vm web bootSeconds=1', '/approve', ''].join('\n'));
+    await running;
+
+    expect(kept).toContain('Cloud Engine console — you are piper.');
+    const sessions = await t.kernel.orchestrator.listSessions({ userId: 'piper' });
+    expect(sessions.map((session) => session.state)).toEqual(['APPLIED']);
+    // Nothing more was pushed at the closed output after it failed.
+    expect(writes).toBe(2);
   });
 });

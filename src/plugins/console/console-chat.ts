@@ -8,6 +8,7 @@ import { renderLobbyText, type LobbyModel } from '../chat/lobby.js';
 import { configFromText } from '../chat/resource-form.js';
 import { SessionActions } from '../chat/session-actions.js';
 import { nearest, parseLine, type ParsedLine } from './console-parser.js';
+import { safeWriter, type SafeWrite } from './safe-output.js';
 
 export interface ConsoleChatOptions {
   readonly input: NodeJS.ReadableStream;
@@ -40,12 +41,15 @@ export class ConsoleChat {
   private readonly actions: SessionActions;
   private current: string | undefined;
   private exiting = false;
+  /** The output, which never throws: a reader that went away must not stop an apply. */
+  private readonly write: SafeWrite;
 
   constructor(
     private readonly kernel: Kernel,
     private readonly options: ConsoleChatOptions,
   ) {
     this.actions = new SessionActions(kernel);
+    this.write = safeWriter(options.output, (error) => kernel.logger.warn({ err: error }, 'console output closed; commands go on, their output is dropped'));
     this.commands = new Map(chatCommands(kernel, this.actions).map((command) => [command.name, command]));
   }
 
@@ -241,11 +245,11 @@ export class ConsoleChat {
   }
 
   private prompt(): void {
-    if (this.options.interactive) this.options.output.write('cloud> ');
+    if (this.options.interactive) this.write('cloud> ');
   }
 
   private print(text: string): void {
-    this.options.output.write(`${text}\n`);
+    this.write(`${text}\n`);
   }
 }
 

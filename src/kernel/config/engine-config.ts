@@ -112,6 +112,8 @@ export interface KernelOptions {
   plugins?: string[] | string;
   /** Extra secret patterns (regular expression sources) to redact. */
   secretPatterns?: string[] | string;
+  /** More key names whose values are redacted (comma list or array), besides password, token, api_key, …. */
+  redactKeys?: string[] | string;
   /** Path of a JSON price book overriding the built-in prices. */
   priceBook?: string;
   logLevel?: EngineConfig['logLevel'];
@@ -121,8 +123,6 @@ export interface KernelOptions {
   /** Plugin objects to load after the built-ins (for programs and tests). */
   extraPlugins?: Plugin[];
   /** Skip the built-in plugins (sandbox, aws, google). */
-  /** More key names whose values are redacted (comma list or array), besides password, token, api_key, …. */
-  redactKeys?: string[] | string;
   builtinPlugins?: boolean;
   /** TypeORM DataSource options; default is a SQLite file in the data dir. */
   database?: Record<string, unknown>;
@@ -143,6 +143,7 @@ export const ENV_KEYS = {
   plugins: 'CLOUD_ENGINE_PLUGINS',
   priceBook: 'CLOUD_ENGINE_PRICE_BOOK',
   secretPatterns: 'CLOUD_ENGINE_SECRET_PATTERNS',
+  redactKeys: 'CLOUD_ENGINE_REDACT_KEYS',
   logLevel: 'CLOUD_ENGINE_LOG_LEVEL',
   'timeouts.init': 'CLOUD_ENGINE_INIT_TIMEOUT',
   'timeouts.plan': 'CLOUD_ENGINE_PLAN_TIMEOUT',
@@ -155,7 +156,6 @@ export const ENV_KEYS = {
  * CONFIG_INVALID naming the option (and its environment variable).
  */
 export function loadConfig(options: KernelOptions = {}): EngineConfig {
-  redactKeys: 'CLOUD_ENGINE_REDACT_KEYS',
   const env = options.env ?? process.env;
   const fromEnv = (key: keyof typeof ENV_KEYS) => {
     const value = env[ENV_KEYS[key]];
@@ -179,6 +179,7 @@ export function loadConfig(options: KernelOptions = {}): EngineConfig {
     plugins: options.plugins ?? fromEnv('plugins'),
     priceBook: options.priceBook ?? fromEnv('priceBook'),
     secretPatterns: options.secretPatterns ?? fromEnv('secretPatterns'),
+    redactKeys: options.redactKeys ?? fromEnv('redactKeys'),
     logLevel: options.logLevel ?? fromEnv('logLevel'),
     timeouts: Object.fromEntries(Object.entries(timeouts).filter(([, v]) => v !== undefined)),
   };
@@ -192,7 +193,6 @@ export function loadConfig(options: KernelOptions = {}): EngineConfig {
   const envName = ENV_KEYS[key as keyof typeof ENV_KEYS] ?? ENV_KEYS[String(issue.path[0]) as keyof typeof ENV_KEYS];
   const received = issue.path.reduce<unknown>((obj, part) => (obj as Record<string, unknown>)?.[part as string], raw);
   throw new CloudEngineError(
-    redactKeys: options.redactKeys ?? fromEnv('redactKeys'),
     'CONFIG_INVALID',
     `Invalid configuration "${key}"${envName ? ` (${envName})` : ''}: ${issue.message}; received ${describeValue(received)}.`,
     { field: key, value: received },

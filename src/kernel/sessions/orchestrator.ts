@@ -874,9 +874,8 @@ export class Orchestrator {
         if (event.type === 'version' || event.message === '' || (event.command === 'init' && event.level === 'info')) return;
         // terraform apply repeats the plan's "Plan to create" lines; they were shown with the plan.
         if (event.command === 'apply' && event.type === 'planned_change') return;
-        // Redacted before anything sees it: chat, listeners, the database.
-        const line = redactLine(event.message);
-        recorder.add(line, event.level);
+        // Redacted before anything sees it (chat, listeners, the database), then cut as stored, so all see one text.
+        const line = recorder.add(redactLine(event.message), event.level);
         this.events.emit('output.line', { sessionId, operation, line, level: event.level });
         if (options.onOutput) {
           try {

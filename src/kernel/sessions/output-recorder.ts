@@ -1,5 +1,6 @@
 import type { Database } from '../persistence/database.js';
 import { OutputLineEntity } from '../persistence/entities/output-line.entity.js';
+import { capLine } from '../terraform/terraform-events.js';
 
 /** One persisted line of a session's terraform output. */
 export interface OutputLine {
@@ -36,10 +37,13 @@ export class OutputRecorder {
     return new OutputRecorder(db, sessionId, operation, last?.seq ?? 0, onError);
   }
 
-  add(line: string, level: 'info' | 'warn' | 'error'): void {
-    this.buffer.push({ sessionId: this.sessionId, seq: ++this.seq, operation: this.operation, level, line, at: new Date() });
+  /** Buffers a line, cut to `MAX_LINE_CHARS`; returns it as stored, for whoever else shows it. */
+  add(line: string, level: 'info' | 'warn' | 'error'): string {
+    const stored = capLine(line);
+    this.buffer.push({ sessionId: this.sessionId, seq: ++this.seq, operation: this.operation, level, line: stored, at: new Date() });
     if (this.buffer.length >= FLUSH_AT_LINES) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_AFTER_MS);
+    return stored;
   }
 
   /** Writes what is buffered; writes happen one after another, in order. */

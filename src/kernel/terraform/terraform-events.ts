@@ -81,6 +81,23 @@ export function readDiagnostic(value: unknown): TerraformDiagnostic | undefined 
   };
 }
 
+/** The longest output line kept (stored, streamed, shown); terraform can print megabytes on one line. */
+export const MAX_LINE_CHARS = 8192;
+
+/**
+ * A line cut to at most `MAX_LINE_CHARS` characters, ending in "… (cut: N
+ * characters in all)" when it was longer; a cut line is returned unchanged.
+ * Cut after redacting, never before: a secret cut in two escapes the redactor.
+ */
+export function capLine(line: string): string {
+  if (line.length <= MAX_LINE_CHARS) return line;
+  const marker = `… (cut: ${line.length.toLocaleString('en-US')} characters in all)`;
+  let end = MAX_LINE_CHARS - marker.length;
+  // Not between the two halves of a surrogate pair.
+  if (/[\uD800-\uDBFF]/.test(line[end - 1]!)) end -= 1;
+  return line.slice(0, end) + marker;
+}
+
 /**
  * Splits a byte stream into lines as chunks arrive: a line may straddle chunks
  * (even inside a multi-byte character), and the last line may lack its newline.

@@ -13,6 +13,7 @@ import { KernelEvents, KernelEventsToken } from './events/kernel-events.js';
 import { Logger, createLogger } from './logger.js';
 import { PluginStateStore, type PluginState } from './plugin/plugin-state.js';
 import { Redactor, RedactorToken } from './secrets/redactor.js';
+import { unknownSecretFields } from './secrets/secret-fields.js';
 import { DatabaseToken, openDatabase, type Database } from './persistence/database.js';
 import type { ChatAdapter } from './plugin/chat-adapter.js';
 import type { CloudProvider } from './plugin/cloud-provider.js';
@@ -65,6 +66,8 @@ export interface Kernel {
   readonly quotas: QuotaService;
   readonly events: KernelEvents;
   readonly authorizer: Authorizer;
+  /** Hides secrets in what is shown to people (chat, lists, lobbies): patterns, credential values, secret key names. */
+  readonly redactor: Redactor;
   readonly registries: KernelRegistries;
   /** Small JSON values a plugin keeps across restarts (chat adapters: where they posted what). */
   pluginState(pluginId: string): PluginState;
@@ -188,6 +191,14 @@ async function registerPlugins(plugins: readonly Plugin[], registries: KernelReg
         { details: { pluginId, type: item.type, provider: item.provider } },
       );
     }
+    const unknownSecrets = unknownSecretFields(item);
+    if (unknownSecrets.length > 0) {
+      throw new CloudEngineError(
+        'PLUGIN_FAILED',
+        `Plugin "${pluginId}" registers resource type "${item.type}" with secretFields ${unknownSecrets.map((field) => JSON.stringify(field)).join(', ')}, which its schema does not have; name fields of its schema (${Object.keys(item.schema.shape).join(', ') || 'none'}).`,
+        { details: { pluginId, type: item.type, secretFields: unknownSecrets } },
+      );
+    }
     if (!item.type.startsWith(`${item.provider}.`)) {
       throw new CloudEngineError('PLUGIN_FAILED', `Plugin "${pluginId}" registers resource type "${item.type}"; its name must start with its provider, "${item.provider}.".`, {
         details: { pluginId, type: item.type },
@@ -215,6 +226,7 @@ class RunningKernel implements Kernel {
   readonly quotas: QuotaService;
   readonly events: KernelEvents;
   readonly authorizer: Authorizer;
+  readonly redactor: Redactor;
   private readonly started: ChatAdapter[] = [];
   private readonly runner: TerraformRunner;
   private readonly state: PluginStateStore;
@@ -235,6 +247,7 @@ class RunningKernel implements Kernel {
     this.quotas = container.get(QuotaServiceToken);
     this.events = container.get(KernelEventsToken);
     this.authorizer = container.get(Authorizer);
+    this.redactor = container.get(RedactorToken);
     this.runner = container.get(TerraformRunnerToken);
     this.state = new PluginStateStore(database);
   }

@@ -34,6 +34,12 @@ export interface ResourceType<C = any> {
    */
   readonly schema: z.ZodObject<any>;
   /**
+   * Schema fields that hold secrets (passwords, keys): shown as "(secret)"
+   * everywhere, to their author too; synthesis still gets the real value
+   * (wrap it in `Fn.sensitive` so terraform hides it in plans and state).
+   */
+  readonly secretFields?: readonly string[];
+  /**
    * Adds this resource's constructs to the session stack; use `ctx.name` as
    * the main construct's id. Returns the values to show as the resource's
    * outputs (ids, addresses); the kernel publishes them as one Terraform

@@ -252,7 +252,8 @@ export class Orchestrator {
     const session = await this.store.load(sessionId);
     await this.authorize(userId, 'session.plan', session.projectId, session);
     const project = await this.projects.get(session.projectId);
-    const view = await this.store.toView(session);
+    // As planning checks it: configs as stored (secret fields too), no plan.
+    const view = this.store.viewOf(session, await this.store.resources(sessionId), null);
     const violations = [...(await this.quotaViolations(view)), ...(await this.collectSessionViolations(view, project, userId))];
     return { ok: violations.length === 0, violations };
   }

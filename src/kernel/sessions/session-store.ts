@@ -10,6 +10,7 @@ import { CloudSessionEntity } from '../persistence/entities/cloud-session.entity
 import { PlanRecordEntity } from '../persistence/entities/plan-record.entity.js';
 import type { Registry } from '../plugin/registry.js';
 import type { ResourceType } from '../plugin/resource-type.js';
+import { hideSecretFields } from '../secrets/secret-fields.js';
 import type { PlanJson } from '../terraform/plan-json.js';
 import { BUSY_STATES, assertTransition, type DeploymentState } from './deployment-state.js';
 import type { PlanCost, PlanResult, PlanSummary, SessionResource, SessionView } from './session-view.js';
@@ -134,7 +135,8 @@ export class SessionStore {
   /**
    * Views of many sessions with two queries, whatever their number (per 500
    * sessions): one for all their resources, one for their current plans'
-   * summaries, without `plan_json`.
+   * summaries, without `plan_json`. Views are shown to people: resource
+   * types' secret fields read "(secret)".
    */
   async toViews(entities: readonly CloudSessionEntity[]): Promise<SessionView[]> {
     if (entities.length === 0) return [];
@@ -150,11 +152,12 @@ export class SessionStore {
     const byId = new Map(plans.map((plan) => [plan.id, plan]));
     return entities.map((entity) => {
       const plan = entity.currentPlanId ? byId.get(entity.currentPlanId) : undefined;
-      return this.viewOf(entity, bySession.get(entity.id) ?? [], plan ? this.toPlanSummary(plan) : null);
+      const shown = (bySession.get(entity.id) ?? []).map((resource) => ({ ...resource, config: hideSecretFields(resource.config, this.resourceTypes.get(resource.type)) }));
+      return this.viewOf(entity, shown, plan ? this.toPlanSummary(plan) : null);
     });
   }
 
-  /** A view from what the caller already read: no query. */
+  /** A view from what the caller already read: no query. Configs as stored, secret fields included: for synthesis and plugins, not for people. */
   viewOf(entity: CloudSessionEntity, resources: readonly CloudResourceEntity[], plan: PlanSummary | null): SessionView {
     return {
       id: entity.id,

@@ -5,7 +5,7 @@ import type { Kernel } from '../../kernel/kernel.js';
 import { DeploymentState, isDeploymentState } from '../../kernel/sessions/deployment-state.js';
 import type { SessionView } from '../../kernel/sessions/session-view.js';
 import { renderQuotaBar } from '../../kernel/quotas/quota-bar.js';
-import { message, type ChatReply } from './chat-message.js';
+import { message, redactError, redactReply, type ChatReply } from './chat-message.js';
 import { SessionActions } from './session-actions.js';
 
 /** Where an option's suggestions come from, for adapters that autocomplete. */
@@ -37,8 +37,23 @@ export interface ChatCommand {
 export const PAGE_SIZE = 10;
 const ACCESS_CHOICES = ['read', 'deploy', 'admin'].map((level) => ({ name: level, value: level }));
 
-/** The seed's twelve commands, bound to a kernel. */
+/** The seed's twelve commands, bound to a kernel; what they reply or throw passes the kernel's redactor. */
 export function chatCommands(kernel: Kernel, actions = new SessionActions(kernel)): ChatCommand[] {
+  const { redactor } = kernel;
+  return commandList(kernel, actions).map((command) => ({
+    ...command,
+    run: async (userId, args) => {
+      try {
+        return redactReply(await command.run(userId, args), (text) => redactor.redact(text));
+      } catch (error) {
+        // An error may quote what was typed (a bad JSON value, say) back to the channel.
+        throw redactError(error, redactor);
+      }
+    },
+  }));
+}
+
+function commandList(kernel: Kernel, actions: SessionActions): ChatCommand[] {
   const providers = kernel.registries.providers.list().map((provider) => ({ name: provider.displayName, value: provider.id }));
   const states = Object.values(DeploymentState).map((state) => ({ name: state, value: state }));
   const page: CommandOption = { name: 'page', description: 'Page of the list', type: 'integer', required: false, min: 1, max: 1000 };

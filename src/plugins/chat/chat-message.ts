@@ -21,6 +21,34 @@ export function message(lines: string | readonly string[], options: Partial<Omit
   return { kind: 'message', message: { lines: typeof lines === 'string' ? [lines] : lines, tone: 'info', ephemeral: true, ...options } };
 }
 
+/**
+ * A reply with every text it shows passed through `redact`: a message's
+ * title, lines, fields and attachment. A lobby is redacted as it is built (buildLobby).
+ */
+export function redactReply(reply: ChatReply, redact: (text: string) => string): ChatReply {
+  if (reply.kind === 'lobby') return reply;
+  const { title, lines, fields, attachment } = reply.message;
+  return {
+    kind: 'message',
+    message: {
+      ...reply.message,
+      ...(title === undefined ? {} : { title: redact(title) }),
+      lines: lines.map(redact),
+      ...(fields === undefined ? {} : { fields: fields.map((field) => ({ name: redact(field.name), value: redact(field.value) })) }),
+      ...(attachment === undefined ? {} : { attachment: { name: attachment.name, content: redact(attachment.content) } }),
+    },
+  };
+}
+
+/** The same error with its message, value and details redacted (the same object when nothing changed). */
+export function redactError<E>(error: E, redactor: { redact(text: string): string; redactDeep<T>(value: T): T }): E | CloudEngineError {
+  if (!isCloudEngineError(error)) return error;
+  const text = redactor.redact(error.message);
+  const value = redactor.redactDeep(error.value);
+  if (text === error.message && JSON.stringify(value) === JSON.stringify(error.value)) return error;
+  return new CloudEngineError(error.code, text, { field: error.field, value, details: redactor.redactDeep(error.details), cause: error });
+}
+
 /** A user-facing error: the code and the kernel's message; internal failures get a short honest text and a reference. */
 export function errorReply(error: unknown, reference?: string): ChatReply {
   if (isCloudEngineError(error)) {

@@ -1,4 +1,6 @@
 import type { Kernel } from '../../kernel/kernel.js';
+import { shownConfig } from '../../kernel/secrets/secret-fields.js';
+import { capLine } from '../../kernel/terraform/terraform-events.js';
 import { formatCost } from '../../kernel/sessions/cost.js';
 import type { DeploymentState } from '../../kernel/sessions/deployment-state.js';
 import type { SessionView } from '../../kernel/sessions/session-view.js';
@@ -44,8 +46,15 @@ export const STATE_LABELS: Readonly<Record<DeploymentState, string>> = {
 
 const ACTION_SYMBOLS: Record<string, string> = { create: '+', delete: '-', update: '~', 'delete,create': '-/+', 'create,delete': '+/-', read: '<=' };
 
-/** Builds the lobby of a session: state, resources, plan line, cost, quota bars, problems, and which buttons work. */
+/**
+ * Builds the lobby of a session: state, resources, plan line, cost, quota
+ * bars, problems, and which buttons work. Everything from the session passes
+ * the kernel's redactor, and secret fields read "(secret)": a lobby is shown
+ * to the whole channel.
+ */
 export async function buildLobby(kernel: Kernel, session: SessionView): Promise<LobbyModel> {
+  const { redactor } = kernel;
+  const redact = (text: string) => redactor.redact(text);
   const usage = await kernel.quotas.usage(session.projectId);
   const keys = new Set(session.resources.map((resource) => resource.quotaKey));
   const quotas = usage
@@ -61,14 +70,28 @@ export async function buildLobby(kernel: Kernel, session: SessionView): Promise<
     state: session.state,
     stateLabel: session.queuePosition ? `${STATE_LABELS[session.state]} (waiting for terraform: #${session.queuePosition} in the queue)` : STATE_LABELS[session.state],
     queuePosition: session.queuePosition,
-    resources: session.resources.map((resource) => ({ name: resource.name, type: resource.type, detail: describeConfig(resource.config) })),
-    plan: plan ? { id: plan.id, summary: plan.summary, changes: plan.changes.map((change) => `${ACTION_SYMBOLS[change.actions.join(',')] ?? change.actions.join('/')} ${change.address}`) } : null,
+    resources: session.resources.map((resource) => ({
+      name: resource.name,
+      type: resource.type,
+      detail: describeConfig(shownConfig(resource.config, kernel.registries.resourceTypes.get(resource.type), redactor)),
+    })),
+    plan: plan
+      ? { id: plan.id, summary: redact(plan.summary), changes: plan.changes.map((change) => redact(`${ACTION_SYMBOLS[change.actions.join(',')] ?? change.actions.join('/')} ${change.address}`)) }
+      : null,
     cost: plan?.cost
-      ? { text: formatCost(plan.cost), unpriced: plan.cost.unpriced.map((item) => `${item.address}: ${item.reason}`) }
+      ? { text: formatCost(plan.cost), unpriced: plan.cost.unpriced.map((item) => redact(`${item.address}: ${item.reason}`)) }
       : null,
     quotas,
-    problems: session.state === 'PLAN_FAILED' || session.state === 'FAILED' ? (session.error ?? '').split('\n').filter((line) => line.trim() !== '') : [],
-    outputs: session.outputs,
+    problems:
+      session.state === 'PLAN_FAILED' || session.state === 'FAILED'
+        ? (session.error ?? '')
+            .split('\n')
+            .filter((line) => line.trim() !== '')
+            // Line by line as a stream is, so a private key over several lines is hidden whole.
+            .map(redactor.lines())
+            .map(capLine)
+        : [],
+    outputs: session.outputs && redactor.redactDeep(session.outputs),
     actions: { approve: session.state === 'PLAN_READY' || session.state === 'DESTROY_READY', add: editable, refresh: true, cancel: editable || session.state === 'VALIDATING' || session.state === 'PLANNING' || session.state === 'APPLYING' },
   };
 }

@@ -26,6 +26,7 @@ import { configFromText } from '../chat/resource-form.js';
 import { SessionActions } from '../chat/session-actions.js';
 import { registerCommands } from './command-registration.js';
 import { clip, customId, LIMITS, parseCustomId, renderLobby, renderMessage, renderResourceModal, renderTypeSelect } from './discord-render.js';
+import { ChannelPacer } from './channel-pacer.js';
 import { OutputStreamer } from './output-streamer.js';
 import type { DiscordConfig } from './discord-config.js';
 
@@ -34,6 +35,8 @@ export interface DiscordBotOptions {
   readonly streamIntervalMs?: number;
   /** How long a command may run before the reply is deferred (Discord allows 3 s). */
   readonly deferAfterMs?: number;
+  /** Paces everything the bot writes to a channel with its own token; one per bot by default. */
+  readonly pacer?: ChannelPacer;
 }
 
 /** Where a session's lobby message lives, so the bot can edit it with its own token. */
@@ -65,7 +68,10 @@ export class DiscordBot {
   /** Sessions known to have no stored lobby (most events are about sessions this bot never posted). */
   private readonly noLobby = new Set<string>();
   private readonly state: PluginState;
-  private readonly refreshing = new Map<string, { running: Promise<void>; again: boolean }>();
+  /** Every post and edit made with the bot's token goes through it (interaction replies have buckets of their own). */
+  private readonly pacer: ChannelPacer;
+  /** Sessions whose lobby is being posted, and whether they changed meanwhile (the refresh then follows the post). */
+  private readonly posting = new Map<string, boolean>();
   private readonly drafts = new Map<string, Draft>();
   /** Sessions whose Approve click is being handled, and by whom. */
   private readonly approving = new Map<string, string>();
@@ -79,6 +85,7 @@ export class DiscordBot {
   ) {
     this.actions = new SessionActions(kernel);
     this.state = kernel.pluginState('discord');
+    this.pacer = options.pacer ?? new ChannelPacer();
     this.commands = new Map(chatCommands(kernel, this.actions).map((command) => [command.name, command]));
     // Only the Guilds intent: no privileged intents are needed to answer interactions.
     this.client = new Client({ intents: [GatewayIntentBits.Guilds], rest: config.apiUrl ? { api: config.apiUrl } : {} });
@@ -153,16 +160,26 @@ export class DiscordBot {
 
   private async sendReply(interaction: ChatInputCommandInteraction, reply: ChatReply, deferred: boolean): Promise<void> {
     if (reply.kind === 'lobby') {
-      const body = renderLobby(reply.lobby);
-      if (deferred) {
-        // The deferral was private; the lobby belongs to the channel.
-        await interaction.editReply({ content: `Lobby for session ${reply.lobby.sessionId} below.` });
-        const posted = await (interaction.channel as TextChannel).send(body);
-        await this.remember(reply.lobby.sessionId, { channelId: posted.channelId, messageId: posted.id });
-      } else {
-        const response = await interaction.reply({ ...body, withResponse: true });
-        const message = response.resource?.message;
-        if (message) await this.remember(reply.lobby.sessionId, { channelId: message.channelId, messageId: message.id });
+      const sessionId = reply.lobby.sessionId;
+      this.posting.set(sessionId, false);
+      try {
+        if (deferred) {
+          // The deferral was private; the lobby belongs to the channel.
+          await interaction.editReply({ content: `Lobby for session ${sessionId} below.` });
+          const channel = interaction.channel as TextChannel;
+          // Rendered when its turn comes, so a lobby that waited for room is not posted out of date.
+          const posted = await this.pacer.send(interaction.channelId, async () => channel.send(renderLobby(await this.currentLobby(sessionId))));
+          await this.remember(sessionId, { channelId: posted.channelId, messageId: posted.id });
+        } else {
+          const response = await interaction.reply({ ...renderLobby(reply.lobby), withResponse: true });
+          const message = response.resource?.message;
+          if (message) await this.remember(sessionId, { channelId: message.channelId, messageId: message.id });
+        }
+      } finally {
+        const changed = this.posting.get(sessionId);
+        this.posting.delete(sessionId);
+        // A change while the lobby was on its way found no lobby to edit: show it now.
+        if (changed) void this.refreshLobby(sessionId);
       }
       return;
     }
@@ -262,10 +279,16 @@ export class DiscordBot {
     let streamer: OutputStreamer | undefined;
     const openThread = () => {
       thread ??= this.openThread(location, sessionId);
-      streamer ??= new OutputStreamer(async (content) => void (await (await thread!).send(content)), {
-        intervalMs: this.options.streamIntervalMs,
-        onError: (error) => this.kernel.logger.warn({ err: error, sessionId }, 'apply output not delivered to the thread'),
-      });
+      streamer ??= new OutputStreamer(
+        async (content) => {
+          const channel = await thread!;
+          await this.pacer.send(channel.id, () => channel.send(content));
+        },
+        {
+          intervalMs: this.options.streamIntervalMs,
+          onError: (error) => this.kernel.logger.warn({ err: error, sessionId }, 'apply output not delivered to the thread'),
+        },
+      );
       return streamer;
     };
     const before = await this.kernel.orchestrator.getSession(sessionId);
@@ -370,39 +393,46 @@ export class DiscordBot {
     return undefined;
   }
 
-  /** Re-renders a session's lobby; edits are coalesced so a burst of changes costs one or two edits. */
+  /**
+   * Re-renders a session's lobby. The edit waits its turn in the channel's pace and is built
+   * from the session as it is when the turn comes; edits still waiting are replaced by the
+   * newest, so a burst of changes costs one edit and no older state follows a newer one.
+   */
   private refreshLobby(sessionId: string): Promise<void> {
-    const current = this.refreshing.get(sessionId);
-    if (current) {
-      current.again = true;
-      return current.running;
+    if (this.posting.has(sessionId)) {
+      this.posting.set(sessionId, true);
+      return Promise.resolve();
     }
-    const entry = { running: Promise.resolve(), again: false };
-    entry.running = (async () => {
+    const running = (async () => {
       try {
         const location = await this.locate(sessionId);
         if (!location) return;
-        do {
-          entry.again = false;
-          const lobby = await buildLobby(this.kernel, await this.kernel.orchestrator.getSession(sessionId));
-          const channel = (await this.client.channels.fetch(location.channelId)) as TextChannel | null;
-          await channel?.messages.edit(location.messageId, renderLobby(lobby));
-          // A finished session's lobby never changes again: forget where it is.
-          if (FINAL_STATES.includes(lobby.state) && !entry.again) {
-            await this.state.delete(lobbyKey(sessionId));
-            this.lobbies.delete(sessionId);
-            this.noLobby.add(sessionId);
-          }
-        } while (entry.again);
+        await this.pacer.send(location.channelId, () => this.editLobby(sessionId), { key: lobbyKey(sessionId) });
       } catch (error) {
         this.kernel.logger.warn({ err: error, sessionId }, 'lobby refresh failed');
-      } finally {
-        this.refreshing.delete(sessionId);
       }
     })();
-    this.refreshing.set(sessionId, entry);
-    this.track(entry.running);
-    return entry.running;
+    this.track(running);
+    return running;
+  }
+
+  private async editLobby(sessionId: string): Promise<void> {
+    // Looked up again: an edit before this one may have found the session finished and forgotten its lobby.
+    const location = await this.locate(sessionId);
+    if (!location) return;
+    const lobby = await this.currentLobby(sessionId);
+    const channel = (await this.client.channels.fetch(location.channelId)) as TextChannel | null;
+    await channel?.messages.edit(location.messageId, renderLobby(lobby));
+    // A finished session's lobby never changes again: forget where it is.
+    if (FINAL_STATES.includes(lobby.state)) {
+      await this.state.delete(lobbyKey(sessionId));
+      this.lobbies.delete(sessionId);
+      this.noLobby.add(sessionId);
+    }
+  }
+
+  private async currentLobby(sessionId: string): Promise<LobbyModel> {
+    return buildLobby(this.kernel, await this.kernel.orchestrator.getSession(sessionId));
   }
 
   private async replyError(

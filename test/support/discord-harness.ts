@@ -15,8 +15,11 @@ export interface DiscordWorld {
 }
 
 /** A real kernel and the real discord.js bot, talking to the local Discord emulator. */
-export async function startDiscordWorld(options: { streamIntervalMs?: number } = {}): Promise<DiscordWorld> {
-  const emulator = await DiscordEmulator.start();
+export async function startDiscordWorld(options: { streamIntervalMs?: number; deferAfterMs?: number } = {}): Promise<DiscordWorld> {
+  // Strict: no rate-limit headers, so the bot must keep under 5 writes per 5 s per channel by
+  // itself (several processes sharing one bucket cannot trust them either). Interaction-token
+  // replies are their own bucket in Discord, so they do not count against the channel's.
+  const emulator = await DiscordEmulator.start({ rateLimit: { headers: false, includeWebhookMessages: false } });
   const guild = emulator.addGuild({ name: 'Platform' });
   const channel = emulator.addChannel({ guild, name: 'deploys' });
   const users = {
@@ -30,7 +33,7 @@ export async function startDiscordWorld(options: { streamIntervalMs?: number } =
   const bot = new DiscordBot(
     t.kernel,
     { token: emulator.token, applicationId: emulator.applicationId, guildId: guild.id, apiUrl: emulator.apiUrl, registerOnStart: true },
-    { streamIntervalMs: options.streamIntervalMs ?? 1100 },
+    { streamIntervalMs: options.streamIntervalMs ?? 1100, deferAfterMs: options.deferAfterMs },
   );
   await bot.start();
   return {
@@ -54,8 +57,8 @@ export async function startDiscordWorld(options: { streamIntervalMs?: number } =
   };
 }
 
-/** The embed of a message as plain text (title, description, fields), for assertions. */
-export function embedText(message: EmulatedMessage | undefined): string {
+/** The embed of a message (or of a rendered body) as plain text (title, description, fields), for assertions. */
+export function embedText(message: { readonly embeds: readonly object[] } | undefined): string {
   const embed = message?.embeds[0] as { title?: string; description?: string; fields?: { name: string; value: string }[] } | undefined;
   if (!embed) return '';
   return [embed.title, embed.description, ...(embed.fields ?? []).map((field) => `${field.name}: ${field.value}`)].filter(Boolean).join('\n');

@@ -15,6 +15,11 @@ export interface RateLimitOptions {
   windowMs?: number;
   /** Count interaction follow-ups/edits (webhook routes) against the channel bucket too. */
   includeWebhookMessages?: boolean;
+  /**
+   * Send X-RateLimit-* and Retry-After headers (default true). Without them a client
+   * learns of the limit only from 429s, as when several processes share one bucket.
+   */
+  headers?: boolean;
 }
 
 export interface DiscordEmulatorOptions {
@@ -113,6 +118,16 @@ export interface RequestRecord {
   at: number;
 }
 
+/** A message create or edit the emulator accepted (what Discord's per-channel bucket counts). */
+export interface MessageWriteRecord {
+  channelId: string;
+  method: string;
+  /** Through an interaction token (webhook routes) rather than the bot token. */
+  webhook: boolean;
+  /** Emulator clock. */
+  at: number;
+}
+
 export interface UploadedFile {
   field: string;
   index: number;
@@ -121,9 +136,10 @@ export interface UploadedFile {
   data: Buffer;
 }
 
-/** Fixed-window per-channel limiter with Discord's headers. */
+/** Sliding-window per-channel limiter: Discord's 429 body, and its headers unless told to leave them out. */
 export class ChannelRateLimiter {
-  private readonly buckets = new Map<string, { count: number; resetAt: number }>();
+  /** Per channel: when each accepted write in the current window happened. */
+  private readonly windows = new Map<string, number[]>();
   readonly hits = new Map<string, number>();
 
   constructor(
@@ -135,37 +151,40 @@ export class ChannelRateLimiter {
     return this.opts.includeWebhookMessages;
   }
 
-  /** Consumes one request or throws Discord's 429. Returns headers for the success response. */
+  /**
+   * Consumes one request or throws Discord's 429. Returns headers for the success response.
+   * The window slides: any `windowMs` span holds at most `limit` writes, so a client cannot
+   * get twice the limit through by straddling the boundary of a fixed window.
+   */
   take(channelId: string): Record<string, string> {
     const now = this.now();
-    let bucket = this.buckets.get(channelId);
-    if (!bucket || now >= bucket.resetAt) {
-      bucket = { count: 0, resetAt: now + this.opts.windowMs };
-      this.buckets.set(channelId, bucket);
-    }
-    const resetAfter = Math.max(0, bucket.resetAt - now) / 1000;
-    const headers = (remaining: number): Record<string, string> => ({
-      'X-RateLimit-Limit': String(this.opts.limit),
-      'X-RateLimit-Remaining': String(remaining),
-      'X-RateLimit-Reset': (bucket.resetAt / 1000).toFixed(3),
-      'X-RateLimit-Reset-After': resetAfter.toFixed(3),
-      // Same hash for create and edit: they share Discord's per-channel message bucket.
-      'X-RateLimit-Bucket': 'c0ffee0000000000000000000000emu1',
-    });
-    if (bucket.count >= this.opts.limit) {
+    const window = (this.windows.get(channelId) ?? []).filter((at) => now - at < this.opts.windowMs);
+    this.windows.set(channelId, window);
+    const full = window.length >= this.opts.limit;
+    // The next write fits once the oldest one that would still count leaves the window.
+    const freesAt = full ? window[window.length - this.opts.limit]! + this.opts.windowMs : now;
+    const headers = (remaining: number, resetAt: number): Record<string, string> =>
+      this.opts.headers
+        ? {
+            'X-RateLimit-Limit': String(this.opts.limit),
+            'X-RateLimit-Remaining': String(remaining),
+            'X-RateLimit-Reset': (resetAt / 1000).toFixed(3),
+            'X-RateLimit-Reset-After': (Math.max(0, resetAt - now) / 1000).toFixed(3),
+            // Same hash for create and edit: they share Discord's per-channel message bucket.
+            'X-RateLimit-Bucket': 'c0ffee0000000000000000000000emu1',
+          }
+        : {};
+    if (full) {
       this.hits.set(channelId, (this.hits.get(channelId) ?? 0) + 1);
+      const retryAfter = Math.max(0, freesAt - now) / 1000;
       throw new ApiError(
         429,
-        { message: 'You are being rate limited.', retry_after: Number(resetAfter.toFixed(3)), global: false },
-        {
-          ...headers(0),
-          'Retry-After': String(Math.max(1, Math.ceil(resetAfter))),
-          'X-RateLimit-Scope': 'user',
-        },
+        { message: 'You are being rate limited.', retry_after: Number(retryAfter.toFixed(3)), global: false },
+        this.opts.headers ? { ...headers(0, freesAt), 'Retry-After': String(Math.max(1, Math.ceil(retryAfter))), 'X-RateLimit-Scope': 'user' } : {},
       );
     }
-    bucket.count += 1;
-    return headers(this.opts.limit - bucket.count);
+    window.push(now);
+    return headers(this.opts.limit - window.length, window[0]! + this.opts.windowMs);
   }
 
   get total(): number {
@@ -190,6 +209,7 @@ export class Core {
   readonly interactionResponses: InteractionResponseRecord[] = [];
   readonly errors: ErrorRecord[] = [];
   readonly requests: RequestRecord[] = [];
+  readonly messageWrites: MessageWriteRecord[] = [];
   /** Things Discord silently accepts but which are almost certainly bot bugs. */
   readonly warnings: string[] = [];
   readonly rateLimiter: ChannelRateLimiter | null;
@@ -205,7 +225,7 @@ export class Core {
       rateLimit:
         rl === false
           ? null
-          : { limit: rl?.limit ?? 5, windowMs: rl?.windowMs ?? 5000, includeWebhookMessages: rl?.includeWebhookMessages ?? true },
+          : { limit: rl?.limit ?? 5, windowMs: rl?.windowMs ?? 5000, includeWebhookMessages: rl?.includeWebhookMessages ?? true, headers: rl?.headers ?? true },
       enabledPrivilegedIntents: options.enabledPrivilegedIntents ?? 0,
       requireGuildsIntent: options.requireGuildsIntent ?? true,
       resumeWindowMs: options.resumeWindowMs ?? 120_000,

@@ -15,6 +15,7 @@ import {
   type ErrorRecord,
   type InteractionRecord,
   type InteractionResponseRecord,
+  type MessageWriteRecord,
   type RequestRecord,
 } from './core.js';
 import type { Json, JsonObject } from './errors.js';
@@ -33,7 +34,7 @@ import {
   type UserRecord,
 } from './world.js';
 
-export type { DiscordEmulatorOptions, RateLimitOptions, ErrorRecord, InteractionResponseRecord, RequestRecord } from './core.js';
+export type { DiscordEmulatorOptions, RateLimitOptions, ErrorRecord, InteractionResponseRecord, MessageWriteRecord, RequestRecord } from './core.js';
 export type { IdentifyRecord } from './gateway.js';
 
 export type Ref = string | { readonly id: string };
@@ -104,6 +105,12 @@ export interface ButtonInput {
   message: Ref;
   customId: string;
   locale?: string;
+  /**
+   * Click as a client still showing this revision of the message (an index into its
+   * `history`), whose edit has not reached the user yet: the component is looked up there,
+   * while the interaction carries the message as it is now, as Discord's does.
+   */
+  revision?: number;
 }
 
 export interface SelectInput extends ButtonInput {
@@ -613,8 +620,9 @@ export class DiscordEmulator {
   /** A user clicks a (non-link, enabled) button on a message. */
   clickButton(input: ButtonInput): InteractionHandle {
     const { message, ctx } = this.componentContext(input.user, input.message);
-    const component = findComponent(message.components, input.customId);
-    if (!component) throw new Error(`clickButton: message ${message.id} has no component with custom_id "${input.customId}"${this.describeComponents(message)}`);
+    const shown = this.shownComponents(message, input.revision, 'clickButton');
+    const component = findComponent(shown, input.customId);
+    if (!component) throw new Error(`clickButton: message ${message.id} has no component with custom_id "${input.customId}"${this.describeComponents(shown)}`);
     if (component.type !== ComponentTypes.Button) throw new Error(`clickButton: "${input.customId}" is component type ${String(component.type)}, not a button`);
     if (component.disabled === true) throw new Error(`clickButton: button "${input.customId}" is disabled`);
     const data: JsonObject = { component_type: ComponentTypes.Button, custom_id: input.customId };
@@ -632,8 +640,9 @@ export class DiscordEmulator {
   /** A user picks values in a select menu on a message. */
   selectMenu(input: SelectInput): InteractionHandle {
     const { message, ctx } = this.componentContext(input.user, input.message);
-    const component = findComponent(message.components, input.customId);
-    if (!component) throw new Error(`selectMenu: message ${message.id} has no component with custom_id "${input.customId}"${this.describeComponents(message)}`);
+    const shown = this.shownComponents(message, input.revision, 'selectMenu');
+    const component = findComponent(shown, input.customId);
+    if (!component) throw new Error(`selectMenu: message ${message.id} has no component with custom_id "${input.customId}"${this.describeComponents(shown)}`);
     const type = component.type as number;
     if (!SELECT_TYPES.has(type)) throw new Error(`selectMenu: "${input.customId}" is component type ${type}, not a select menu`);
     if (component.disabled === true) throw new Error(`selectMenu: select "${input.customId}" is disabled`);
@@ -750,6 +759,34 @@ export class DiscordEmulator {
 
   rateLimitHitsIn(channel: Ref): number {
     return this.core.rateLimiter?.hits.get(id(channel)) ?? 0;
+  }
+
+  /** Message creates and edits accepted, oldest first; narrowed to one channel and/or one token. */
+  messageWrites(filter: { channel?: Ref; via?: 'bot' | 'interaction' } = {}): readonly MessageWriteRecord[] {
+    return this.core.messageWrites.filter(
+      (write) =>
+        (filter.channel === undefined || write.channelId === id(filter.channel)) &&
+        (filter.via === undefined || write.webhook === (filter.via === 'interaction')),
+    );
+  }
+
+  /**
+   * Per channel (threads are channels), the most bot-token message writes that fell within
+   * any `windowMs` span: Discord's per-channel bucket allows 5 per 5 s.
+   */
+  busiestWindows(windowMs = 5000): Map<string, number> {
+    const byChannel = new Map<string, number[]>();
+    for (const write of this.messageWrites({ via: 'bot' })) byChannel.set(write.channelId, [...(byChannel.get(write.channelId) ?? []), write.at]);
+    const busiest = new Map<string, number>();
+    for (const [channelId, times] of byChannel) {
+      let most = 0;
+      for (let first = 0, last = 0; last < times.length; last++) {
+        while (times[last]! - times[first]! >= windowMs) first++;
+        most = Math.max(most, last - first + 1);
+      }
+      busiest.set(channelId, most);
+    }
+    return busiest;
   }
 
   /** IDENTIFY payloads received (token redacted). */
@@ -964,7 +1001,15 @@ export class DiscordEmulator {
     return { message, ctx };
   }
 
-  private describeComponents(message: StoredMessage): string {
+  /** The components the user sees: the message's, or those of an earlier revision still on their screen. */
+  private shownComponents(message: StoredMessage, revision: number | undefined, what: string): JsonObject[] {
+    if (revision === undefined) return message.components;
+    const shown = message.history[revision];
+    if (!shown) throw new Error(`${what}: message ${message.id} has no revision ${revision} (it has ${message.history.length})`);
+    return shown.components;
+  }
+
+  private describeComponents(components: JsonObject[]): string {
     const ids: string[] = [];
     const walk = (c: Json) => {
       if (!isObject(c)) return;
@@ -972,7 +1017,7 @@ export class DiscordEmulator {
       if (Array.isArray(c.components)) c.components.forEach(walk);
       if (isObject(c.accessory)) walk(c.accessory);
     };
-    message.components.forEach(walk);
+    components.forEach(walk);
     return ` (custom_ids: ${ids.join(', ') || 'none'})`;
   }
 

@@ -27,6 +27,7 @@ export {
   type GuildInfo,
   type IdentifyRecord,
   type InteractionResponseRecord,
+  type MessageWriteRecord,
   type ModalInput,
   type OptionInput,
   type OverwriteInput,

@@ -655,10 +655,12 @@ export class RestApi {
     this.core.dispatchGuildEvent(t, d, message.guildId, Intents.GuildMessages);
   }
 
-  private rateLimit(channelId: string, webhook: boolean): Record<string, string> {
+  /** Counts a message create/edit against the channel's bucket (throwing 429 when full) and records it. */
+  private rateLimit(channelId: string, webhook: boolean, method: string): Record<string, string> {
     const limiter = this.core.rateLimiter;
-    if (!limiter || (webhook && !limiter.includeWebhookMessages)) return {};
-    return limiter.take(channelId);
+    const headers = !limiter || (webhook && !limiter.includeWebhookMessages) ? {} : limiter.take(channelId);
+    this.core.messageWrites.push({ channelId, method, webhook, at: this.core.now() });
+    return headers;
   }
 
   private checkThreadWritable(channel: ChannelRecord): void {
@@ -706,7 +708,7 @@ export class RestApi {
     }
     const state = this.buildState(channel.id, body, c.files, null, { ephemeral: false, allowedFlags: RestApi.CHANNEL_FLAGS });
     this.assertNotEmpty(state, body);
-    const headers = this.rateLimit(channel.id, false);
+    const headers = this.rateLimit(channel.id, false, 'POST');
     this.checkThreadWritable(channel);
     const message = this.newMessage({ channel, state, body, origin: 'channel', interaction: null, type: reference ? 19 : 0, reference });
     return ok(this.core.world.renderMessage(message), headers);
@@ -752,7 +754,7 @@ export class RestApi {
     this.validate(body, { allowEphemeral: false, edit: true, existingFlags: message.flags });
     const state = this.buildState(channel.id, body, c.files, message, { ephemeral: false, allowedFlags: RestApi.CHANNEL_FLAGS });
     this.assertNotEmpty(state, body);
-    const headers = this.rateLimit(channel.id, false);
+    const headers = this.rateLimit(channel.id, false, 'PATCH');
     this.applyEdit(message, state, false);
     return ok(this.core.world.renderMessage(message), headers);
   }
@@ -1104,7 +1106,7 @@ export class RestApi {
       delete withoutFlags.flags;
       const state = this.buildState(channel.id, withoutFlags, c.files, original, { ephemeral: isEphemeral, allowedFlags: RestApi.INTERACTION_FLAGS });
       this.assertNotEmpty(state, body);
-      const headers = this.rateLimit(channel.id, true);
+      const headers = this.rateLimit(channel.id, true, 'PATCH');
       this.applyEdit(original, state, true);
       return ok(this.core.world.renderMessage(original), headers);
     }
@@ -1112,7 +1114,7 @@ export class RestApi {
     const ephemeral = typeof body.flags === 'number' && (body.flags & MessageFlags.Ephemeral) !== 0;
     const state = this.buildState(channel.id, body, c.files, null, { ephemeral, allowedFlags: RestApi.INTERACTION_FLAGS });
     this.assertNotEmpty(state, body);
-    const headers = this.rateLimit(channel.id, true);
+    const headers = this.rateLimit(channel.id, true, 'POST');
     const message = this.newMessage({ channel, state, body, origin: 'follow-up', interaction: rec, type: 0, reference: null });
     rec.followUpIds.push(message.id);
     // Interaction follow-ups always behave as wait=true.
@@ -1131,7 +1133,7 @@ export class RestApi {
     validateMessageBody(body, { allowEphemeral: true, edit: true, existingFlags: message.flags }).throwIfAny();
     const state = this.buildState(message.channelId, body, c.files, message, { ephemeral: message.ephemeralUserId !== null, allowedFlags: RestApi.INTERACTION_FLAGS });
     this.assertNotEmpty(state, body);
-    const headers = this.rateLimit(message.channelId, true);
+    const headers = this.rateLimit(message.channelId, true, 'PATCH');
     this.applyEdit(message, state, true);
     return ok(this.core.world.renderMessage(message), headers);
   }

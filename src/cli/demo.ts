@@ -42,10 +42,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     out('+ sandbox.bucket assets');
 
     out('Planning…');
-    await kernel.orchestrator.runPlan(session.id, user, { onOutput: (line) => out(`  ${line}`) });
+    const plan = await kernel.orchestrator.runPlan(session.id, user, { onOutput: (line) => out(`  ${line}`) });
 
-    out('Approving and applying that plan…');
-    const final = await kernel.orchestrator.approveAndApply(session.id, user, { onOutput: (line) => out(`  │ ${line}`) });
+    out(`Approving and applying that plan (${plan.id})…`);
+    const final = await kernel.orchestrator.approveAndApply(session.id, user, { planId: plan.id, onOutput: (line) => out(`  │ ${line}`) });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (final.state !== 'APPLIED') {
       out(`Session ${final.id} ended ${final.state}: ${final.error ?? 'no reason recorded'}`);

@@ -22,10 +22,11 @@ export function registerDeployCommand(program: Command, runtime: CliRuntime): vo
       const { sessionId, plan } = await planSpec(ctx, spec);
       if (!options.approve) {
         if (ctx.json) ctx.result({ sessionId, state: 'PLAN_READY', plan: planOutput(plan) });
-        ctx.say(`Not applied: run with --approve, or approve this plan with: cloud-engine approve ${sessionId}`);
+        ctx.say(`Not applied: run with --approve, or approve this plan with: cloud-engine approve ${sessionId} --plan ${plan.id}`);
         return ExitCode.OK;
       }
-      const final = await applySession(ctx, sessionId);
+      // Exactly the plan just shown: a re-plan from elsewhere in between is refused, not applied.
+      const final = await applySession(ctx, sessionId, plan.id);
       if (ctx.json) ctx.result({ sessionId, state: final.state, plan: planOutput(plan), outputs: final.outputs ?? {}, error: final.error });
       return final.state === 'APPLIED' ? ExitCode.OK : ExitCode.FAILURE;
     });

@@ -16,7 +16,7 @@ export function registerPlanCommand(program: Command, runtime: CliRuntime): void
     runtime.exitCode = await runCommand(runtime.io, options, async (ctx) => {
       const { sessionId, plan } = await planSpec(ctx, spec);
       if (ctx.json) ctx.result({ sessionId, state: 'PLAN_READY', plan: planOutput(plan) });
-      ctx.say(`Apply this plan with: cloud-engine approve ${sessionId}`);
+      ctx.say(`Apply this plan with: cloud-engine approve ${sessionId} --plan ${plan.id}`);
     });
   });
 }
@@ -56,7 +56,7 @@ export async function planSpec(ctx: CliContext, specPath: string): Promise<{ ses
     if (after) ctx.progress(`Session ${session.id} is ${after.state}.`);
     throw error;
   }
-  ctx.say(`Session ${session.id} PLAN_READY`);
+  ctx.say(`Session ${session.id} PLAN_READY with plan ${plan.id}`);
   for (const line of planLines(plan)) ctx.say(line);
   return { sessionId: session.id, plan };
 }

@@ -3,6 +3,8 @@ import type { PlanCost, PlanSummary, SessionView } from '../kernel/sessions/sess
 
 /** A plan as `--json` prints it: everything but the raw plan JSON and file paths. */
 export interface PlanOutput {
+  /** What `cloud-engine approve --plan` takes, so only this plan is applied. */
+  id: string;
   summary: string;
   toAdd: number;
   toChange: number;
@@ -14,6 +16,7 @@ export interface PlanOutput {
 
 export function planOutput(plan: PlanSummary): PlanOutput {
   return {
+    id: plan.id,
     summary: plan.summary,
     toAdd: plan.toAdd,
     toChange: plan.toChange,

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createKernel } from '../../src/kernel/kernel.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'dist', 'bin', 'cloud-engine.js');
 const root = mkdtempSync(join(tmpdir(), 'cloud-engine-cli-'));
@@ -104,6 +105,46 @@ describe.skipIf(!existsSync(BIN))('the cloud-engine command for scripts and CI (
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/^INVALID_STATE: Session \w+ is APPLIED/);
     expect(again.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('plan prints its plan id; approve --plan with a wrong or an old plan id is refused as stale (exit 2), nothing applied; the current id applies', async () => {
+    const dir = freshDir();
+    const plan = cli(dir, 'alice', ['plan', 'spec.yaml', '--json']);
+    expect(plan.status).toBe(0);
+    const { sessionId, plan: first } = plan.json();
+    expect(first.id).toMatch(/^\w+$/);
+    expect(plan.stderr).toContain(`Apply this plan with: cloud-engine approve ${sessionId} --plan ${first.id}`);
+
+    const wrong = cli(dir, 'alice', ['approve', sessionId, '--plan', 'notthisplan', '--json']);
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(/^PLAN_STALE: The plan you approved \(notthisplan\) is no longer the plan of session \w+/m);
+    expect(wrong.json().error).toMatchObject({ code: 'PLAN_STALE', sessionId });
+
+    // Someone plans the session again (another process, as Discord would) after alice reviewed the first plan.
+    const kernel = await createKernel({ env: cliEnv(dir, 'alice'), logLevel: 'warn' });
+    const second = await kernel.orchestrator.runPlan(sessionId, 'alice').finally(() => kernel.close());
+    expect(second.id).not.toBe(first.id);
+
+    const stale = cli(dir, 'alice', ['approve', sessionId, '--plan', first.id]);
+    expect(stale.status).toBe(2);
+    expect(stale.stderr).toMatch(new RegExp(`^PLAN_STALE: The plan you approved \\(${first.id}\\) is no longer the plan of session ${sessionId}: its plan is now ${second.id}`));
+    expect(stale.stderr).toContain('Nothing was applied');
+    expect(stale.stderr).not.toContain('Apply complete!');
+    expect(cli(dir, 'alice', ['sessions', '--json']).json().sessions[0]).toMatchObject({ id: sessionId, state: 'PLAN_READY', plan: { id: second.id } });
+
+    const text = cli(dir, 'alice', ['approve', sessionId, '--plan', second.id]);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain(`Session ${sessionId} in project sandbox, plan ${second.id}: Plan: 2 to add, 0 to change, 0 to destroy.`);
+    expect(text.stdout).toContain(`Session ${sessionId} APPLIED`);
+  });
+
+  it('deploy without --approve names its plan id for a later approve --plan', () => {
+    const dir = freshDir();
+    const run = cli(dir, 'alice', ['deploy', 'spec.yaml']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/Session (\w+) PLAN_READY with plan (\w+)\n/);
+    const [, sessionId, planId] = /Session (\w+) PLAN_READY with plan (\w+)/.exec(run.stdout)!;
+    expect(run.stdout).toContain(`approve this plan with: cloud-engine approve ${sessionId} --plan ${planId}`);
   });
 
   it('an invalid spec exits 2 naming the file and the field, before or after the kernel sees it', () => {

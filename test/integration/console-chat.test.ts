@@ -133,3 +133,67 @@ describe('the console chat whose output closes part-way (| head)', () => {
     expect(writes).toBe(2);
   });
 });
+
+describe('console approvals are bound to the plan the console showed', () => {
+  let t: TestKernel;
+  beforeAll(async () => {
+    t = await startTestKernel({ admins: [] });
+    await t.kernel.projects.bootstrap({ id: 'sandbox', provider: 'sandbox', adminUserId: 'reviewer' });
+  });
+  afterAll(() => t?.dispose());
+
+  /** A console as `reviewer`, driven line by line; `printed()` is everything since the last call. */
+  function reviewerConsole(): { say: (line: string) => Promise<string> } {
+    const output = new PassThrough();
+    let printed = '';
+    output.on('data', (chunk: Buffer) => (printed += chunk.toString('utf8')));
+    const chat = new ConsoleChat(t.kernel, { input: new PassThrough(), output, userId: 'reviewer', interactive: false });
+    return {
+      say: async (line) => {
+        printed = '';
+        await chat.handle(line);
+        return printed;
+      },
+    };
+  }
+
+  async function plannedSession(chat: ReturnType<typeof reviewerConsole>): Promise<{ sessionId: string; planId: string; lobby: string }> {
+    await chat.say('/cloud-deploy project:sandbox');
+    const lobby = await chat.say('/add sandbox.vm web bootSeconds=1');
+    const [, sessionId, planId] = /Session (\w+)[\s\S]*Plan: 1 to add, 0 to change, 0 to destroy\. \(plan (\w+)\)/.exec(lobby) ?? [];
+    expect(sessionId, lobby).toBeDefined();
+    return { sessionId: sessionId!, planId: planId!, lobby };
+  }
+
+  it('shows the plan id in the lobby; /approve after someone re-planned is refused as stale, then the new plan shown is approved', async () => {
+    const chat = reviewerConsole();
+    const { sessionId, planId } = await plannedSession(chat);
+    const session = await t.kernel.orchestrator.getSession(sessionId);
+    expect(session.plan?.id).toBe(planId);
+
+    // Planned again elsewhere (Discord, another user) after this console showed the plan.
+    const replanned = await t.kernel.orchestrator.runPlan(sessionId, 'reviewer');
+    const refused = await chat.say('/approve');
+    expect(refused).toContain('✖ Plan is stale');
+    expect(refused).toContain(`The plan you approved (${planId}) is no longer the plan of session ${sessionId}`);
+    expect(refused).not.toContain('Apply complete');
+    expect((await t.kernel.orchestrator.getSession(sessionId)).state).toBe('PLAN_READY');
+    // The current plan is shown after the refusal, so the next /approve approves what was just read.
+    expect(refused).toContain(`(plan ${replanned.id})`);
+
+    const applied = await chat.say('/approve');
+    expect(applied).toContain(`Approving ${sessionId} and applying plan ${replanned.id} (1 change)…`);
+    expect(applied).toContain('State: 🎉 Applied');
+    expect((await t.kernel.orchestrator.getSession(sessionId)).state).toBe('APPLIED');
+  });
+
+  it('/approve plan=<id> names the plan explicitly: a wrong id is refused, the current one applies', async () => {
+    const chat = reviewerConsole();
+    const { sessionId, planId } = await plannedSession(chat);
+    const wrong = await chat.say(`/approve ${sessionId} plan=notthisplan`);
+    expect(wrong).toContain('✖ Plan is stale');
+    expect((await t.kernel.orchestrator.getSession(sessionId)).state).toBe('PLAN_READY');
+    const applied = await chat.say(`/approve ${sessionId} plan=${planId}`);
+    expect(applied).toContain('State: 🎉 Applied');
+  });
+});

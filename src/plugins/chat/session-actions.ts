@@ -43,9 +43,13 @@ export class SessionActions {
     return this.lobby(sessionId, userId);
   }
 
-  /** Approve & Deploy: applies the shown plan, streaming every line; returns the final lobby. */
-  async approve(sessionId: string, userId: string, onOutput?: (line: string) => void): Promise<LobbyModel> {
-    const session = await this.kernel.orchestrator.approveAndApply(sessionId, userId, { onOutput });
+  /**
+   * Approve & Deploy: applies the shown plan, streaming every line; returns
+   * the final lobby. `planId` is the plan the approver was shown: when the
+   * session has been re-planned since, the kernel refuses with PLAN_STALE.
+   */
+  async approve(sessionId: string, userId: string, onOutput?: (line: string) => void, planId?: string): Promise<LobbyModel> {
+    const session = await this.kernel.orchestrator.approveAndApply(sessionId, userId, { onOutput, planId });
     return buildLobby(this.kernel, session);
   }
 

@@ -23,7 +23,7 @@ const SESSION_COMMANDS: readonly { usage: string; description: string }[] = [
   { usage: '/add <type> <name> key=value …', description: 'Add a resource to the current session (plans by itself)' },
   { usage: '/remove <name>', description: 'Remove a resource from the current session (plans by itself)' },
   { usage: '/plan [session]', description: 'Plan again' },
-  { usage: '/approve [session]', description: 'Approve & Deploy the plan shown, streaming the apply' },
+  { usage: '/approve [session] [plan=<id>]', description: 'Approve & Deploy the plan shown last (or the plan named), streaming the apply' },
   { usage: '/refresh [session]', description: 'Show the lobby again' },
   { usage: '/cancel [session]', description: 'Cancel the session' },
   { usage: '/session <id>', description: 'Switch the current session' },
@@ -43,6 +43,8 @@ export class ConsoleChat {
   private exiting = false;
   /** The output, which never throws: a reader that went away must not stop an apply. */
   private readonly write: SafeWrite;
+  /** The plan of the lobby last shown for each session: /approve applies that plan and no other. */
+  private readonly shownPlans = new Map<string, NonNullable<LobbyModel['plan']>>();
 
   constructor(
     private readonly kernel: Kernel,
@@ -111,7 +113,7 @@ export class ConsoleChat {
         return this.planAndShow(sessionId);
       }
       case 'approve':
-        return this.approve(this.sessionOf(parsed));
+        return this.approve(parsed);
     }
     const command = this.commands.get(parsed.name);
     if (!command) {
@@ -149,18 +151,50 @@ export class ConsoleChat {
     this.render({ kind: 'lobby', lobby: await this.actions.plan(sessionId, this.options.userId, (line) => this.print(`  ${line}`)) });
   }
 
-  private async approve(sessionId: string): Promise<void> {
-    const before = await this.actions.lobby(sessionId, this.options.userId);
-    const planned = before.plan ? countChanges(before.plan.summary) : 0;
+  /**
+   * Approves the plan this console last showed for the session, or the one
+   * named with plan=<id> (or plan:<id>): if the session was re-planned since
+   * (by a change here, in Discord, or by another user), the kernel refuses it
+   * as stale and the current lobby is shown, to be read and approved anew.
+   */
+  private async approve(parsed: ParsedLine): Promise<void> {
+    const user = this.options.userId;
+    const planWord = parsed.words.find((word) => word.startsWith('plan='));
+    const named = parsed.options.plan ?? planWord?.slice('plan='.length);
+    if (named === '') throw new CloudEngineError('INVALID_INPUT', 'Missing plan id: write /approve plan=<id>, with the id the lobby shows.', { field: 'plan', value: named });
+    const sessionId = this.sessionOf({ ...parsed, words: parsed.words.filter((word) => word !== planWord) });
+    const before = await this.actions.lobby(sessionId, user);
+    let shown = named === undefined ? this.shownPlans.get(sessionId) : before.plan?.id === named ? before.plan : undefined;
+    if (named === undefined && !shown && before.plan) {
+      // Never shown here: show it now, so what is applied is what this console printed.
+      this.render({ kind: 'lobby', lobby: before });
+      shown = before.plan;
+    }
+    const planId = named ?? shown?.id;
+    const planned = countChanges(shown?.summary ?? before.plan?.summary ?? '');
+    // A session with no plan to approve gets the kernel's refusal only.
+    if (before.actions.approve) this.print(`Approving ${sessionId} and applying ${planId ? `plan ${planId}` : 'its plan'} (${planned} change${planned === 1 ? '' : 's'})…`);
     let done = 0;
-    this.print(`Approving ${sessionId} and applying its plan (${planned} change${planned === 1 ? '' : 's'})…`);
-    const lobby = await this.actions.approve(sessionId, this.options.userId, (line) => {
-      this.print(`  │ ${line}`);
-      if (/: (Creation|Modifications|Destruction) complete after /.test(line)) {
-        done++;
-        this.print(`  ▸ ${done}/${planned} resources done`);
-      }
-    });
+    let lobby: LobbyModel;
+    try {
+      lobby = await this.actions.approve(
+        sessionId,
+        user,
+        (line) => {
+          this.print(`  │ ${line}`);
+          if (/: (Creation|Modifications|Destruction) complete after /.test(line)) {
+            done++;
+            this.print(`  ▸ ${done}/${planned} resources done`);
+          }
+        },
+        planId,
+      );
+    } catch (error) {
+      if (!isCloudEngineError(error) || error.code !== 'PLAN_STALE') throw error;
+      this.render(errorReply(error));
+      this.render({ kind: 'lobby', lobby: await this.actions.lobby(sessionId, user) });
+      return;
+    }
     this.render({ kind: 'lobby', lobby });
   }
 
@@ -238,7 +272,10 @@ export class ConsoleChat {
 
   private render(reply: ChatReply): void {
     if (reply.kind === 'lobby') {
-      this.print([...renderLobbyText(reply.lobby), nextSteps(reply.lobby)].filter(Boolean).join('\n'));
+      const { lobby } = reply;
+      if (lobby.plan) this.shownPlans.set(lobby.sessionId, lobby.plan);
+      else this.shownPlans.delete(lobby.sessionId);
+      this.print([...withPlanId(renderLobbyText(lobby), lobby), nextSteps(lobby)].filter(Boolean).join('\n'));
       return;
     }
     this.print(renderMessage(reply.message));
@@ -260,6 +297,14 @@ export function renderMessage(message: ChatMessage): string {
   for (const field of message.fields ?? []) lines.push(`  ${field.name}: ${field.value}`);
   if (message.page) lines.push(`  (page ${message.page.index}/${message.page.count}${message.page.index < message.page.count ? ` — add page:${message.page.index + 1}` : ''})`);
   return lines.join('\n');
+}
+
+/** The plan line with the plan's id, which /approve plan=<id> names: "Plan: 1 to add, … (plan abc123)". */
+function withPlanId(lines: string[], lobby: LobbyModel): string[] {
+  if (!lobby.plan) return lines;
+  const at = lines.findIndex((line) => line.startsWith('Plan: '));
+  if (at < 0) return [...lines, `Plan id: ${lobby.plan.id}`];
+  return lines.map((line, index) => (index === at ? `${line} (plan ${lobby.plan!.id})` : line));
 }
 
 function nextSteps(lobby: LobbyModel): string {

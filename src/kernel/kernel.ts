@@ -12,6 +12,7 @@ import { CloudEngineError } from './errors.js';
 import { KernelEvents, KernelEventsToken } from './events/kernel-events.js';
 import { Logger, createLogger } from './logger.js';
 import { PluginStateStore, type PluginState } from './plugin/plugin-state.js';
+import { SealedBox, SealedBoxToken } from './secrets/sealed-box.js';
 import { Redactor, RedactorToken } from './secrets/redactor.js';
 import { unknownSecretFields } from './secrets/secret-fields.js';
 import { DatabaseToken, openDatabase, type Database } from './persistence/database.js';
@@ -101,6 +102,7 @@ export async function createKernel(options: KernelOptions = {}): Promise<Kernel>
   container.bind(EngineConfig).toConstantValue(config);
   container.bind(Logger).toConstantValue(logger);
   container.bind(RedactorToken).toConstantValue(redactor);
+  container.bind(SealedBoxToken).toConstantValue(await SealedBox.open(config.dataDir, config.secretKey));
   container.bind(DatabaseToken).toConstantValue(database);
   container.bind(KernelEventsToken).toConstantValue(
     new KernelEvents((event, error) => logger.error({ err: error, event }, 'event listener failed')),
@@ -133,7 +135,7 @@ export async function createKernel(options: KernelOptions = {}): Promise<Kernel>
               logger,
             })
           : undefined,
-      timeouts: { init: config.timeouts.init, plan: config.timeouts.plan, apply: config.timeouts.apply, show: config.timeouts.plan, output: config.timeouts.init },
+      timeouts: { init: config.timeouts.init, plan: config.timeouts.plan, apply: config.timeouts.apply, show: config.timeouts.plan, output: config.timeouts.init, state: config.timeouts.init },
       logger,
     }),
   );

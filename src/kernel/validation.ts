@@ -40,12 +40,19 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constr
  * (Terraform identifiers must), and not one of RESERVED_NAMES.
  */
 export const RESOURCE_NAME = /^(?!(?:__proto__|constructor)$)[a-z_][a-z0-9_-]{0,62}$/;
-/** User ids come from chat platforms: keep them printable and short. */
-export const USER_ID = /^[A-Za-z0-9._@:-]{1,64}$/;
+/** The names the engine acts under itself (recovery, expiry): no person may take them. */
+export const RESERVED_ACTORS: ReadonlySet<string> = new Set(['system', 'cloud-engine']);
+/** User ids come from chat platforms: keep them printable and short; the engine's own actor names are not user ids. */
+export const USER_ID = /^(?!(?:system|cloud-engine)$)[A-Za-z0-9._@:-]{1,64}$/i;
 
 export function requirePattern(value: unknown, pattern: RegExp, field: string, expected: string): string {
   if (typeof value !== 'string' || !pattern.test(value)) {
-    const reserved = typeof value === 'string' && RESERVED_NAMES.has(value) ? `, a reserved name; pick another` : '';
+    const reserved =
+      typeof value === 'string' && (RESERVED_NAMES.has(value) || RESERVED_ACTORS.has(value.toLowerCase()))
+        ? RESERVED_ACTORS.has(value.toLowerCase())
+          ? ', a name the engine acts under itself; use the person\'s own id'
+          : ', a reserved name; pick another'
+        : '';
     throw new CloudEngineError('INVALID_INPUT', `Invalid ${field}: expected ${expected}; received ${describeValue(value)}${reserved}.`, {
       field,
       value,
@@ -100,6 +107,8 @@ export function requireFaithfulJson(value: unknown, fieldPrefix: string): unknow
     const item = node.value;
     if (typeof item === 'string') {
       if (LONE_SURROGATE.test(item)) throw invalidAt(node, fieldPrefix, `text must be valid Unicode, but ${describeValue(item)} has a broken character (a lone surrogate)`);
+      // Terraform and the shell a provisioner runs cut text at a NUL: what is stored would not be what is deployed.
+      if (item.includes('\u0000')) throw invalidAt(node, fieldPrefix, `text cannot contain a NUL character (\\u0000), but ${describeValue(item)} does; remove it`);
       normalize ||= item.normalize('NFC') !== item;
       continue;
     }
@@ -108,6 +117,7 @@ export function requireFaithfulJson(value: unknown, fieldPrefix: string): unknow
     for (const key of Object.keys(item)) {
       const child: JsonNode = { value: (item as Record<string, unknown>)[key], key, parent: node };
       if (key === '__proto__') throw invalidAt(child, fieldPrefix, '"__proto__" cannot be used as a key; rename it');
+      if (key.includes('\u0000')) throw invalidAt(child, fieldPrefix, `keys cannot contain a NUL character (\\u0000); rename ${describeValue(key)}`);
       if (LONE_SURROGATE.test(key)) throw invalidAt(child, fieldPrefix, `keys must be valid Unicode, but ${describeValue(key)} has a broken character (a lone surrogate)`);
       normalize ||= key.normalize('NFC') !== key;
       stack.push(child);

@@ -14,10 +14,14 @@ const MATRIX: Record<string, readonly Role[]> = {
   "list a project's sessions": ['read', 'deploy', 'admin', 'global'],
   'view the Terraform of a session': ['read', 'deploy', 'admin', 'global'],
   'start a session': ['deploy', 'admin', 'global'],
-  'add a resource': ['deploy', 'admin', 'global'],
-  'remove a resource': ['deploy', 'admin', 'global'],
-  'validate a session': ['deploy', 'admin', 'global'],
-  'plan a session': ['deploy', 'admin', 'global'],
+  // Deploy access changes, plans and tears down one's own sessions; someone else's take admin.
+  'add a resource to my own session': ['deploy', 'admin', 'global'],
+  "add a resource to someone else's session": ['admin', 'global'],
+  "remove a resource from someone else's session": ['admin', 'global'],
+  "validate someone else's session": ['admin', 'global'],
+  'plan my own session': ['deploy', 'admin', 'global'],
+  "plan someone else's session": ['admin', 'global'],
+  "tear down someone else's deployment": ['admin', 'global'],
   'approve and apply': ['deploy', 'admin', 'global'],
   "cancel someone else's session": ['admin', 'global'],
   'grant access': ['admin', 'global'],
@@ -38,10 +42,25 @@ const OPERATIONS: Record<string, (kernel: Kernel, actor: string) => Promise<unkn
   },
   'view the Terraform of a session': async (kernel, actor) => kernel.orchestrator.synthesize(await draftOf(kernel), actor),
   'start a session': (kernel, actor) => kernel.orchestrator.startSession(actor, 'acl'),
-  'add a resource': async (kernel, actor) => kernel.orchestrator.addResource(await draftOf(kernel), actor, { type: 'sandbox.bucket', name: 'extra' }),
-  'remove a resource': async (kernel, actor) => kernel.orchestrator.removeResource(await draftOf(kernel), actor, 'b'),
-  'validate a session': async (kernel, actor) => kernel.orchestrator.validateSession(await draftOf(kernel), actor),
-  'plan a session': async (kernel, actor) => kernel.orchestrator.runPlan(await draftOf(kernel), actor),
+  'add a resource to my own session': async (kernel, actor) => {
+    const session = await kernel.orchestrator.startSession(actor, 'acl');
+    return kernel.orchestrator.addResource(session.id, actor, { type: 'sandbox.bucket', name: 'extra' });
+  },
+  "add a resource to someone else's session": async (kernel, actor) => kernel.orchestrator.addResource(await draftOf(kernel), actor, { type: 'sandbox.bucket', name: 'extra' }),
+  "remove a resource from someone else's session": async (kernel, actor) => kernel.orchestrator.removeResource(await draftOf(kernel), actor, 'b'),
+  "validate someone else's session": async (kernel, actor) => kernel.orchestrator.validateSession(await draftOf(kernel), actor),
+  'plan my own session': async (kernel, actor) => {
+    const session = await kernel.orchestrator.startSession(actor, 'acl');
+    await kernel.orchestrator.addResource(session.id, actor, { type: 'sandbox.bucket', name: 'mine' });
+    return kernel.orchestrator.runPlan(session.id, actor);
+  },
+  "plan someone else's session": async (kernel, actor) => kernel.orchestrator.runPlan(await draftOf(kernel), actor),
+  "tear down someone else's deployment": async (kernel, actor) => {
+    const sessionId = await draftOf(kernel);
+    await kernel.orchestrator.runPlan(sessionId, OWNER);
+    await kernel.orchestrator.approveAndApply(sessionId, ADMIN);
+    return kernel.orchestrator.destroySession(sessionId, actor);
+  },
   'approve and apply': async (kernel, actor) => {
     const sessionId = await draftOf(kernel);
     await kernel.orchestrator.runPlan(sessionId, OWNER);
@@ -66,6 +85,10 @@ describe('the authorization matrix: every operation × every kind of access', ()
 
   const cases = Object.keys(MATRIX).flatMap((operation) => ROLES.map((role) => [operation, role, MATRIX[operation]!.includes(role)] as const));
   it.each(cases)('%s as %s: allowed = %s', async (operation, role, allowed) => {
+    if (role === 'none' || role === 'read' || role === 'expired') {
+      // Starting one's own session already needs deploy: these roles are refused there.
+      if (operation.includes('my own')) return expect(OPERATIONS[operation]!(t.kernel, ACTOR[role])).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    }
     const attempt = OPERATIONS[operation]!(t.kernel, ACTOR[role]);
     if (allowed) {
       await expect(attempt).resolves.not.toThrow();
@@ -179,7 +202,8 @@ describe('approval rules', () => {
     await createProject(
       t.kernel,
       { id: 'four-eyes', provider: 'sandbox', settings: { approval: { requireDistinctApprover: true } } },
-      { alice: 'deploy', bob: 'deploy', carol: 'deploy' },
+      // bob administers the project, so he may change alice's session (and is then no second pair of eyes for it).
+      { alice: 'deploy', bob: 'admin', carol: 'deploy' },
     );
     await createProject(t.kernel, { id: 'admins-only', provider: 'sandbox', settings: { approval: { approvers: 'admin' } } }, { alice: 'deploy', lead: 'admin' });
   });
@@ -212,5 +236,46 @@ describe('approval rules', () => {
     await expect(
       t.kernel.projects.create({ id: 'typo', provider: 'sandbox', createdBy: ADMIN, settings: { approval: { requireDistinctAprover: true } } }),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'settings.approval' });
+  });
+});
+
+describe('refusals are audited; the engine\'s own names are not user ids', () => {
+  let t: TestKernel;
+  beforeAll(async () => {
+    t = await startTestKernel();
+    await createProject(t.kernel, { id: 'watched', provider: 'sandbox' }, { alice: 'deploy', viewer: 'read' });
+  });
+  afterAll(() => t?.dispose());
+
+  it('records every refused action with the actor and the reason: permission, policy, quota', async () => {
+    const { orchestrator } = t.kernel;
+    await expect(orchestrator.startSession('viewer', 'watched')).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    await expect(t.kernel.access.grant({ projectId: 'watched', userId: 'friend', level: 'deploy', grantedBy: 'alice' })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    await expect(t.kernel.quotas.set({ projectId: 'watched', quotaKey: 'compute_vm', limit: 0, setBy: 'alice' })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    await t.kernel.quotas.set({ projectId: 'watched', quotaKey: 'compute_vm', limit: 0, setBy: ADMIN });
+    const session = await orchestrator.startSession('alice', 'watched');
+    await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.vm', name: 'web' });
+    await expect(orchestrator.runPlan(session.id, 'alice')).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
+
+    const refusals = await t.kernel.audit.list({ projectId: 'watched', action: 'action.refused' });
+    expect(refusals.map((event) => [event.actor, event.details.action, event.details.code])).toEqual([
+      ['viewer', 'session.start', 'PERMISSION_DENIED'],
+      ['alice', 'access.grant', 'PERMISSION_DENIED'],
+      ['alice', 'quota.set', 'PERMISSION_DENIED'],
+      ['alice', 'session.plan', 'QUOTA_EXCEEDED'],
+    ]);
+    expect(refusals.every((event) => typeof event.details.reason === 'string' && (event.details.reason as string).length > 20)).toBe(true);
+    expect(refusals[3]!.sessionId).toBe(session.id);
+  });
+
+  it.each(['system', 'cloud-engine', 'System', 'CLOUD-ENGINE'])('refuses %s as a user id, for sessions and grants alike', async (name) => {
+    const started = await t.kernel.orchestrator.startSession(name, 'watched').catch((caught: { code: string; field: string; message: string }) => caught);
+    expect(started).toMatchObject({ code: 'INVALID_INPUT', field: 'userId' });
+    expect((started as { message: string }).message).toContain('a name the engine acts under itself');
+    await expect(t.kernel.access.grant({ projectId: 'watched', userId: name, level: 'read', grantedBy: ADMIN })).rejects.toMatchObject({ code: 'INVALID_INPUT', field: 'userId' });
+  });
+
+  it('still accepts ids that merely contain those words', async () => {
+    expect((await t.kernel.access.grant({ projectId: 'watched', userId: 'system-admin', level: 'read', grantedBy: ADMIN })).userId).toBe('system-admin');
   });
 });

@@ -7,7 +7,11 @@ describe('tearing a deployment down: destroySession, approved like any plan', ()
   let t: TestKernel;
   beforeAll(async () => {
     t = await startTestKernel();
-    await createProject(t.kernel, { id: 'teardown', provider: 'sandbox', settings: { approval: { requireDistinctApprover: true } } }, { alice: 'deploy', bob: 'deploy' });
+    await createProject(
+      t.kernel,
+      { id: 'teardown', provider: 'sandbox', settings: { approval: { requireDistinctApprover: true } } },
+      { alice: 'deploy', bob: 'deploy', carol: 'admin' },
+    );
     await t.kernel.quotas.set({ projectId: 'teardown', quotaKey: 'compute_vm', limit: 5, setBy: 'admin' });
   });
   afterAll(() => t?.dispose());
@@ -47,8 +51,10 @@ describe('tearing a deployment down: destroySession, approved like any plan', ()
     expect(state.resources).toEqual([]);
     expect((await t.kernel.quotas.usage('teardown'))[0]).toMatchObject({ used: 0, reserved: 0 });
 
+    // The state trail; the refused approval is audited too, as its own event.
     const trail = (await t.kernel.audit.list({ sessionId })).map((event) => event.action);
-    expect(trail.slice(-3)).toEqual(['session.destroy_ready', 'session.destroying', 'session.destroyed']);
+    expect(trail.filter((action) => action !== 'action.refused').slice(-3)).toEqual(['session.destroy_ready', 'session.destroying', 'session.destroyed']);
+    expect(trail).toContain('action.refused');
     await expect(orchestrator.destroySession(sessionId, 'alice')).rejects.toMatchObject({ code: 'INVALID_STATE' });
   });
 
@@ -66,6 +72,31 @@ describe('tearing a deployment down: destroySession, approved like any plan', ()
     await expect(orchestrator.destroySession(draft.id, 'alice')).rejects.toMatchObject({ code: 'INVALID_STATE' });
     const sessionId = await deployed();
     await expect(orchestrator.destroySession(sessionId, 'mallory')).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    expect((await orchestrator.getSession(sessionId)).state).toBe('APPLIED');
+  });
+
+  it('four eyes covers teardowns: whoever planned the teardown may not approve it, an admin included', async () => {
+    const { orchestrator } = t.kernel;
+    const sessionId = await deployed();
+    // carol administers the project, so she may plan the teardown of alice's deployment...
+    const plan = await orchestrator.destroySession(sessionId, 'carol');
+    expect(plan.createdBy).toBe('carol');
+    // ...but planning a teardown is a change: she cannot also approve it.
+    const alone = await orchestrator.approveAndApply(sessionId, 'carol').catch((caught: { code: string; message: string }) => caught);
+    expect(alone).toMatchObject({ code: 'PERMISSION_DENIED' });
+    expect((alone as { message: string }).message).toContain(`carol planned the teardown of session ${sessionId}`);
+    // Nor can the owner; a third member can.
+    await expect(orchestrator.approveAndApply(sessionId, 'alice')).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    expect((await orchestrator.getSession(sessionId)).state).toBe('DESTROY_READY');
+    expect((await orchestrator.approveAndApply(sessionId, 'bob')).state).toBe('DESTROYED');
+  });
+
+  it("a deploy member cannot plan the teardown of someone else's deployment", async () => {
+    const { orchestrator } = t.kernel;
+    const sessionId = await deployed();
+    const error = await orchestrator.destroySession(sessionId, 'bob').catch((caught: { code: string; message: string }) => caught);
+    expect(error).toMatchObject({ code: 'PERMISSION_DENIED' });
+    expect((error as { message: string }).message).toContain(`session ${sessionId} of alice needs admin`);
     expect((await orchestrator.getSession(sessionId)).state).toBe('APPLIED');
   });
 });

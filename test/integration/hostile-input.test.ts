@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudEngineError } from '../../src/kernel/errors.js';
 import type { Kernel } from '../../src/kernel/kernel.js';
 import { chatCommands, type ChatCommand, type CommandArgs } from '../../src/plugins/chat/chat-commands.js';
+import { rejection } from '../support/rejection.js';
 import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
 
 // ---- helpers ----
@@ -278,6 +279,17 @@ describe('hostile input', () => {
       { numRuns: 200 },
     );
     seen.expectBoth(5);
+  });
+
+  it('a NUL character in a config string or key is refused at input, naming the field, not found at apply', async () => {
+    const { orchestrator } = kernel;
+    const session = await orchestrator.startSession('alice', 'hostile');
+    const inValue = await rejection(orchestrator.addResource(session.id, 'alice', { type: 'sandbox.vm', name: 'nul', config: { image: 'debian\u0000; rm -rf /' } }));
+    expect(inValue).toMatchObject({ code: 'INVALID_INPUT', field: 'config.image' });
+    expect(inValue.message).toContain('NUL character');
+    const inKey = await rejection(orchestrator.addResource(session.id, 'alice', { type: 'sandbox.vm', name: 'nul', config: { tags: { 'team\u0000x': 'web' } } }));
+    expect(inKey).toMatchObject({ code: 'INVALID_INPUT', field: 'config.tags.team\u0000x' });
+    expect(await resourceCount(session.id)).toBe(0);
   });
 
   it('resource configs: refusals name a config field and change nothing; whatever is accepted synthesizes with user text kept literal', async () => {

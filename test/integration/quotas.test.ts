@@ -1,5 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { DataResource } from 'cdktf';
+import { z } from 'zod';
+import { definePlugin } from '../../src/kernel/plugin/define-plugin.js';
+import { defineResourceType } from '../../src/kernel/plugin/resource-type.js';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderQuotaBar } from '../../src/kernel/quotas/quota-bar.js';
+import { faultPlugin } from '../support/fault-plugin.js';
 import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
 
 describe('quotas', () => {
@@ -72,5 +79,75 @@ describe('quotas', () => {
     const waiting = (await t.kernel.orchestrator.listSessions({ projectId: 'q', states: ['PLAN_READY'] }))[0]!;
     expect(await t.kernel.orchestrator.approveAndApply(waiting.id, waiting.userId)).toMatchObject({ state: 'APPLIED' });
     expect(await t.kernel.quotas.usage('q')).toEqual([{ quotaKey: 'compute_vm', used: 4, reserved: 0, limit: 10, percent: 40 }]);
+  });
+});
+
+/** A VM that terraform creates only after the resource named boom: when boom fails, it is never made. */
+const afterBoomPlugin = definePlugin({
+  id: 'test.after-boom',
+  register(ctx) {
+    ctx.addResourceType(
+      defineResourceType({
+        type: 'sandbox.vm_after_boom',
+        provider: 'sandbox',
+        description: 'A VM that waits for boom.',
+        quotaKey: 'compute_vm',
+        schema: z.strictObject({}),
+        synthesize(scope, { name }) {
+          new DataResource(scope, name, { input: { after: '${terraform_data.boom.id}' } });
+        },
+      }),
+    );
+  },
+});
+
+describe('quotas count what a failed apply left in terraform state', () => {
+  let t: TestKernel;
+  beforeAll(async () => {
+    t = await startTestKernel({ extraPlugins: [faultPlugin, afterBoomPlugin] });
+    await createProject(t.kernel, { id: 'leftover', provider: 'sandbox' }, { alice: 'deploy', bob: 'deploy', lead: 'admin' });
+    await t.kernel.quotas.set({ projectId: 'leftover', quotaKey: 'compute_vm', limit: 1, setBy: 'lead' });
+  });
+  afterAll(() => t?.dispose());
+
+  it('a VM created by an apply that then failed counts until torn down: no second VM over a limit of 1', async () => {
+    const { orchestrator } = t.kernel;
+    // Real terraform creates the VM, then the other resource's provisioner fails the apply.
+    const failing = await orchestrator.startSession('alice', 'leftover');
+    await orchestrator.addResource(failing.id, 'alice', { type: 'sandbox.vm', name: 'web' });
+    await orchestrator.addResource(failing.id, 'alice', { type: 'sandbox.fault_exit', name: 'boom' });
+    await orchestrator.runPlan(failing.id, 'alice');
+    const failed = await orchestrator.approveAndApply(failing.id, 'bob');
+    expect(failed.state).toBe('FAILED');
+    const state = JSON.parse(readFileSync(join(failed.workingDir, 'terraform.tfstate'), 'utf8')) as { resources: { name: string }[] };
+    expect(state.resources.map((resource) => resource.name)).toContain('web');
+    expect((await t.kernel.quotas.usage('leftover')).find((row) => row.quotaKey === 'compute_vm')).toMatchObject({ used: 1, limit: 1 });
+
+    const second = await orchestrator.startSession('bob', 'leftover');
+    await orchestrator.addResource(second.id, 'bob', { type: 'sandbox.vm', name: 'api' });
+    await expect(orchestrator.runPlan(second.id, 'bob')).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
+
+    // Tearing the failed deployment down frees the quota.
+    await orchestrator.destroySession(failing.id, 'alice');
+    expect((await orchestrator.approveAndApply(failing.id, 'bob')).state).toBe('DESTROYED');
+    expect((await t.kernel.quotas.usage('leftover')).find((row) => row.quotaKey === 'compute_vm')).toMatchObject({ used: 0 });
+    expect((await orchestrator.runPlan(second.id, 'bob')).summary).toBe('Plan: 1 to add, 0 to change, 0 to destroy.');
+  });
+
+  it('counts only what the state holds: the failed resource (tainted) counts, a VM terraform never reached does not', async () => {
+    const { orchestrator } = t.kernel;
+    const session = await orchestrator.startSession('alice', 'leftover');
+    await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.fault_exit', name: 'boom' });
+    await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.vm_after_boom', name: 'late' });
+    // The limit of 1 is taken by the plan-ready session of the test before; room for this one.
+    await t.kernel.quotas.set({ projectId: 'leftover', quotaKey: 'compute_vm', limit: 3, setBy: 'lead' });
+    await orchestrator.runPlan(session.id, 'alice');
+    const failed = await orchestrator.approveAndApply(session.id, 'bob');
+    expect(failed.state).toBe('FAILED');
+    const usage = await t.kernel.quotas.usage('leftover');
+    expect(usage.find((row) => row.quotaKey === 'test')).toMatchObject({ used: 1 });
+    expect(usage.find((row) => row.quotaKey === 'compute_vm')).toMatchObject({ used: 0 });
+    const trail = await t.kernel.audit.list({ sessionId: session.id, action: 'session.failed' });
+    expect(trail[0]?.details).toMatchObject({ resourcesInState: ['boom'] });
   });
 });

@@ -174,3 +174,62 @@ describe('declaring secret fields', () => {
     for (const part of ['"test.typo"', '"sandbox.typo"', '"recovery_cod"', 'recovery_code']) expect((error as Error).message).toContain(part);
   });
 });
+
+/** A type whose secret field its author forgot to wrap in Fn.sensitive: only `secretFields` says it is one. */
+const forgetfulPlugin = definePlugin({
+  id: 'test.forgetful',
+  register(ctx) {
+    ctx.addResourceType(
+      defineResourceType({
+        type: 'sandbox.forgetful_client',
+        provider: 'sandbox',
+        description: 'Echoes its pin while booting.',
+        quotaKey: 'test',
+        schema: z.strictObject({ pin: z.string().regex(/^pin-[a-z0-9]{12,}$/, 'pin must look like pin-xxxxxxxxxxxx') }),
+        secretFields: ['pin'],
+        synthesize(scope, { name, config }) {
+          new DataResource(scope, name, { input: { pin: config.pin }, provisioners: [{ type: 'local-exec', command: 'echo "using $PIN"', environment: { PIN: config.pin } }] });
+        },
+      }),
+    );
+  },
+});
+
+describe('a secret field without Fn.sensitive', () => {
+  const PIN = 'pin-a1b2c3d4e5f6g7';
+  let own: TestKernel;
+  beforeAll(async () => {
+    own = await startTestKernel({ extraPlugins: [forgetfulPlugin] });
+    await createProject(own.kernel, { id: 'pins', provider: 'sandbox' });
+  });
+  afterAll(() => own?.dispose());
+
+  it('is hidden in the stored plan, the apply output and the output stored, in another process too', async () => {
+    const session = await own.kernel.orchestrator.startSession('alice', 'pins');
+    await own.kernel.orchestrator.addResource(session.id, 'alice', { type: 'sandbox.forgetful_client', name: 'c', config: { pin: PIN } });
+    const plan = await own.kernel.orchestrator.runPlan(session.id, 'alice');
+    expect(JSON.stringify(plan.planJson)).not.toContain(PIN);
+    expect(JSON.stringify(await own.kernel.orchestrator.getPlanJson(session.id))).not.toContain(PIN);
+    const other = await startTestKernel({ dataDir: own.dataDir, extraPlugins: [forgetfulPlugin] });
+    try {
+      const lines: string[] = [];
+      expect((await other.kernel.orchestrator.approveAndApply(session.id, 'bob', { onOutput: (line) => lines.push(line) })).state).toBe('APPLIED');
+      expect(lines.some((line) => line.includes('using'))).toBe(true);
+      expect(lines.join('\n')).not.toContain(PIN);
+      expect((await other.kernel.orchestrator.getOutput(session.id)).map((line) => line.line).join('\n')).not.toContain(PIN);
+    } finally {
+      await other.dispose();
+    }
+  });
+
+  it('is not repeated back in the error when it is invalid', async () => {
+    const session = await own.kernel.orchestrator.startSession('alice', 'pins');
+    const wrong = 'not-a-pin-but-a-password-9';
+    const error = await own.kernel.orchestrator
+      .addResource(session.id, 'alice', { type: 'sandbox.forgetful_client', name: 'c', config: { pin: wrong } })
+      .catch((caught: { code: string; field: string; message: string; value?: unknown }) => caught);
+    expect(error).toMatchObject({ code: 'INVALID_INPUT', field: 'config.pin' });
+    expect(JSON.stringify(error) + (error as { message: string }).message).not.toContain(wrong);
+    expect((error as { message: string }).message).toContain('pin must look like pin-xxxxxxxxxxxx');
+  });
+});

@@ -84,14 +84,14 @@ export class AccessService {
     await this.requireProject(projectId);
     const own = await this.levelOf(grantedBy, projectId, now);
     if (!levelAtLeast(own, 'admin')) {
-      throw new CloudEngineError(
+      throw await this.refused(grantedBy, 'access.grant', projectId, new CloudEngineError(
         'PERMISSION_DENIED',
         `Granting access to project ${projectId} needs admin on it; ${grantedBy} has ${own ?? 'no access'}. Ask a project admin.`,
         { details: { needed: 'admin', held: own } },
-      );
+      ));
     }
     if (!levelAtLeast(own, input.level)) {
-      throw new CloudEngineError('PERMISSION_DENIED', `${grantedBy} cannot grant ${input.level}, above their own level (${own}).`, { details: { needed: input.level, held: own } });
+      throw await this.refused(grantedBy, 'access.grant', projectId, new CloudEngineError('PERMISSION_DENIED', `${grantedBy} cannot grant ${input.level}, above their own level (${own}).`, { details: { needed: input.level, held: own } }));
     }
     const entity = Object.assign(new AccessGrantEntity(), {
       projectId,
@@ -120,9 +120,9 @@ export class AccessService {
     await this.requireProject(projectId);
     const own = await this.levelOf(revokedBy, projectId);
     if (!levelAtLeast(own, 'admin')) {
-      throw new CloudEngineError('PERMISSION_DENIED', `Revoking access to project ${projectId} needs admin on it; ${revokedBy} has ${own ?? 'no access'}.`, {
+      throw await this.refused(revokedBy, 'access.revoke', projectId, new CloudEngineError('PERMISSION_DENIED', `Revoking access to project ${projectId} needs admin on it; ${revokedBy} has ${own ?? 'no access'}.`, {
         details: { needed: 'admin', held: own },
-      });
+      }));
     }
     await this.db.transaction(async (manager) => {
       const result = await manager.delete(AccessGrantEntity, { projectId, userId });
@@ -146,6 +146,12 @@ export class AccessService {
     const now = new Date();
     const rows = await this.db.manager.find(AccessGrantEntity, { where: { userId }, order: { projectId: 'ASC' } });
     return rows.filter((row) => !isExpired(row, now) && levelAtLeast(row.level, level)).map((row) => row.projectId);
+  }
+
+  /** Audits a refusal and returns it to throw. */
+  private async refused(actor: string, action: string, projectId: string, error: CloudEngineError): Promise<CloudEngineError> {
+    await this.audit.refused({ actor, action, projectId, error });
+    return error;
   }
 
   private async requireProject(projectId: string): Promise<void> {

@@ -10,7 +10,7 @@ export function levelAtLeast(held: AccessLevel | null | undefined, needed: Acces
   return held != null && ACCESS_LEVELS.indexOf(held) >= ACCESS_LEVELS.indexOf(needed);
 }
 
-/** The level each action needs on its project; `session.cancel` of someone else's session needs admin. */
+/** The level each action needs on its project; changing, planning or cancelling someone else's session needs admin. */
 export const ACTION_LEVELS: Readonly<Record<Exclude<Action, 'project.create'>, AccessLevel>> = {
   'project.view': 'read',
   'project.admin': 'admin',

@@ -1,23 +1,39 @@
 import { inject, injectable } from 'inversify';
+import { AuditLogToken, type AuditLog } from '../audit/audit-log.js';
 import { CloudEngineError } from '../errors.js';
 import { AccessServiceToken, type AccessService } from './access-service.js';
 import { ACTION_LEVELS, levelAtLeast, type AccessLevel, type AccessRequest, type Authorizer } from './authorizer.js';
 
 /**
  * Decides by per-project grants, read at the moment of use: read to see,
- * deploy to start, change, plan, approve and cancel one's own session, admin
- * to cancel other people's sessions and to administer the project. Only
- * global admins create projects.
+ * deploy to start a session, to change, plan, tear down and cancel one's own,
+ * and to approve anyone's (four-eyes rules apply on top); admin to change,
+ * plan, tear down or cancel other people's sessions and to administer the
+ * project. Only global admins create projects.
  */
 @injectable()
 export class GrantAuthorizer implements Authorizer {
-  constructor(@inject(AccessServiceToken) private readonly access: AccessService) {}
+  constructor(
+    @inject(AccessServiceToken) private readonly access: AccessService,
+    @inject(AuditLogToken) private readonly audit: AuditLog,
+  ) {}
 
   isGlobalAdmin(userId: string): boolean {
     return this.access.isGlobalAdmin(userId);
   }
 
+  /** Refusals are audited with the actor and the reason. */
   async authorize(request: AccessRequest): Promise<void> {
+    try {
+      await this.decide(request);
+    } catch (error) {
+      const refusal = error as CloudEngineError;
+      await this.audit.refused({ actor: request.userId, action: request.action, projectId: request.projectId, sessionId: request.session?.id, error: refusal });
+      throw error;
+    }
+  }
+
+  private async decide(request: AccessRequest): Promise<void> {
     if (this.isGlobalAdmin(request.userId)) return;
     if (request.action === 'project.create') {
       throw new CloudEngineError(
@@ -27,7 +43,7 @@ export class GrantAuthorizer implements Authorizer {
       );
     }
     let needed: AccessLevel = ACTION_LEVELS[request.action];
-    if (request.action === 'session.cancel' && request.session && request.session.userId !== request.userId) needed = 'admin';
+    if (OWNER_ACTIONS.has(request.action) && request.session && request.session.userId !== request.userId) needed = 'admin';
     const held = request.projectId ? await this.access.levelOf(request.userId, request.projectId) : null;
     if (levelAtLeast(held, needed)) return;
     throw new CloudEngineError(
@@ -38,6 +54,9 @@ export class GrantAuthorizer implements Authorizer {
   }
 }
 
+/** What deploy access allows on one's own sessions only; on someone else's it takes admin. */
+const OWNER_ACTIONS: ReadonlySet<string> = new Set(['session.change', 'session.plan', 'session.cancel']);
+
 function describe(request: AccessRequest): string {
   const what: Record<string, string> = {
     'project.view': 'Viewing this project',
@@ -45,8 +64,8 @@ function describe(request: AccessRequest): string {
     'session.view': 'Viewing this session',
     'session.list': "Listing this project's sessions",
     'session.start': 'Starting a session',
-    'session.change': 'Changing this session',
-    'session.plan': 'Planning this session',
+    'session.change': request.session ? `Changing session ${request.session.id} of ${request.session.userId}` : 'Changing this session',
+    'session.plan': request.session ? `Planning (or tearing down) session ${request.session.id} of ${request.session.userId}` : 'Planning this session',
     'session.approve': 'Approving this session',
     'session.cancel': request.session ? `Cancelling session ${request.session.id} of ${request.session.userId}` : 'Cancelling a session',
   };

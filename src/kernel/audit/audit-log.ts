@@ -50,6 +50,20 @@ export class AuditLog {
     });
   }
 
+  /**
+   * Records a refused action (`action.refused`) with who asked, what, and
+   * the reason given to them; never fails the refusal itself.
+   */
+  async refused(refusal: { actor: string; action: string; projectId?: string | null; sessionId?: string | null; error: { code: string; message: string } }): Promise<void> {
+    await this.record({
+      actor: refusal.actor,
+      action: 'action.refused',
+      projectId: refusal.projectId,
+      sessionId: refusal.sessionId,
+      details: { action: refusal.action, code: refusal.error.code, reason: refusal.error.message },
+    }).catch(() => undefined);
+  }
+
   async list(filter: AuditFilter = {}): Promise<AuditEvent[]> {
     const where: FindOptionsWhere<AuditEventEntity> = {};
     if (filter.projectId) where.projectId = filter.projectId;

@@ -81,6 +81,15 @@ export const EngineConfigSchema = z.strictObject({
     .default([]),
   /** A JSON price book that replaces the built-in one (see src/plugins/cost). */
   priceBook: z.string().min(1).optional(),
+  /**
+   * The key that seals a plan's sensitive values in the database (32 bytes,
+   * hex or base64). Without it, a key file in the data dir is made once;
+   * kernels on several machines sharing one database need the same key.
+   */
+  secretKey: z
+    .string()
+    .regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=?)$/, 'expected 32 random bytes as 64 hex digits or base64, e.g. the output of `openssl rand -base64 32`')
+    .optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   timeouts: z
     .strictObject({
@@ -116,6 +125,8 @@ export interface KernelOptions {
   redactKeys?: string[] | string;
   /** Path of a JSON price book overriding the built-in prices. */
   priceBook?: string;
+  /** The key sealing plans' sensitive values (32 bytes, hex or base64); default: a key file in the data dir. */
+  secretKey?: string;
   logLevel?: EngineConfig['logLevel'];
   timeouts?: { init?: number | string; plan?: number | string; apply?: number | string; plugin?: number | string };
   /** Where the JSON log lines go instead of stderr (anything with `write(line)`); secrets are redacted first. */
@@ -142,6 +153,7 @@ export const ENV_KEYS = {
   providerPoolMemory: 'CLOUD_ENGINE_PROVIDER_POOL_MEMORY',
   plugins: 'CLOUD_ENGINE_PLUGINS',
   priceBook: 'CLOUD_ENGINE_PRICE_BOOK',
+  secretKey: 'CLOUD_ENGINE_SECRET_KEY',
   secretPatterns: 'CLOUD_ENGINE_SECRET_PATTERNS',
   redactKeys: 'CLOUD_ENGINE_REDACT_KEYS',
   logLevel: 'CLOUD_ENGINE_LOG_LEVEL',
@@ -178,6 +190,7 @@ export function loadConfig(options: KernelOptions = {}): EngineConfig {
     providerPoolMemory: options.providerPoolMemory ?? fromEnv('providerPoolMemory'),
     plugins: options.plugins ?? fromEnv('plugins'),
     priceBook: options.priceBook ?? fromEnv('priceBook'),
+    secretKey: options.secretKey ?? fromEnv('secretKey'),
     secretPatterns: options.secretPatterns ?? fromEnv('secretPatterns'),
     redactKeys: options.redactKeys ?? fromEnv('redactKeys'),
     logLevel: options.logLevel ?? fromEnv('logLevel'),
@@ -191,7 +204,8 @@ export function loadConfig(options: KernelOptions = {}): EngineConfig {
   const key = issue.path.join('.');
   // A list item's path ends in its index; the variable is the list's.
   const envName = ENV_KEYS[key as keyof typeof ENV_KEYS] ?? ENV_KEYS[String(issue.path[0]) as keyof typeof ENV_KEYS];
-  const received = issue.path.reduce<unknown>((obj, part) => (obj as Record<string, unknown>)?.[part as string], raw);
+  // A key is never repeated back, not even a malformed one.
+  const received = key === 'secretKey' ? '(hidden)' : issue.path.reduce<unknown>((obj, part) => (obj as Record<string, unknown>)?.[part as string], raw);
   throw new CloudEngineError(
     'CONFIG_INVALID',
     `Invalid configuration "${key}"${envName ? ` (${envName})` : ''}: ${issue.message}; received ${describeValue(received)}.`,

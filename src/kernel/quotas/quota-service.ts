@@ -19,7 +19,10 @@ import { PROJECT_ID, USER_ID, requirePattern } from '../validation.js';
 /** Usage of one quota key in a project. */
 export interface QuotaUsage {
   readonly quotaKey: string;
-  /** Resources of deployed sessions (APPLIED, or being torn down). */
+  /**
+   * Resources that exist: those of deployed sessions (APPLIED, or being torn
+   * down), and those terraform's state holds for FAILED sessions.
+   */
   readonly used: number;
   /** Resources of sessions approved or applying right now. */
   readonly reserved: number;
@@ -67,9 +70,11 @@ export class QuotaService {
     }
     const held = await this.access.levelOf(setBy, projectId);
     if (!levelAtLeast(held, 'admin')) {
-      throw new CloudEngineError('PERMISSION_DENIED', `Setting quotas of project ${projectId} needs admin on it; ${setBy} has ${held ?? 'none'}.`, {
+      const refusal = new CloudEngineError('PERMISSION_DENIED', `Setting quotas of project ${projectId} needs admin on it; ${setBy} has ${held ?? 'none'}.`, {
         details: { needed: 'admin', held },
       });
+      await this.audit.refused({ actor: setBy, action: 'quota.set', projectId, error: refusal });
+      throw refusal;
     }
     await this.db.transaction(async (manager) => {
       await manager.delete(QuotaEntity, { projectId, quotaKey });
@@ -82,7 +87,7 @@ export class QuotaService {
   async usage(projectId: string, manager: EntityManager = this.db.manager): Promise<QuotaUsage[]> {
     // One after another: inside a transaction they share one connection, which must not run queries concurrently.
     const limits = await manager.find(QuotaEntity, { where: { projectId } });
-    const used = await this.countByKey(projectId, [...DEPLOYED_STATES], manager);
+    const used = await this.countByKey(projectId, [...DEPLOYED_STATES, 'FAILED'], manager);
     const reserved = await this.countByKey(projectId, ['APPROVED', 'APPLYING'], manager);
     const keys = new Set([...limits.map((quota) => quota.quotaKey), ...used.keys(), ...reserved.keys()]);
     return [...keys].sort().map((quotaKey) => {
@@ -115,11 +120,17 @@ export class QuotaService {
     return counts;
   }
 
+  /**
+   * Counts the resources of sessions in `states` by quota key. Of a FAILED
+   * session only what its state holds counts (all of it when unknown): a
+   * failed apply may have created some resources, and they exist until torn down.
+   */
   private async countByKey(projectId: string, states: string[], manager: EntityManager): Promise<Map<string, number>> {
-    const sessions = await manager.find(CloudSessionEntity, { where: { projectId, state: In(states) }, select: { id: true } });
+    const sessions = await manager.find(CloudSessionEntity, { where: { projectId, state: In(states) }, select: { id: true, state: true, resourcesInState: true } });
     if (sessions.length === 0) return new Map();
-    const resources = await manager.find(CloudResourceEntity, { where: { sessionId: In(sessions.map((session) => session.id)) }, select: { type: true } });
-    return this.requested(resources);
+    const held = new Map(sessions.map((session) => [session.id, session.state === 'FAILED' ? session.resourcesInState : null]));
+    const resources = await manager.find(CloudResourceEntity, { where: { sessionId: In([...held.keys()]) }, select: { type: true, name: true, sessionId: true } });
+    return this.requested(resources.filter((resource) => held.get(resource.sessionId)?.includes(resource.name) ?? true));
   }
 }
 export const QuotaServiceToken = token<QuotaService>('kernel.quotas');

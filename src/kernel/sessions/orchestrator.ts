@@ -33,13 +33,14 @@ import { QuotaServiceToken, quotaError, type QuotaService } from '../quotas/quot
 import { ApprovalSettingsSchema } from '../projects/project-settings.js';
 import { StackSynthesizer, type SynthesisResult } from '../synth/stack-synthesizer.js';
 import { summarizePlan, type PlanJson } from '../terraform/plan-json.js';
-import type { TerraformEvent } from '../terraform/terraform-events.js';
+import { capText, type TerraformEvent } from '../terraform/terraform-events.js';
 import { TerraformError, TerraformRunner } from '../terraform/terraform-runner.js';
 import type { ProviderPoolMetrics } from '../terraform/provider-pool.js';
 import { RESOURCE_NAME, USER_ID, jsonSize, parseInput, requirePattern } from '../validation.js';
 import { BUSY_STATES, DONE_STATES, DeploymentState, EDITABLE_STATES } from './deployment-state.js';
 import { OutputRecorder, readOutput, type OutputLine } from './output-recorder.js';
 import { RedactorToken, sensitiveValues, type Redactor } from '../secrets/redactor.js';
+import { SealedBoxToken, type SealedBox } from '../secrets/sealed-box.js';
 import { redactPlan } from '../secrets/redact-plan.js';
 import { SessionLocks } from './session-lock.js';
 import { SessionChangedError, SessionStore, newId, stateError, type PlanRecordSummary } from './session-store.js';
@@ -136,6 +137,7 @@ export class Orchestrator {
     @inject(QuotaServiceToken) private readonly quotas: QuotaService,
     @inject(AccessServiceToken) private readonly access: AccessService,
     @inject(RedactorToken) private readonly redactor: Redactor,
+    @inject(SealedBoxToken) private readonly box: SealedBox,
   ) {
     this.store = new SessionStore(db, audit, events, resourceTypes, config.dataDir, this.ownerId, (sessionId) => this.queued.get(sessionId) ?? null);
   }
@@ -145,8 +147,6 @@ export class Orchestrator {
 
   /** This process, as recorded on the sessions it is running: `host:pid:boot`. */
   readonly ownerId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  /** Values a session's plan marked sensitive, kept in memory only, to hide them in its apply output. */
-  private readonly sensitive = new Map<string, string[]>();
 
   /** Starts a session in DRAFT for a project; `provider` must match the project's if given. */
   async startSession(userId: string, projectId: string, provider?: string): Promise<SessionView> {
@@ -173,6 +173,7 @@ export class Orchestrator {
       outputs: null,
       approvedBy: null,
       operationOwner: null,
+      resourcesInState: null,
       createdAt: now,
       updatedAt: now,
     } satisfies CloudSessionEntity);
@@ -310,12 +311,10 @@ export class Orchestrator {
     requireUser(userId);
     const session = await this.store.load(sessionId);
     await this.authorize(userId, 'session.approve', session.projectId, session);
-    if (session.state !== S.PLAN_READY && session.state !== S.DESTROY_READY) {
-      throw new CloudEngineError('INVALID_STATE', `Session ${sessionId} is ${session.state}; only a session with a ready plan (PLAN_READY or DESTROY_READY) can be approved.`, {
-        details: { state: session.state },
-      });
-    }
-    await this.checkApprovalRules(session, await this.projects.get(session.projectId), userId);
+    await this.refusalsAudited(userId, session, 'session.approve', async () => {
+      const plan = await this.approvablePlan(session, options.planId);
+      await this.checkApprovalRules(session, plan, await this.projects.get(session.projectId), userId);
+    });
   }
 
   /**
@@ -607,20 +606,10 @@ export class Orchestrator {
     return { view, planning };
   }
 
-  private async apply(sessionId: string, userId: string, options: RunOptions, signal: AbortSignal): Promise<SessionView> {
+  private async apply(sessionId: string, userId: string, options: ApproveOptions, signal: AbortSignal): Promise<SessionView> {
     const session = await this.store.load(sessionId);
     const destroying = session.state === S.DESTROY_READY;
-    if ((session.state !== S.PLAN_READY && !destroying) || !session.currentPlanId) {
-      throw new CloudEngineError(
-        'INVALID_STATE',
-        `Session ${sessionId} is ${session.state}; only a session with a ready plan (PLAN_READY, or DESTROY_READY for a teardown) can be approved. Run a plan first.`,
-        { details: { state: session.state } },
-      );
-    }
-    const plan = await this.store.currentPlan(session);
-    if (!plan) {
-      throw new CloudEngineError('PLAN_STALE', `The plan of session ${sessionId} is gone. Run the plan again and approve the new one.`, { details: { planId: session.currentPlanId } });
-    }
+    const plan = await this.refusalsAudited(userId, session, 'session.approve', () => this.approvablePlan(session, options.planId));
     const project = await this.projects.get(session.projectId);
     // The resources are read once, for the hash and the quota check; the approval's conditional update catches a change since.
     const view = this.store.viewOf(session, await this.store.resources(sessionId), null);
@@ -638,20 +627,29 @@ export class Orchestrator {
       });
     }
 
-    await this.checkApprovalRules(session, project, userId);
-    if (destroying) return this.applyDestroy(session, plan, synthesis, userId, options, signal);
-    await this.db.transaction(async (manager) => {
-      // Re-checked inside the approval's transaction, which the database
-      // serializes across processes, so sessions that each fit cannot together exceed a limit.
-      const excess = await this.quotas.excess(project.id, this.quotas.requested(view.resources), manager);
-      if (excess.length > 0) throw quotaError(excess, `approving session ${sessionId}`);
-      await this.store.transition(
-        { sessionId, from: [S.PLAN_READY], to: S.APPROVED, actor: userId, patch: { approvedBy: userId }, details: { planId: plan.id, summary: plan.summary } },
-        manager,
-      );
+    // The plan's sensitive values, sealed with it: whichever process planned, this one hides them.
+    const redactor = this.redactor.with(this.box.unseal(plan.sealedSecrets));
+    await this.refusalsAudited(userId, session, 'session.approve', async () => {
+      await this.checkApprovalRules(session, plan, project, userId);
+      // Today's policies, for today's approver: a rule tightened since the plan still holds.
+      const violations = await this.collectSessionViolations(view, project, userId);
+      if (violations.length > 0) throw violationsError(sessionId, violations, 'at approval', 'approved');
     });
+    if (destroying) return this.applyDestroy(session, plan, synthesis, userId, options, signal, redactor);
+    await this.refusalsAudited(userId, session, 'session.approve', () =>
+      this.db.transaction(async (manager) => {
+        // Re-checked inside the approval's transaction, which the database
+        // serializes across processes, so sessions that each fit cannot together exceed a limit.
+        const excess = await this.quotas.excess(project.id, this.quotas.requested(view.resources), manager);
+        if (excess.length > 0) throw quotaError(excess, `approving session ${sessionId}`);
+        // Conditional on the plan approved: a session re-planned meanwhile (elsewhere) is PLAN_STALE, never this plan applied.
+        await this.store.transition(
+          { sessionId, from: [S.PLAN_READY], planId: plan.id, to: S.APPROVED, actor: userId, patch: { approvedBy: userId }, details: { planId: plan.id, summary: plan.summary } },
+          manager,
+        );
+      }),
+    );
     const started = Date.now();
-    const redactor = this.redactor.with(this.sensitive.get(sessionId) ?? []);
     const recorder = await this.recorder(sessionId, 'apply');
     try {
       await this.store.transition({ sessionId, from: [S.APPROVED], to: S.APPLYING, actor: userId });
@@ -670,12 +668,13 @@ export class Orchestrator {
       this.events.emit('apply.finished', { sessionId, state: S.APPLIED, outputs: shown });
     } catch (error) {
       await recorder.close();
-      const message = redactor.redact(signal.aborted ? `cancelled during apply (${reasonText(signal.reason)}); terraform saved the state of what it finished` : errorText(error));
+      const message = capText(redactor.redact(signal.aborted ? `cancelled during apply (${reasonText(signal.reason)}); terraform saved the state of what it finished` : errorText(error)));
       // Terraform saying no is the session's outcome, not our failure: no stack trace.
       if (error instanceof TerraformError || signal.aborted) this.logger.warn({ sessionId, reason: message }, 'apply failed');
       else this.logger.error({ err: error, sessionId }, 'apply failed');
+      const resourcesInState = await this.resourcesInState(sessionId, synthesis);
       await this.store
-        .transition({ sessionId, from: [S.APPROVED, S.APPLYING], to: S.FAILED, actor: userId, patch: { error: message }, details: { planId: plan.id, durationMs: Date.now() - started } })
+        .transition({ sessionId, from: [S.APPROVED, S.APPLYING], to: S.FAILED, actor: userId, patch: { error: message, resourcesInState }, details: { planId: plan.id, durationMs: Date.now() - started, resourcesInState } })
         .catch((transitionError: unknown) => this.logger.error({ err: transitionError, sessionId }, 'could not record the failed apply'));
       this.events.emit('apply.finished', { sessionId, state: S.FAILED, error: message });
     }
@@ -713,16 +712,23 @@ export class Orchestrator {
     await this.runner.init(context);
     await this.runner.plan({ ...context, planFile, destroy: operation === 'destroy' });
     const rawPlan = await this.runner.show({ ...context, planFile });
-    const secrets = sensitiveValues(rawPlan);
-    this.sensitive.set(sessionId, secrets);
+    // What the plan marks sensitive, and what the types call secret: hidden in the plan and, sealed with it, in its apply.
+    const secrets = [...sensitiveValues(rawPlan), ...this.secretFieldValues(view)];
+    const redactor = this.redactor.with(secrets);
     // Policies and estimators see the real plan; what is stored and shown is redacted (one pass over the document).
-    const planJson = redactPlan(rawPlan, this.redactor.with(secrets));
+    const planJson = redactPlan(rawPlan, redactor);
     const summary = summarizePlan(planJson);
-    const cost = await this.estimate(project, rawPlan);
-    const violations = await this.collectPlanViolations(view, project, userId, rawPlan, cost, operation);
-    if (violations.length > 0) throw violationsError(sessionId, violations, operation === 'destroy' ? 'in the teardown plan' : 'in the plan');
+    let cost: PlanCost | undefined;
+    try {
+      cost = await this.estimate(project, rawPlan);
+      const violations = await this.collectPlanViolations(view, project, userId, rawPlan, cost, operation);
+      if (violations.length > 0) throw violationsError(sessionId, violations, operation === 'destroy' ? 'in the teardown plan' : 'in the plan');
+    } catch (error) {
+      // A plugin's message may quote the plan's sensitive values.
+      throw isCloudEngineError(error) ? this.redactError(error, redactor) : error;
+    }
 
-    const record = planRecord({ id: planId, sessionId, userId, summary, planJson, planFile, configHash: synthesis.hash, cost });
+    const record = planRecord({ id: planId, sessionId, userId, summary, planJson, planFile, configHash: synthesis.hash, cost, sealedSecrets: this.box.seal(secrets) });
     await recorder.close();
     await this.db.transaction(async (manager) => {
       await manager.insert(PlanRecordEntity, record);
@@ -785,24 +791,34 @@ export class Orchestrator {
     userId: string,
     options: RunOptions,
     signal: AbortSignal,
+    redactor: Redactor,
   ): Promise<SessionView> {
     const sessionId = session.id;
     const started = Date.now();
-    await this.store.transition({ sessionId, from: [S.DESTROY_READY], to: S.DESTROYING, actor: userId, patch: { approvedBy: userId }, details: { planId: plan.id, summary: plan.summary } });
+    await this.store.transition({
+      sessionId,
+      from: [S.DESTROY_READY],
+      planId: plan.id,
+      to: S.DESTROYING,
+      actor: userId,
+      patch: { approvedBy: userId },
+      details: { planId: plan.id, summary: plan.summary },
+    });
     const recorder = await this.recorder(sessionId, 'apply');
     try {
       const workingDir = this.store.workingDir(sessionId);
-      const context = this.terraformContext(sessionId, workingDir, synthesis, 'apply', options, signal, recorder, this.redactor);
+      const context = this.terraformContext(sessionId, workingDir, synthesis, 'apply', options, signal, recorder, redactor);
       await this.runner.init(context);
       await this.runner.apply({ ...context, planFile: plan.planFile });
       await recorder.close();
-      await this.store.transition({ sessionId, from: [S.DESTROYING], to: S.DESTROYED, actor: userId, patch: { outputs: null }, details: { planId: plan.id, durationMs: Date.now() - started } });
+      await this.store.transition({ sessionId, from: [S.DESTROYING], to: S.DESTROYED, actor: userId, patch: { outputs: null, resourcesInState: [] }, details: { planId: plan.id, durationMs: Date.now() - started } });
       this.events.emit('apply.finished', { sessionId, state: S.DESTROYED });
     } catch (error) {
       await recorder.close();
-      const message = this.redactor.redact(signal.aborted ? `teardown cancelled (${reasonText(signal.reason)}); terraform saved the state of what it destroyed` : errorText(error));
+      const message = capText(redactor.redact(signal.aborted ? `teardown cancelled (${reasonText(signal.reason)}); terraform saved the state of what it destroyed` : errorText(error)));
+      const resourcesInState = await this.resourcesInState(sessionId, synthesis);
       await this.store
-        .transition({ sessionId, from: [S.DESTROYING], to: S.FAILED, actor: userId, patch: { error: message }, details: { planId: plan.id, destroy: true } })
+        .transition({ sessionId, from: [S.DESTROYING], to: S.FAILED, actor: userId, patch: { error: message, resourcesInState }, details: { planId: plan.id, destroy: true, resourcesInState } })
         .catch((transitionError: unknown) => this.logger.error({ err: transitionError, sessionId }, 'could not record the failed teardown'));
       this.events.emit('apply.finished', { sessionId, state: S.FAILED, error: message });
     }
@@ -827,8 +843,12 @@ export class Orchestrator {
         .catch(unrecorded('could not record the cancelled plan'));
       return new CloudEngineError('INVALID_STATE', `The plan of session ${sessionId} was stopped: ${reasonText(signal.reason)}.`, { cause: error });
     }
-    const failure = this.redactError(toUserError(sessionId, error), this.redactor.with(this.sensitive.get(sessionId) ?? []));
+    const failure = this.redactError(toUserError(sessionId, error), this.redactor);
     if (!isCloudEngineError(error)) this.logger.error({ err: error, sessionId }, 'plan failed');
+    if (REFUSALS.has(failure.code)) {
+      const projectId = seen?.projectId ?? (await this.store.load(sessionId).catch(() => undefined))?.projectId;
+      await this.audit.refused({ actor: userId, action: 'session.plan', projectId, sessionId, error: failure });
+    }
     await this.store
       .transition({ sessionId, ...from, to: S.PLAN_FAILED, actor: userId, patch: { ...(seen ? { currentPlanId: null } : {}), error: failure.message }, details: { code: failure.code, ...failure.details } })
       .catch(unrecorded('could not record the failed plan'));
@@ -893,10 +913,19 @@ export class Orchestrator {
     return OutputRecorder.open(this.db, sessionId, operation, (error) => this.logger.error({ err: error, sessionId }, 'could not persist output'));
   }
 
+  /** The error with secrets redacted and its text bounded (terraform's diagnostics can be megabytes). */
   private redactError(error: CloudEngineError, redactor: Redactor): CloudEngineError {
-    const message = redactor.redact(error.message);
+    const message = capText(redactor.redact(error.message));
     if (message === error.message) return error;
     return new CloudEngineError(error.code, message, { field: error.field, details: redactor.redactDeep(error.details), cause: error });
+  }
+
+  /** The string values of the session's secret fields (each type's `secretFields`). */
+  private secretFieldValues(view: SessionView): string[] {
+    return view.resources.flatMap((resource) => {
+      const fields = this.resourceTypes.get(resource.type)?.secretFields ?? [];
+      return fields.map((field) => resource.config[field]).filter((value): value is string => typeof value === 'string');
+    });
   }
 
   private synthesizeView(project: Project, view: SessionView): SynthesisResult {
@@ -949,26 +978,64 @@ export class Orchestrator {
         details: { limit: LIMITS.configBytes, size },
       });
     }
-    const config = parseInput(type.schema, raw, 'config', `See the fields of ${type.type}.`) as Record<string, unknown>;
+    let config: Record<string, unknown>;
+    try {
+      config = parseInput(type.schema, raw, 'config', `See the fields of ${type.type}.`) as Record<string, unknown>;
+    } catch (error) {
+      const secret = type.secretFields?.find((field) => isCloudEngineError(error) && (error.field === `config.${field}` || error.field?.startsWith(`config.${field}.`)));
+      if (!secret || !isCloudEngineError(error)) throw error;
+      // A secret field's value is never repeated back, not even in its own error.
+      const issue = (error.details.issues as { message: string }[] | undefined)?.[0]?.message ?? 'invalid value';
+      throw new CloudEngineError('INVALID_INPUT', `Invalid ${error.field}: ${issue} (the value is secret, so it is not repeated). See the fields of ${type.type}.`, { field: error.field });
+    }
     return { type, name, config };
   }
 
-  /** Four-eyes and approver rules from the project's `settings.approval`. */
-  private async checkApprovalRules(session: CloudSessionEntity, project: Project, userId: string): Promise<void> {
+  /**
+   * The session's current plan, if it can be approved: the session has a
+   * ready plan (PLAN_READY, or DESTROY_READY for a teardown) and, when the
+   * approver names the plan they saw, it is that one (else PLAN_STALE).
+   */
+  private async approvablePlan(session: CloudSessionEntity, seenPlanId: string | undefined): Promise<PlanRecordSummary> {
+    const ready = session.state === S.PLAN_READY || session.state === S.DESTROY_READY;
+    if (seenPlanId !== undefined && seenPlanId !== session.currentPlanId) throw await this.store.planChangedError(session, seenPlanId);
+    if (!ready || !session.currentPlanId) {
+      throw new CloudEngineError(
+        'INVALID_STATE',
+        `Session ${session.id} is ${session.state}; only a session with a ready plan (PLAN_READY, or DESTROY_READY for a teardown) can be approved. Run a plan first.`,
+        { details: { state: session.state } },
+      );
+    }
+    const plan = await this.store.currentPlan(session);
+    if (!plan) {
+      throw new CloudEngineError('PLAN_STALE', `The plan of session ${session.id} is gone. Run the plan again and approve the new one.`, {
+        details: { planId: session.currentPlanId, reason: 'plan-missing' },
+      });
+    }
+    return plan;
+  }
+
+  /**
+   * Four-eyes and approver rules from the project's `settings.approval`.
+   * Under four eyes nobody who shaped the plan approves it: the session's
+   * owner, whoever planned it (a teardown too), whoever last changed it, and
+   * whoever added one of its resources.
+   */
+  private async checkApprovalRules(session: CloudSessionEntity, plan: PlanRecordSummary, project: Project, userId: string): Promise<void> {
     const rules = ApprovalSettingsSchema.parse(project.settings.approval ?? {});
     if (rules.requireDistinctApprover) {
-      if (userId === session.userId) {
+      const roles: [string | null, string][] = [
+        [session.userId, 'owns'],
+        [plan.createdBy, plan.toDestroy > 0 && plan.toAdd === 0 ? 'planned the teardown of' : 'made the plan of'],
+        [session.lastChangedBy, 'made the last change to'],
+      ];
+      for (const resource of await this.store.resources(session.id)) roles.push([resource.createdBy, `added ${resource.name} to`]);
+      const role = roles.find(([author]) => author === userId);
+      if (role) {
         throw new CloudEngineError(
           'PERMISSION_DENIED',
-          `Project ${project.id} requires four eyes: ${userId} owns session ${session.id} and cannot approve it. Ask another member with deploy access.`,
-          { details: { rule: 'requireDistinctApprover', owner: session.userId } },
-        );
-      }
-      if (userId === session.lastChangedBy) {
-        throw new CloudEngineError(
-          'PERMISSION_DENIED',
-          `Project ${project.id} requires four eyes: ${userId} made the last change to session ${session.id} and cannot approve it. Ask another member with deploy access.`,
-          { details: { rule: 'requireDistinctApprover', lastChangedBy: session.lastChangedBy } },
+          `Project ${project.id} requires four eyes: ${userId} ${role[1]} session ${session.id} and cannot approve it. Ask another member with deploy access.`,
+          { details: { rule: 'requireDistinctApprover', role: role[1], owner: session.userId, plannedBy: plan.createdBy, lastChangedBy: session.lastChangedBy } },
         );
       }
     }
@@ -976,6 +1043,38 @@ export class Orchestrator {
       throw new CloudEngineError('PERMISSION_DENIED', `Only admins of project ${project.id} may approve deployments; ${userId} is not one.`, {
         details: { rule: 'approvers', needed: 'admin' },
       });
+    }
+  }
+
+  /**
+   * Runs `work`; a refusal it throws (PERMISSION_DENIED, POLICY_VIOLATION,
+   * QUOTA_EXCEEDED, PLAN_STALE) is audited with the actor and the reason
+   * before it reaches the caller.
+   */
+  private async refusalsAudited<T>(actor: string, session: CloudSessionEntity, action: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (isCloudEngineError(error) && REFUSALS.has(error.code)) await this.audit.refused({ actor, action, projectId: session.projectId, sessionId: session.id, error });
+      throw error;
+    }
+  }
+
+  /**
+   * Which of the session's resources terraform's state holds after a failed
+   * apply or teardown (`terraform state list`, mapped through the addresses
+   * each resource synthesized to); null when the state cannot be read, so
+   * every resource keeps counting against quotas.
+   */
+  private async resourcesInState(sessionId: string, synthesis: SynthesisResult): Promise<string[] | null> {
+    try {
+      const held = new Set(await this.runner.stateList({ cwd: this.store.workingDir(sessionId), env: synthesis.environment }));
+      return Object.entries(synthesis.addresses)
+        .filter(([, addresses]) => addresses.some((address) => held.has(address)))
+        .map(([name]) => name);
+    } catch (error) {
+      this.logger.warn({ err: error, sessionId }, 'could not read terraform state after a failed apply; every resource keeps counting');
+      return null;
     }
   }
 
@@ -1128,6 +1227,7 @@ function planRecord(input: {
   planFile: string;
   configHash: string;
   cost: PlanCost | undefined;
+  sealedSecrets: string | null;
 }): PlanRecordEntity {
   return Object.assign(new PlanRecordEntity(), {
     id: input.id,
@@ -1142,6 +1242,7 @@ function planRecord(input: {
     planFile: input.planFile,
     configHash: input.configHash,
     cost: (input.cost ?? null) as Record<string, unknown> | null,
+    sealedSecrets: input.sealedSecrets,
     createdAt: new Date(),
   } satisfies PlanRecordEntity);
 }
@@ -1171,11 +1272,14 @@ function requireEditable(session: CloudSessionEntity): void {
   }
 }
 
-function violationsError(sessionId: string, violations: readonly PolicyViolation[], when: string): CloudEngineError {
+/** Refusals that are audited as such. */
+const REFUSALS: ReadonlySet<string> = new Set(['PERMISSION_DENIED', 'POLICY_VIOLATION', 'QUOTA_EXCEEDED', 'PLAN_STALE']);
+
+function violationsError(sessionId: string, violations: readonly PolicyViolation[], when: string, what = 'planned'): CloudEngineError {
   const lines = violations.map((violation) => `- ${violation.address ? `${violation.address}: ` : ''}${violation.message} [${violation.code}]`);
   const code = violations.some((violation) => violation.code === 'QUOTA_EXCEEDED') ? 'QUOTA_EXCEEDED' : 'POLICY_VIOLATION';
   const fix = code === 'QUOTA_EXCEEDED' ? ' Remove resources or ask a project admin to raise the quota.' : ' Change the resources, or ask a project admin about the policy.';
-  return new CloudEngineError(code, `Session ${sessionId} cannot be planned; ${violations.length} problem${violations.length > 1 ? 's' : ''} ${when}:\n${lines.join('\n')}\n${fix.trim()}`, {
+  return new CloudEngineError(code, `Session ${sessionId} cannot be ${what}; ${violations.length} problem${violations.length > 1 ? 's' : ''} ${when}:\n${lines.join('\n')}\n${fix.trim()}`, {
     details: { violations },
   });
 }

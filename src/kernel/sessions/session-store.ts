@@ -25,7 +25,7 @@ export function newId(length = 10): string {
   return id;
 }
 
-export type SessionPatch = Partial<Pick<CloudSessionEntity, 'error' | 'currentPlanId' | 'outputs' | 'approvedBy' | 'lastChangedBy' | 'operationOwner'>>;
+export type SessionPatch = Partial<Pick<CloudSessionEntity, 'error' | 'currentPlanId' | 'outputs' | 'approvedBy' | 'lastChangedBy' | 'operationOwner' | 'resourcesInState'>>;
 
 export interface TransitionRequest {
   readonly sessionId: string;
@@ -49,6 +49,12 @@ export interface TransitionRequest {
    * (`SessionChangedError`) instead of going unnoticed.
    */
   readonly seen?: CloudSessionEntity;
+  /**
+   * The plan the move is for: the update also requires it to be the
+   * session's current plan, so an approval never applies a plan other than
+   * the one approved (PLAN_STALE when the session was re-planned meanwhile).
+   */
+  readonly planId?: string;
 }
 
 /**
@@ -79,6 +85,7 @@ const PLAN_SUMMARY_COLUMNS = {
   planFile: true,
   configHash: true,
   cost: true,
+  sealedSecrets: true,
   createdAt: true,
 } as const satisfies FindOptionsSelect<PlanRecordEntity>;
 
@@ -251,6 +258,21 @@ export class SessionStore {
     return plans.reduce((sum, plan) => sum + (typeof plan.cost?.monthly === 'number' ? plan.cost.monthly : 0), 0);
   }
 
+  /** PLAN_STALE: the approver saw plan `seenPlanId`, which is no longer the session's; says what it is now. */
+  async planChangedError(session: CloudSessionEntity, seenPlanId: string, manager: EntityManager = this.db.manager): Promise<CloudEngineError> {
+    const current = session.currentPlanId
+      ? await manager.findOne(PlanRecordEntity, { where: { id: session.currentPlanId }, select: { id: true, summary: true, createdBy: true, createdAt: true } })
+      : null;
+    const now = current
+      ? `its plan is now ${current.id} (${current.summary}), made by ${current.createdBy} at ${current.createdAt.toISOString()}`
+      : `it has no ready plan now (${session.state}${session.lastChangedBy ? `, last changed by ${session.lastChangedBy}` : ''})`;
+    return new CloudEngineError(
+      'PLAN_STALE',
+      `The plan you approved (${seenPlanId}) is no longer the plan of session ${session.id}: ${now}. Nothing was applied; review the current plan and approve that one.`,
+      { details: { reason: 'plan-changed', seenPlanId, currentPlanId: session.currentPlanId, state: session.state } },
+    );
+  }
+
   async list(filter: { userId?: string; projectId?: string; projectIds?: readonly string[]; states?: readonly DeploymentState[]; limit?: number }): Promise<CloudSessionEntity[]> {
     const where: FindOptionsWhere<CloudSessionEntity> = {};
     if (filter.userId) where.userId = filter.userId;
@@ -279,12 +301,14 @@ export class SessionStore {
         .createQueryBuilder()
         .update(CloudSessionEntity)
         .set({ state: request.to, updatedAt: now, operationOwner: BUSY_STATES.includes(request.to) ? this.ownerId : null, ...request.patch });
-      const result = await (seen
+      const where = seen
         ? update.where('id = :id AND state = :state AND updated_at = :updatedAt', { id: request.sessionId, state: seen.state, updatedAt: seen.updatedAt.toISOString() })
-        : update.where('id = :id AND state IN (:...from)', { id: request.sessionId, from: [...request.from] })
-      ).execute();
+        : update.where('id = :id AND state IN (:...from)', { id: request.sessionId, from: [...request.from] });
+      if (request.planId !== undefined) where.andWhere('current_plan_id = :planId', { planId: request.planId });
+      const result = await where.execute();
       if (result.affected !== 1) {
         const current = await this.load(request.sessionId, tx);
+        if (request.planId !== undefined && current.currentPlanId !== request.planId) throw await this.planChangedError(current, request.planId, tx);
         // Changed meanwhile, but still able to make the move: the caller may read it again and retry.
         if (seen && request.from.includes(current.state)) throw new SessionChangedError(current, steps[0]!);
         throw stateError(current, request.from, steps);

@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import { App, TerraformOutput, TerraformStack } from 'cdktf';
+import { App, TerraformOutput, TerraformResource, TerraformStack } from 'cdktf';
 import { invokeAspects } from 'cdktf/lib/synthesize/synthesizer.js';
 import { Construct } from 'constructs';
 import { CloudEngineError } from '../errors.js';
@@ -25,6 +25,8 @@ export interface SynthesisResult {
   readonly hash: string;
   /** Environment the provider wants terraform to run with (endpoints, …). */
   readonly environment: Record<string, string>;
+  /** The Terraform addresses of the managed resources each session resource made, by resource name. */
+  readonly addresses: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Turns a session's resources into a cdktf stack, in code, and synthesizes its JSON. */
@@ -65,6 +67,7 @@ export class StackSynthesizer {
     });
 
     const outputs = new Construct(stack, 'Outputs');
+    const addresses: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
     for (const resource of input.resources) {
       const type = this.resourceTypes.get(resource.type);
       if (!type) {
@@ -76,6 +79,7 @@ export class StackSynthesizer {
       }
       const config = guard.protectDeep(type.schema.parse(resource.config) as Record<string, unknown>);
       let values: ReturnType<ResourceType['synthesize']>;
+      const before = new Set(stack.node.children);
       try {
         values = type.synthesize(stack, {
           name: resource.name,
@@ -92,6 +96,11 @@ export class StackSynthesizer {
           { cause: error, details: { pluginId, type: resource.type, name: resource.name } },
         );
       }
+      addresses[resource.name] = stack.node.children
+        .filter((child) => !before.has(child))
+        .flatMap((child) => child.node.findAll())
+        .filter((construct): construct is TerraformResource => construct instanceof TerraformResource)
+        .map((made) => `${made.terraformResourceType}.${made.friendlyUniqueId}`);
       if (values && Object.keys(values).length > 0) {
         const output = new TerraformOutput(outputs, resource.name, { value: values });
         output.overrideLogicalId(resource.name);
@@ -107,6 +116,7 @@ export class StackSynthesizer {
       hash: sha256(canonical),
       // pg state: each session's own named workspace, so sessions never share terraform's creation lock.
       environment: { ...stateBackendEnvironment(kernel.backend), ...(provider.environment?.(providerSettings) ?? {}) },
+      addresses,
     };
   }
 }

@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 
 /** The terraform subcommands the runner drives. */
-export type TerraformCommand = 'init' | 'plan' | 'apply' | 'show' | 'output';
+export type TerraformCommand = 'init' | 'plan' | 'apply' | 'show' | 'output' | 'state';
 
 /** Severity of a terraform event, folded onto three levels. */
 export type TerraformEventLevel = 'info' | 'warn' | 'error';
@@ -96,6 +96,21 @@ export function capLine(line: string): string {
   // Not between the two halves of a surrogate pair.
   if (/[\uD800-\uDBFF]/.test(line[end - 1]!)) end -= 1;
   return line.slice(0, end) + marker;
+}
+
+/** The most lines of an error message kept on a session (stored, audited, sent in events). */
+export const MAX_MESSAGE_LINES = 200;
+
+/**
+ * A multi-line message (a session's error) bounded like output: each line
+ * cut by `capLine`, and at most `MAX_MESSAGE_LINES` lines, saying how many
+ * more there were. Redact first.
+ */
+export function capText(text: string): string {
+  const lines = text.split('\n');
+  const kept = lines.slice(0, MAX_MESSAGE_LINES).map(capLine);
+  if (lines.length > MAX_MESSAGE_LINES) kept.push(`… (${lines.length - MAX_MESSAGE_LINES} more lines cut)`);
+  return kept.join('\n');
 }
 
 /**

@@ -22,6 +22,8 @@ export interface TerraformTimeouts {
   apply: number;
   show: number;
   output: number;
+  /** `terraform state list`; default: the output limit. */
+  state?: number;
 }
 
 /** The slice of a pino logger the runner needs. */
@@ -295,6 +297,16 @@ export class TerraformRunner {
     return parseJsonOutput<Record<string, TerraformOutputValue>>('output', run.stdout);
   }
 
+  /** `terraform state list`: the addresses terraform's state holds (no provider is started). */
+  async stateList(ctx: TerraformContext): Promise<string[]> {
+    const run = await this.execute('state', ['state', 'list'], ctx, 'capture');
+    return run.stdout
+      .toString('utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '');
+  }
+
   /**
    * A hash of what `terraform init` depends on, and whether its result may be shared with other
    * directories: only with the local backend (a remote backend's init talks to the backend).
@@ -400,7 +412,7 @@ export class TerraformRunner {
 
   private spawnAndWait(command: TerraformCommand, args: string[], ctx: TerraformContext, mode: OutputMode, env: NodeJS.ProcessEnv): Promise<Execution> {
     const { binary, logger } = this.options;
-    const timeoutMs = this.options.timeouts[command];
+    const timeoutMs = this.options.timeouts[command] ?? this.options.timeouts.output;
 
     return new Promise<Execution>((resolve, reject) => {
       const startedAt = Date.now();
@@ -587,7 +599,7 @@ export class TerraformRunner {
 }
 
 /** Commands that queue ahead of plans (and init): they finish what someone approved, which must not wait behind other sessions' re-plans. */
-const URGENT_COMMANDS: ReadonlySet<TerraformCommand> = new Set(['apply', 'output']);
+const URGENT_COMMANDS: ReadonlySet<TerraformCommand> = new Set(['apply', 'output', 'state']);
 
 /** What each command does with providers; init and output never start one the pool could serve. */
 const PROVIDER_USE: Partial<Record<TerraformCommand, ProviderUse>> = { plan: 'configure', apply: 'configure', show: 'schema' };

@@ -40,6 +40,14 @@ export class CloudSessionEntity {
   @Column({ type: 'varchar', length: 128, name: 'operation_owner', nullable: true })
   operationOwner!: string | null;
 
+  /**
+   * After a failed apply or teardown: the names of the session's resources
+   * that terraform's state still holds (they count against quotas until torn
+   * down). null when unknown, and then every resource counts.
+   */
+  @Column({ type: 'text', name: 'resources_in_state', nullable: true, transformer: jsonText })
+  resourcesInState!: string[] | null;
+
   @Column({ type: 'varchar', length: 64, name: 'approved_by', nullable: true })
   approvedBy!: string | null;
 

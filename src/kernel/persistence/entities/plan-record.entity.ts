@@ -43,6 +43,14 @@ export class PlanRecordEntity {
   @Column({ type: 'text', nullable: true, transformer: jsonText })
   cost!: JsonObject | null;
 
+  /**
+   * The values the plan marks sensitive, encrypted with the kernel's secret
+   * key (`secrets/sealed-box.ts`), so whichever process applies the plan
+   * hides them in its output; null when the plan has none.
+   */
+  @Column({ type: 'text', name: 'sealed_secrets', nullable: true })
+  sealedSecrets!: string | null;
+
   @Column({ type: 'varchar', length: 32, name: 'created_at', transformer: isoDate })
   createdAt!: Date;
 }

@@ -44,7 +44,7 @@ describe('renderLobbyText', () => {
         { name: 'web', type: 'sandbox.vm', detail: 'size=small' },
         { name: 'assets', type: 'sandbox.bucket', detail: '' },
       ],
-      plan: { summary: 'Plan: 2 to add, 0 to change, 0 to destroy.', changes: ['+ terraform_data.web', '+ terraform_data.assets'] },
+      plan: { id: 'p1', summary: 'Plan: 2 to add, 0 to change, 0 to destroy.', changes: ['+ terraform_data.web', '+ terraform_data.assets'] },
       cost: { text: '$0.00/hour | $0.00/month', unpriced: ['aws_thing.x: no price'] },
       quotas: [{ quotaKey: 'compute_vm', bar: '[██░░░░░░░░] 2/10 (20%)' }],
       problems: ['web: missing tag [MISSING_TAGS]'],
@@ -71,7 +71,7 @@ describe('renderLobbyText', () => {
 
   it('lists at most 20 planned changes and says how many more there are', () => {
     const changes = Array.from({ length: 23 }, (_, i) => `+ terraform_data.r${i}`);
-    const lines = renderLobbyText({ ...base, plan: { summary: 'Plan: 23 to add, 0 to change, 0 to destroy.', changes } });
+    const lines = renderLobbyText({ ...base, plan: { id: 'p1', summary: 'Plan: 23 to add, 0 to change, 0 to destroy.', changes } });
     expect(lines.filter((line) => line.startsWith('  + '))).toHaveLength(20);
     expect(lines).toContain('  … and 3 more');
   });

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ActionRowBuilder, ButtonBuilder, ButtonStyle, type TextChannel } from 'discord.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EmulatedMessage, InteractionHandle, UserInfo } from '../support/discord-emulator/index.js';
 import { button, embedText, startDiscordWorld, type DiscordWorld } from '../support/discord-harness.js';
 
@@ -62,7 +63,7 @@ describe('the lobby buttons under pressure: racing approvals, slow applies, canc
   it('an Approve click is acknowledged at once (deferred update) while a slow apply keeps running to APPLIED', async () => {
     const sessionId = await plannedLobby(w.users.alice, [{ type: 'sandbox.vm', name: 'slow', config: { bootSeconds: 8 } }]);
     const clickedAt = Date.now();
-    const click = w.emulator.clickButton({ user: w.users.bob, message: w.lobby(sessionId)!, customId: `ce:approve:${sessionId}` });
+    const click = w.emulator.clickButton({ user: w.users.bob, message: w.lobby(sessionId)!, customId: button(w.lobby(sessionId), 'Approve & Deploy').custom_id });
     const response = await click.response();
     const acknowledgedAfter = Date.now() - clickedAt;
     expect(response.type).toBe(6); // DEFERRED_UPDATE_MESSAGE: the lobby stays, nothing "thinking"
@@ -79,6 +80,106 @@ describe('the lobby buttons under pressure: racing approvals, slow applies, canc
     expect(posted).toContain('booting slow: 8/8s');
     expect(posted).toContain('**Applied**');
     expect(privateTo(click)).toEqual([]);
+  });
+
+  it('Approve clicked on a lobby still showing an older plan: refused privately (the plan changed), nothing applied; the re-rendered button applies the new plan', async () => {
+    const sessionId = await plannedLobby(w.users.alice, [
+      // VMs: buckets would count against the storage quota that the Refresh test shows.
+      { type: 'sandbox.vm', name: 'media', config: { bootSeconds: 1 } },
+      { type: 'sandbox.vm', name: 'scratch', config: { bootSeconds: 1 } },
+    ]);
+    const firstPlan = (await w.t.kernel.orchestrator.getSession(sessionId)).plan!.id;
+    const shown = w.lobby(sessionId)!;
+    const shownRevision = shown.history.length - 1;
+    const staleApprove = button(shown, 'Approve & Deploy').custom_id;
+    expect(staleApprove).toBe(`ce:approve:${sessionId}:${firstPlan}`);
+
+    // Re-planned with a resource changed (one removed, another added) while bob's screen still shows the first plan.
+    await w.t.kernel.orchestrator.removeResource(sessionId, w.users.alice.id, 'scratch');
+    await w.t.kernel.orchestrator.addResource(sessionId, w.users.alice.id, { type: 'sandbox.vm', name: 'backups', config: { bootSeconds: 1 } });
+    await w.t.kernel.orchestrator.runPlan(sessionId, w.users.alice.id);
+    const secondPlan = (await w.t.kernel.orchestrator.getSession(sessionId)).plan!.id;
+    expect(secondPlan).not.toBe(firstPlan);
+    await w.emulator.waitFor(() => button(w.lobby(sessionId), 'Approve & Deploy').custom_id.endsWith(secondPlan), 10_000, 'the lobby shows the second plan');
+    await w.bot.idle();
+
+    const stale = w.emulator.clickButton({ user: w.users.bob, message: shown, customId: staleApprove, revision: shownRevision });
+    expect((await stale.response()).type).toBe(4);
+    await w.bot.idle();
+    const refusal = stale.originalMessage()!;
+    expect(refusal.ephemeral).toBe(true);
+    expect(refusal.visibleTo).toBe(w.users.bob.id);
+    expect(embedText(refusal)).toContain('Plan is stale');
+    expect(embedText(refusal)).toContain(firstPlan);
+    expect(embedText(refusal)).toContain(secondPlan);
+    expect((await w.t.kernel.orchestrator.getSession(sessionId)).state).toBe('PLAN_READY');
+    expect(await w.t.kernel.audit.list({ sessionId, action: 'session.approved' })).toHaveLength(0);
+    expect(await w.t.kernel.audit.list({ sessionId, action: 'session.applying' })).toHaveLength(0);
+    expect(threadsOf(sessionId)).toHaveLength(0);
+
+    const fresh = w.lobby(sessionId)!;
+    expect(button(fresh, 'Approve & Deploy').custom_id).toBe(`ce:approve:${sessionId}:${secondPlan}`);
+    const click = w.emulator.clickButton({ user: w.users.bob, message: fresh, customId: button(fresh, 'Approve & Deploy').custom_id });
+    expect((await click.response()).type).toBe(6);
+    await w.emulator.waitFor(() => embedText(w.lobby(sessionId)).includes('Applied'), 30_000, 'lobby shows APPLIED');
+    await w.bot.idle();
+    expect(privateTo(click)).toEqual([]);
+    const approvals = await w.t.kernel.audit.list({ sessionId, action: 'session.approved' });
+    expect(approvals.map((entry) => entry.details?.planId)).toEqual([secondPlan]);
+    expect(embedText(w.lobby(sessionId))).toContain('backups');
+    expect(embedText(w.lobby(sessionId))).not.toContain('scratch');
+  });
+
+  it('a re-plan landing between the early check and the apply: the apply itself refuses the plan the click carried, privately, and nothing runs', async () => {
+    const sessionId = await plannedLobby(w.users.alice, [{ type: 'sandbox.vm', name: 'between', config: { bootSeconds: 1 } }]);
+    const shown = w.lobby(sessionId)!;
+    const firstPlan = (await w.t.kernel.orchestrator.getSession(sessionId)).plan!.id;
+    const { orchestrator } = w.t.kernel;
+    const check = orchestrator.checkApproval.bind(orchestrator);
+    // The click passes the early check; the re-plan comes right after it.
+    const spy = vi.spyOn(orchestrator, 'checkApproval').mockImplementationOnce(async (...args) => {
+      await check(...args);
+      await orchestrator.addResource(sessionId, w.users.alice.id, { type: 'sandbox.vm', name: 'later', config: { bootSeconds: 1 } });
+      await orchestrator.runPlan(sessionId, w.users.alice.id);
+    });
+    const click = w.emulator.clickButton({ user: w.users.bob, message: shown, customId: button(shown, 'Approve & Deploy').custom_id });
+    expect((await click.response()).type).toBe(6);
+    await w.bot.idle();
+    spy.mockRestore();
+    const refusal = privateTo(click);
+    expect(refusal).toHaveLength(1);
+    expect(refusal[0]!.visibleTo).toBe(w.users.bob.id);
+    expect(embedText(refusal[0])).toContain('Plan is stale');
+    expect(embedText(refusal[0])).toContain(firstPlan);
+    expect((await orchestrator.getSession(sessionId)).state).toBe('PLAN_READY');
+    expect(await w.t.kernel.audit.list({ sessionId, action: 'session.approved' })).toHaveLength(0);
+    expect(threadsOf(sessionId)).toHaveLength(0);
+  });
+
+  it('Approve on a lobby from before buttons carried their plan (ce:approve:<session>): refused privately, nothing applied, the lobby re-rendered with a plan-bound button', async () => {
+    const sessionId = await plannedLobby(w.users.alice, [{ type: 'sandbox.vm', name: 'legacy', config: { bootSeconds: 1 } }]);
+    const planId = (await w.t.kernel.orchestrator.getSession(sessionId)).plan!.id;
+    const edits = w.lobby(sessionId)!.history.length;
+    // Such a lobby, as an earlier version of the bot posted it (in a channel of its own: this
+    // write bypasses the bot's pacer, and the lobby channel's bucket may be full).
+    const elsewhere = w.emulator.addChannel({ guild: w.guild, name: 'old-deploys' });
+    const channel = (await w.bot.client.channels.fetch(elsewhere.id)) as TextChannel;
+    const old = await channel.send({
+      content: `Deployment ${sessionId} (posted by an earlier version)`,
+      components: [new ActionRowBuilder<ButtonBuilder>().addComponents(new ButtonBuilder().setCustomId(`ce:approve:${sessionId}`).setLabel('Approve & Deploy').setStyle(ButtonStyle.Success))],
+    });
+    const click = w.emulator.clickButton({ user: w.users.bob, message: old.id, customId: `ce:approve:${sessionId}` });
+    expect((await click.response()).type).toBe(4);
+    await w.bot.idle();
+    const refusal = click.originalMessage()!;
+    expect(refusal.ephemeral).toBe(true);
+    expect(embedText(refusal)).toContain('Plan is stale');
+    expect(embedText(refusal)).toContain('does not say which plan it showed');
+    expect((await w.t.kernel.orchestrator.getSession(sessionId)).state).toBe('PLAN_READY');
+    expect(await w.t.kernel.audit.list({ sessionId, action: 'session.approved' })).toHaveLength(0);
+    const lobby = w.emulator.messages(w.channel).find((message) => embedText(message).startsWith(`Deployment ${sessionId}`))!;
+    expect(lobby.history.length).toBe(edits + 1);
+    expect(button(lobby, 'Approve & Deploy').custom_id).toBe(`ce:approve:${sessionId}:${planId}`);
   });
 
   it('Cancel by a deploy user who does not own the session is refused privately (needs admin) and changes nothing', async () => {

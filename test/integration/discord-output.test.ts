@@ -33,7 +33,7 @@ describe('apply output and long plans in Discord', () => {
   }
 
   async function approveAndWait(sessionId: string): Promise<EmulatedMessage[]> {
-    const response = await w.emulator.clickButton({ user: w.users.bob, message: w.lobby(sessionId)!, customId: `ce:approve:${sessionId}` }).response();
+    const response = await w.emulator.clickButton({ user: w.users.bob, message: w.lobby(sessionId)!, customId: button(w.lobby(sessionId), 'Approve & Deploy').custom_id }).response();
     expect(response.type).toBe(6);
     await w.emulator.waitFor(() => embedText(w.lobby(sessionId)).includes('Applied'), 60_000, 'lobby shows APPLIED');
     await w.bot.idle();

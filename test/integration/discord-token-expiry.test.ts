@@ -22,7 +22,7 @@ describe("an apply that outlives the Approve click's 15-minute interaction token
     await w.t.kernel.orchestrator.runPlan(sessionId, w.users.alice.id);
     await w.emulator.waitFor(() => !button(w.lobby(sessionId), 'Approve & Deploy').disabled, 10_000, 'Approve is enabled');
 
-    const click = w.emulator.clickButton({ user: w.users.bob, message: w.lobby(sessionId)!, customId: `ce:approve:${sessionId}` });
+    const click = w.emulator.clickButton({ user: w.users.bob, message: w.lobby(sessionId)!, customId: button(w.lobby(sessionId), 'Approve & Deploy').custom_id });
     expect((await click.response()).type).toBe(6);
     const thread = await w.emulator.waitFor(() => w.emulator.threads().find((candidate) => candidate.starterMessageId === w.lobby(sessionId)!.id), 10_000, 'the apply thread');
     await w.emulator.waitFor(() => w.emulator.messages(thread.id).some((message) => message.content.includes('booting long: 1/8s')), 10_000, 'output is streaming');

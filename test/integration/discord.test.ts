@@ -60,7 +60,7 @@ describe('a whole deployment through Discord, with the real discord.js client', 
 
   it('a click by someone without access is refused privately and changes nothing', async () => {
     const before = embedText(w.lobby(sessionId));
-    const handle = w.emulator.clickButton({ user: w.users.mallory, message: w.lobby(sessionId)!, customId: `ce:approve:${sessionId}` });
+    const handle = w.emulator.clickButton({ user: w.users.mallory, message: w.lobby(sessionId)!, customId: button(w.lobby(sessionId), 'Approve & Deploy').custom_id });
     await handle.response();
     await w.bot.idle();
     const refusal = handle.originalMessage();
@@ -71,7 +71,7 @@ describe('a whole deployment through Discord, with the real discord.js client', 
   });
 
   it('Approve & Deploy streams every apply line, in order, into a thread and the lobby ends APPLIED', async () => {
-    await w.emulator.clickButton({ user: w.users.bob, message: w.lobby(sessionId)!, customId: `ce:approve:${sessionId}` }).response();
+    await w.emulator.clickButton({ user: w.users.bob, message: w.lobby(sessionId)!, customId: button(w.lobby(sessionId), 'Approve & Deploy').custom_id }).response();
     await w.emulator.waitFor(() => embedText(w.lobby(sessionId)).includes('Applied'), 30_000, 'lobby shows APPLIED');
     await w.bot.idle();
     const thread = w.emulator.threads().find((candidate) => candidate.starterMessageId === w.lobby(sessionId)!.id);

@@ -212,7 +212,7 @@ export class DiscordBot {
     try {
       switch (id.action) {
         case 'approve':
-          return await this.approve(interaction, id.sessionId);
+          return await this.approve(interaction, id.sessionId, id.extra);
         case 'add': {
           const session = await this.kernel.orchestrator.getSession(id.sessionId, userId);
           await this.kernel.authorizer.authorize({ userId, action: 'session.change', projectId: session.projectId, session: { id: session.id, userId: session.userId } });
@@ -248,11 +248,19 @@ export class DiscordBot {
     }
   }
 
-  private async approve(interaction: ButtonInteraction, sessionId: string): Promise<void> {
+  /** Approves the plan the clicked lobby showed (`planId`, from the button), never a newer one. */
+  private async approve(interaction: ButtonInteraction, sessionId: string, planId: string | undefined): Promise<void> {
     const userId = interaction.user.id;
+    if (!planId) {
+      // A lobby rendered before buttons carried their plan: which plan the approver saw is unknown.
+      void this.refreshLobby(sessionId);
+      throw new CloudEngineError('PLAN_STALE', `This lobby of session ${sessionId} does not say which plan it showed, so it cannot be approved. It is being re-rendered; review the plan there and click Approve & Deploy again.`, {
+        details: { sessionId, customId: interaction.customId },
+      });
+    }
     // A refused click is answered directly; only real work is acknowledged
     // and run (the apply can take an hour, Discord allows 3 s).
-    await this.kernel.orchestrator.checkApproval(sessionId, userId);
+    await this.kernel.orchestrator.checkApproval(sessionId, userId, { planId });
     // Of two clicks at once both pass the check; the second is answered here, directly and
     // privately, rather than after the deferral (a follow-up would compete with the lobby's
     // edits for the channel's rate limit). The kernel still arbitrates every approval.
@@ -264,13 +272,13 @@ export class DiscordBot {
     }
     this.approving.set(sessionId, userId);
     try {
-      await this.approveAndStream(interaction, sessionId);
+      await this.approveAndStream(interaction, sessionId, planId);
     } finally {
       this.approving.delete(sessionId);
     }
   }
 
-  private async approveAndStream(interaction: ButtonInteraction, sessionId: string): Promise<void> {
+  private async approveAndStream(interaction: ButtonInteraction, sessionId: string, planId: string): Promise<void> {
     const userId = interaction.user.id;
     await interaction.deferUpdate();
     const location = (await this.locate(sessionId)) ?? { channelId: interaction.channelId, messageId: interaction.message.id };
@@ -295,7 +303,8 @@ export class DiscordBot {
     const started = Date.now();
     let final: LobbyModel;
     try {
-      final = await this.actions.approve(sessionId, userId, (line) => openThread().push(line));
+      // The kernel re-checks the plan inside the approval: a re-plan after checkApproval is refused too.
+      final = await this.actions.approve(sessionId, userId, (line) => openThread().push(line), planId);
     } catch (error) {
       // Refused before anything ran (permission, four eyes, state, stale plan, quota, busy).
       if (streamer) await streamer.end();

@@ -31,7 +31,10 @@ const STATE_COLORS: Record<string, number> = {
   CANCELLED: 0x99aab5,
 };
 
-/** Custom ids carry the action and the session: `ce:<action>:<sessionId>[:<extra>]`. */
+/**
+ * Custom ids carry the action and the session: `ce:<action>:<sessionId>[:<extra>]`; Approve's
+ * extra is the id of the plan its lobby showed, so a click approves that plan or nothing.
+ */
 export function customId(action: string, sessionId: string, extra?: string): string {
   return ['ce', action, sessionId, extra].filter((part) => part !== undefined).join(':').slice(0, 100);
 }
@@ -100,7 +103,7 @@ export function renderLobby(lobby: LobbyModel): {
     });
   }
   const buttons = new ActionRowBuilder<ButtonBuilder>().addComponents(
-    new ButtonBuilder().setCustomId(customId('approve', lobby.sessionId)).setLabel('Approve & Deploy').setStyle(ButtonStyle.Success).setDisabled(!lobby.actions.approve),
+    new ButtonBuilder().setCustomId(customId('approve', lobby.sessionId, lobby.plan?.id)).setLabel('Approve & Deploy').setStyle(ButtonStyle.Success).setDisabled(!lobby.actions.approve),
     new ButtonBuilder().setCustomId(customId('add', lobby.sessionId)).setLabel('Add Resource').setStyle(ButtonStyle.Primary).setDisabled(!lobby.actions.add),
     new ButtonBuilder().setCustomId(customId('refresh', lobby.sessionId)).setLabel('Refresh').setStyle(ButtonStyle.Secondary).setDisabled(!lobby.actions.refresh),
     new ButtonBuilder().setCustomId(customId('cancel', lobby.sessionId)).setLabel('Cancel').setStyle(ButtonStyle.Danger).setDisabled(!lobby.actions.cancel),

@@ -1,4 +1,3 @@
-import { token } from './token.js';
 import type { Kernel } from '../kernel.js';
 
 /** A chat front end (Discord, console, …); every rule lives in the kernel, adapters render and ask. */
@@ -14,4 +13,3 @@ export interface ChatAdapter {
    */
   readonly closed?: Promise<void>;
 }
-export const ChatAdapter = token<ChatAdapter>('plugin.chat-adapter');

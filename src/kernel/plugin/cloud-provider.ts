@@ -1,6 +1,5 @@
 import type { Construct } from 'constructs';
 import type { z } from 'zod';
-import { token } from './token.js';
 
 /** What a provider's configuration step receives for one session stack. */
 export interface ProviderSynthContext<S> {
@@ -25,4 +24,3 @@ export interface CloudProvider<S = any> {
   /** Extra environment for terraform processes (endpoints, profile); never persisted. */
   environment?(settings: S): Record<string, string>;
 }
-export const CloudProvider = token<CloudProvider>('plugin.cloud-provider');

@@ -1,4 +1,3 @@
-import { token } from './token.js';
 import type { PlanJson } from '../terraform/plan-json.js';
 
 /** What a planned change does to a resource, as priced. */
@@ -43,4 +42,3 @@ export interface CostEstimator {
     readonly project: { readonly id: string; readonly provider: string; readonly settings: Readonly<Record<string, unknown>> };
   }): CostEstimate | Promise<CostEstimate>;
 }
-export const CostEstimator = token<CostEstimator>('plugin.cost-estimator');

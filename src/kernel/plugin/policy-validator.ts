@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import { token } from './token.js';
 import type { PlanCost, SessionView } from '../sessions/session-view.js';
 import type { PlanJson } from '../terraform/plan-json.js';
 
@@ -45,4 +44,3 @@ export interface PolicyValidator<S = any> {
   validateSession?(ctx: PolicyContext<S>): PolicyViolation[] | Promise<PolicyViolation[]>;
   validatePlan?(ctx: PlanPolicyContext<S>): PolicyViolation[] | Promise<PolicyViolation[]>;
 }
-export const PolicyValidator = token<PolicyValidator>('plugin.policy-validator');

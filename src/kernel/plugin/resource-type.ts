@@ -1,6 +1,5 @@
 import type { Construct } from 'constructs';
 import type { z } from 'zod';
-import { token } from './token.js';
 
 /** What a resource type's synthesis receives for one resource of a session. */
 export interface ResourceSynthContext<C> {
@@ -47,7 +46,6 @@ export interface ResourceType<C = any> {
    */
   synthesize(scope: Construct, ctx: ResourceSynthContext<C>): ResourceOutputs | void;
 }
-export const ResourceType = token<ResourceType>('plugin.resource-type');
 
 /** Declares a resource type with its config type inferred from the schema. */
 export function defineResourceType<S extends z.ZodObject<any>>(

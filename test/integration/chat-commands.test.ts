@@ -150,7 +150,7 @@ describe('deploying through the lobby', () => {
     const ready = await planned;
     expect(ready.state).toBe('PLAN_READY');
     expect(ready.stateLabel).toBe(STATE_LABELS.PLAN_READY);
-    expect(ready.plan).toEqual({ summary: 'Plan: 1 to add, 0 to change, 0 to destroy.', changes: ['+ terraform_data.web'] });
+    expect(ready.plan).toEqual({ id: expect.any(String), summary: 'Plan: 1 to add, 0 to change, 0 to destroy.', changes: ['+ terraform_data.web'] });
     expect(ready.cost).toEqual({ text: '$0.00/hour | $0.00/month', unpriced: [] });
     expect(ready.problems).toEqual([]);
     expect(ready.actions).toEqual({ approve: true, add: true, refresh: true, cancel: true });

@@ -360,7 +360,8 @@ describe('a plan racing another process', () => {
     first = await startTestKernel({ extraPlugins: [policies] });
     // A second process on the same data dir: only the database arbitrates between them.
     second = await startTestKernel({ dataDir: first.dataDir, extraPlugins: [policies] });
-    await createProject(first.kernel, { id: 'race', provider: 'sandbox' });
+    // bob administers the project: changing alice's session takes admin.
+    await createProject(first.kernel, { id: 'race', provider: 'sandbox' }, { alice: 'deploy', bob: 'admin' });
   });
   afterAll(async () => {
     await second?.dispose();

@@ -402,14 +402,16 @@ export class Orchestrator {
         (applying
           ? `interrupted: the process applying this session (${session.operationOwner ?? 'unknown'}) stopped before terraform finished. Terraform's state keeps what it did; start a new session to plan the rest, or destroy this one.`
           : `interrupted: the process planning this session (${session.operationOwner ?? 'unknown'}) stopped. Plan again.`) + unlock;
+      // What the interrupted apply left in terraform's state keeps counting against quotas.
+      const resourcesInState = applying && project ? await this.stateOf(session, project) : null;
       try {
         await this.store.transition({
           sessionId: session.id,
           from: [session.state],
           to: applying ? S.FAILED : tearingDownPlan ? S.APPLIED : S.PLAN_FAILED,
           actor: 'system',
-          patch: { error: reason },
-          details: { recovered: true, owner: session.operationOwner, terraformStopped: stopped, lockRemoved },
+          patch: { error: reason, ...(applying ? { resourcesInState } : {}) },
+          details: { recovered: true, owner: session.operationOwner, terraformStopped: stopped, lockRemoved, ...(applying ? { resourcesInState } : {}) },
         });
         recovered.push(session.id);
         if (applying) this.events.emit('apply.finished', { sessionId: session.id, state: S.FAILED, error: reason });
@@ -845,10 +847,6 @@ export class Orchestrator {
     }
     const failure = this.redactError(toUserError(sessionId, error), this.redactor);
     if (!isCloudEngineError(error)) this.logger.error({ err: error, sessionId }, 'plan failed');
-    if (REFUSALS.has(failure.code)) {
-      const projectId = seen?.projectId ?? (await this.store.load(sessionId).catch(() => undefined))?.projectId;
-      await this.audit.refused({ actor: userId, action: 'session.plan', projectId, sessionId, error: failure });
-    }
     await this.store
       .transition({ sessionId, ...from, to: S.PLAN_FAILED, actor: userId, patch: { ...(seen ? { currentPlanId: null } : {}), error: failure.message }, details: { code: failure.code, ...failure.details } })
       .catch(unrecorded('could not record the failed plan'));
@@ -1074,6 +1072,17 @@ export class Orchestrator {
         .map(([name]) => name);
     } catch (error) {
       this.logger.warn({ err: error, sessionId }, 'could not read terraform state after a failed apply; every resource keeps counting');
+      return null;
+    }
+  }
+
+  /** `resourcesInState` for a session read from the database (synthesized again for its addresses); null when unknown. */
+  private async stateOf(session: CloudSessionEntity, project: Project): Promise<string[] | null> {
+    try {
+      const synthesis = this.synthesizeView(project, this.store.viewOf(session, await this.store.resources(session.id), null));
+      return await this.resourcesInState(session.id, synthesis);
+    } catch (error) {
+      this.logger.warn({ err: error, sessionId: session.id }, 'could not synthesize an interrupted session to read its state; every resource keeps counting');
       return null;
     }
   }

@@ -1,5 +1,6 @@
 /** Cloud Engine's public API. */
-export { createKernel, type Kernel, type KernelRegistries } from './kernel/kernel.js';
+export { createKernel } from './engine.js';
+export type { Kernel, KernelRegistries } from './kernel/kernel.js';
 export { loadConfig, type EngineConfig, type KernelOptions } from './kernel/config/engine-config.js';
 export { parseDuration, formatDuration } from './kernel/config/duration.js';
 export { CloudEngineError, ErrorCode, isCloudEngineError } from './kernel/errors.js';

@@ -1,4 +1,5 @@
-import { createKernel, type Kernel } from '../kernel/kernel.js';
+import { createKernel } from '../engine.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { CloudEngineError, describeValue } from '../kernel/errors.js';
 import { USER_ID } from '../kernel/validation.js';
 import type { KernelOptions } from '../kernel/config/engine-config.js';

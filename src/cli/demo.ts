@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { createKernel } from '../kernel/kernel.js';
+import { createKernel } from '../engine.js';
 import type { KernelOptions } from '../kernel/config/engine-config.js';
 import { isCloudEngineError } from '../kernel/errors.js';
 import { consoleUserId } from '../plugins/console/console-user.js';

@@ -1,4 +1,4 @@
-import { createKernel } from '../kernel/kernel.js';
+import { createKernel } from '../engine.js';
 import { runDemo } from './demo.js';
 
 /**

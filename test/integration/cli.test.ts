@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createKernel } from '../../src/kernel/kernel.js';
+import { createKernel } from '../../src/engine.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'dist', 'bin', 'cloud-engine.js');
 const root = mkdtempSync(join(tmpdir(), 'cloud-engine-cli-'));

@@ -104,8 +104,8 @@ export const EngineConfigSchema = z.strictObject({
 export type EngineConfig = z.output<typeof EngineConfigSchema>;
 export const EngineConfig = token<EngineConfig>('kernel.config');
 
-/** Options accepted by `createKernel`; every key may also come from the environment. */
-export interface KernelOptions {
+/** Options of the kernel itself (`src/kernel/kernel.ts`); every key may also come from the environment. */
+export interface KernelConfigOptions {
   dataDir?: string;
   admins?: string[] | string;
   terraformBin?: string;
@@ -117,7 +117,7 @@ export interface KernelOptions {
   providerPoolSize?: number;
   /** MiB of resident memory the pooled processes may hold together. */
   providerPoolMemory?: number;
-  /** Module specifiers of external plugins, loaded by dynamic import. */
+  /** Module specifiers of external plugins (CLOUD_ENGINE_PLUGINS); the engine (src/engine.ts) imports them, the kernel only records them. */
   plugins?: string[] | string;
   /** Extra secret patterns (regular expression sources) to redact. */
   secretPatterns?: string[] | string;
@@ -131,14 +131,18 @@ export interface KernelOptions {
   timeouts?: { init?: number | string; plan?: number | string; apply?: number | string; plugin?: number | string };
   /** Where the JSON log lines go instead of stderr (anything with `write(line)`); secrets are redacted first. */
   logDestination?: { write(line: string): unknown };
-  /** Plugin objects to load after the built-ins (for programs and tests). */
-  extraPlugins?: Plugin[];
-  /** Skip the built-in plugins (sandbox, aws, google). */
-  builtinPlugins?: boolean;
   /** TypeORM DataSource options; default is a SQLite file in the data dir. */
   database?: Record<string, unknown>;
   /** Environment to read; defaults to process.env. */
   env?: Record<string, string | undefined>;
+}
+
+/** Options accepted by `createKernel` (`src/engine.ts`): the kernel's own, and which plugins to load. */
+export interface KernelOptions extends KernelConfigOptions {
+  /** Plugin objects to load after the built-ins (for programs and tests). */
+  extraPlugins?: Plugin[];
+  /** Skip the built-in plugins (sandbox, aws, google, policies, cost, console, discord). */
+  builtinPlugins?: boolean;
 }
 
 /** Which environment variable feeds which key, so errors can name what the user set. */
@@ -167,7 +171,7 @@ export const ENV_KEYS = {
  * Merges options over the environment and validates; a bad value fails with
  * CONFIG_INVALID naming the option (and its environment variable).
  */
-export function loadConfig(options: KernelOptions = {}): EngineConfig {
+export function loadConfig(options: KernelConfigOptions = {}): EngineConfig {
   const env = options.env ?? process.env;
   const fromEnv = (key: keyof typeof ENV_KEYS) => {
     const value = env[ENV_KEYS[key]];

@@ -12,3 +12,12 @@ export const ResourceTypeRegistry = token<Registry<ResourceType>>('registry.reso
 export const PolicyValidatorRegistry = token<Registry<PolicyValidator>>('registry.policy-validators');
 export const CostEstimatorRegistry = token<Registry<CostEstimator>>('registry.cost-estimators');
 export const ChatAdapterRegistry = token<Registry<ChatAdapter>>('registry.chat-adapters');
+
+/** The registries of everything plugins contributed. */
+export interface KernelRegistries {
+  readonly providers: Registry<CloudProvider>;
+  readonly resourceTypes: Registry<ResourceType>;
+  readonly policyValidators: Registry<PolicyValidator>;
+  readonly costEstimators: Registry<CostEstimator>;
+  readonly chatAdapters: Registry<ChatAdapter>;
+}

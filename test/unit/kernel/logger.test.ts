@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createKernel } from '../../../src/kernel/kernel.js';
+import { createKernel } from '../../../src/engine.js';
 import { createLogger } from '../../../src/kernel/logger.js';
 import { definePlugin } from '../../../src/kernel/plugin/define-plugin.js';
 import { REDACTED, Redactor } from '../../../src/kernel/secrets/redactor.js';

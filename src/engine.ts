@@ -1,0 +1,20 @@
+import { loadConfig, type KernelOptions } from './kernel/config/engine-config.js';
+import { createKernel as createBareKernel, type Kernel } from './kernel/kernel.js';
+import type { Plugin } from './kernel/plugin/define-plugin.js';
+import { loadPluginModule } from './kernel/plugin/plugin-loader.js';
+import { builtinPlugins } from './plugins/builtin-plugins.js';
+
+/**
+ * Starts Cloud Engine: the composition root. Validates the configuration,
+ * then hands the kernel its plugins in order — the built-ins (unless
+ * `builtinPlugins: false`), `extraPlugins`, then the modules named in
+ * `plugins` / CLOUD_ENGINE_PLUGINS.
+ */
+export async function createKernel(options: KernelOptions = {}): Promise<Kernel> {
+  const { extraPlugins = [], builtinPlugins: withBuiltins, ...kernelOptions } = options;
+  // Validated before any plugin module is imported, so a bad value fails first and alone.
+  const config = loadConfig(kernelOptions);
+  const plugins: Plugin[] = [...(withBuiltins === false ? [] : builtinPlugins), ...extraPlugins];
+  for (const specifier of config.plugins) plugins.push(...(await loadPluginModule(specifier)));
+  return createBareKernel(kernelOptions, plugins);
+}

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CloudEngineError } from '../kernel/errors.js';
-import { chatCommands } from '../plugins/chat/chat-commands.js';
+import { chatCommands } from '../chat/chat-commands.js';
 import { discordConfigFromEnv } from '../plugins/discord/discord-config.js';
 import { runCommand, withJsonOption, type CliRuntime, type OutputOptions } from './cli-context.js';
 

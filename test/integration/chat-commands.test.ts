@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isCloudEngineError, type CloudEngineError } from '../../src/kernel/errors.js';
-import { errorReply, type ChatMessage, type ChatReply } from '../../src/plugins/chat/chat-message.js';
-import { PAGE_SIZE, chatCommands, suggest, type ChatCommand, type CommandArgs } from '../../src/plugins/chat/chat-commands.js';
-import { STATE_LABELS, renderLobbyText, type LobbyModel } from '../../src/plugins/chat/lobby.js';
-import { SessionActions } from '../../src/plugins/chat/session-actions.js';
+import { errorReply, type ChatMessage, type ChatReply } from '../../src/chat/chat-message.js';
+import { PAGE_SIZE, chatCommands, suggest, type ChatCommand, type CommandArgs } from '../../src/chat/chat-commands.js';
+import { STATE_LABELS, renderLobbyText, type LobbyModel } from '../../src/chat/lobby.js';
+import { SessionActions } from '../../src/chat/session-actions.js';
 import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
 
 // Who is who:

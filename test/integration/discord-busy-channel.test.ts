@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildLobby } from '../../src/plugins/chat/lobby.js';
+import { buildLobby } from '../../src/chat/lobby.js';
 import { renderLobby } from '../../src/plugins/discord/discord-render.js';
 import type { UserInfo } from '../support/discord-emulator/index.js';
 import { button, embedText, startDiscordWorld, type DiscordWorld } from '../support/discord-harness.js';

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudEngineError } from '../../src/kernel/errors.js';
 import type { Kernel } from '../../src/kernel/kernel.js';
-import { chatCommands, type ChatCommand, type CommandArgs } from '../../src/plugins/chat/chat-commands.js';
+import { chatCommands, type ChatCommand, type CommandArgs } from '../../src/chat/chat-commands.js';
 import { rejection } from '../support/rejection.js';
 import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
 

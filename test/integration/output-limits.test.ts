@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_LINE_CHARS } from '../../src/kernel/terraform/terraform-events.js';
-import { SessionActions } from '../../src/plugins/chat/session-actions.js';
+import { SessionActions } from '../../src/chat/session-actions.js';
 import { rejection } from '../support/rejection.js';
 import { createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
 

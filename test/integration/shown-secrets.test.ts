@@ -7,9 +7,9 @@ import { z } from 'zod';
 import { isCloudEngineError } from '../../src/kernel/errors.js';
 import { definePlugin } from '../../src/kernel/plugin/define-plugin.js';
 import { defineResourceType } from '../../src/kernel/plugin/resource-type.js';
-import { chatCommands } from '../../src/plugins/chat/chat-commands.js';
-import { buildLobby, renderLobbyText } from '../../src/plugins/chat/lobby.js';
-import { SessionActions } from '../../src/plugins/chat/session-actions.js';
+import { chatCommands } from '../../src/chat/chat-commands.js';
+import { buildLobby, renderLobbyText } from '../../src/chat/lobby.js';
+import { SessionActions } from '../../src/chat/session-actions.js';
 import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
 
 const RECOVERY_CODE = 'rc-7f3e9a1b5c2d8e4f';

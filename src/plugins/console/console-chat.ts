@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { isCloudEngineError, CloudEngineError } from '../../kernel/errors.js';
 import type { Kernel } from '../../kernel/kernel.js';
-import { chatCommands, type ChatCommand, type CommandArgs } from '../chat/chat-commands.js';
-import { errorReply, type ChatMessage, type ChatReply } from '../chat/chat-message.js';
-import { renderLobbyText, type LobbyModel } from '../chat/lobby.js';
-import { configFromText } from '../chat/resource-form.js';
-import { SessionActions } from '../chat/session-actions.js';
+import { chatCommands, type ChatCommand, type CommandArgs } from '../../chat/chat-commands.js';
+import { errorReply, type ChatMessage, type ChatReply } from '../../chat/chat-message.js';
+import { renderLobbyText, type LobbyModel } from '../../chat/lobby.js';
+import { configFromText } from '../../chat/resource-form.js';
+import { SessionActions } from '../../chat/session-actions.js';
 import { nearest, parseLine, type ParsedLine } from './console-parser.js';
 import { safeWriter, type SafeWrite } from './safe-output.js';
 

@@ -10,9 +10,9 @@ import {
   type APIEmbed,
 } from 'discord.js';
 import type { ResourceType } from '../../kernel/plugin/resource-type.js';
-import type { ChatMessage } from '../chat/chat-message.js';
-import type { LobbyModel } from '../chat/lobby.js';
-import { formFor } from '../chat/resource-form.js';
+import type { ChatMessage } from '../../chat/chat-message.js';
+import type { LobbyModel } from '../../chat/lobby.js';
+import { formFor } from '../../chat/resource-form.js';
 
 /** Discord's limits that rendering must stay within. */
 export const LIMITS = { content: 2000, embedTitle: 256, embedDescription: 4096, fieldValue: 1024, fields: 25, embedTotal: 6000, modalTitle: 45, label: 45, inputValue: 4000, selectOptions: 25 } as const;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CloudEngineError, ErrorCode } from '../../../../src/kernel/errors.js';
-import { errorReply, message, type ChatMessage, type ChatReply } from '../../../../src/plugins/chat/chat-message.js';
+import { CloudEngineError, ErrorCode } from '../../../src/kernel/errors.js';
+import { errorReply, message, type ChatMessage, type ChatReply } from '../../../src/chat/chat-message.js';
 
 function messageOf(reply: ChatReply): ChatMessage {
   if (reply.kind !== 'message') throw new Error(`expected a message, got a ${reply.kind}`);

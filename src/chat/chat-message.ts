@@ -1,4 +1,4 @@
-import { CloudEngineError, isCloudEngineError } from '../../kernel/errors.js';
+import { CloudEngineError, isCloudEngineError } from '../kernel/errors.js';
 import type { LobbyModel } from './lobby.js';
 
 /** A reply in adapter-neutral form: Discord renders an embed, the console text. */

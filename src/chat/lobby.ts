@@ -1,10 +1,10 @@
-import type { Kernel } from '../../kernel/kernel.js';
-import { shownConfig } from '../../kernel/secrets/secret-fields.js';
-import { capLine } from '../../kernel/terraform/terraform-events.js';
-import { formatCost } from '../../kernel/sessions/cost.js';
-import type { DeploymentState } from '../../kernel/sessions/deployment-state.js';
-import type { SessionView } from '../../kernel/sessions/session-view.js';
-import { renderQuotaBar } from '../../kernel/quotas/quota-bar.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { shownConfig } from '../kernel/secrets/secret-fields.js';
+import { capLine } from '../kernel/terraform/terraform-events.js';
+import { formatCost } from '../kernel/sessions/cost.js';
+import type { DeploymentState } from '../kernel/sessions/deployment-state.js';
+import type { SessionView } from '../kernel/sessions/session-view.js';
+import { renderQuotaBar } from '../kernel/quotas/quota-bar.js';
 
 /** Everything a lobby shows, computed once for every adapter. */
 export interface LobbyModel {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { CloudEngineError } from '../../kernel/errors.js';
-import type { ResourceType } from '../../kernel/plugin/resource-type.js';
+import { CloudEngineError } from '../kernel/errors.js';
+import type { ResourceType } from '../kernel/plugin/resource-type.js';
 
 /** One input of the form a resource type gets in chat, derived from its schema. */
 export interface FormField {

@@ -1,5 +1,5 @@
-import type { Kernel } from '../../kernel/kernel.js';
-import { isCloudEngineError } from '../../kernel/errors.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { isCloudEngineError } from '../kernel/errors.js';
 import { buildLobby, type LobbyModel } from './lobby.js';
 
 /** The lobby's buttons as operations every adapter shares: change, plan by itself, approve, cancel. */

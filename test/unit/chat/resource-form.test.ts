@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { isCloudEngineError, type CloudEngineError } from '../../../../src/kernel/errors.js';
-import { defineResourceType, type ResourceType } from '../../../../src/kernel/plugin/resource-type.js';
-import { MAX_FORM_FIELDS, configFromText, formFor, parseMap } from '../../../../src/plugins/chat/resource-form.js';
-import { awsDynamodbTableResource } from '../../../../src/resources/aws/dynamodb-table.resource.js';
-import { awsInstanceResource } from '../../../../src/resources/aws/instance.resource.js';
-import { awsS3BucketResource } from '../../../../src/resources/aws/s3-bucket.resource.js';
-import { googleComputeInstanceResource } from '../../../../src/resources/google/compute-instance.resource.js';
-import { googleStorageBucketResource } from '../../../../src/resources/google/storage-bucket.resource.js';
-import { sandboxBucketResource } from '../../../../src/resources/sandbox/bucket.resource.js';
-import { sandboxVmResource } from '../../../../src/resources/sandbox/vm.resource.js';
+import { isCloudEngineError, type CloudEngineError } from '../../../src/kernel/errors.js';
+import { defineResourceType, type ResourceType } from '../../../src/kernel/plugin/resource-type.js';
+import { MAX_FORM_FIELDS, configFromText, formFor, parseMap } from '../../../src/chat/resource-form.js';
+import { awsDynamodbTableResource } from '../../../src/resources/aws/dynamodb-table.resource.js';
+import { awsInstanceResource } from '../../../src/resources/aws/instance.resource.js';
+import { awsS3BucketResource } from '../../../src/resources/aws/s3-bucket.resource.js';
+import { googleComputeInstanceResource } from '../../../src/resources/google/compute-instance.resource.js';
+import { googleStorageBucketResource } from '../../../src/resources/google/storage-bucket.resource.js';
+import { sandboxBucketResource } from '../../../src/resources/sandbox/bucket.resource.js';
+import { sandboxVmResource } from '../../../src/resources/sandbox/vm.resource.js';
 
 const BUILT_IN_TYPES: readonly ResourceType[] = [
   sandboxVmResource,

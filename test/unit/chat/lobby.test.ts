@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DeploymentState } from '../../../../src/kernel/sessions/deployment-state.js';
-import { STATE_LABELS, renderLobbyText, type LobbyModel } from '../../../../src/plugins/chat/lobby.js';
+import { DeploymentState } from '../../../src/kernel/sessions/deployment-state.js';
+import { STATE_LABELS, renderLobbyText, type LobbyModel } from '../../../src/chat/lobby.js';
 
 const base: LobbyModel = {
   sessionId: 's1',

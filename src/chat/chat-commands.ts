@@ -1,10 +1,10 @@
-import type { AccessLevel } from '../../kernel/access/authorizer.js';
-import { formatDuration, parseDuration } from '../../kernel/config/duration.js';
-import { CloudEngineError, describeValue } from '../../kernel/errors.js';
-import type { Kernel } from '../../kernel/kernel.js';
-import { DeploymentState, isDeploymentState } from '../../kernel/sessions/deployment-state.js';
-import type { SessionView } from '../../kernel/sessions/session-view.js';
-import { renderQuotaBar } from '../../kernel/quotas/quota-bar.js';
+import type { AccessLevel } from '../kernel/access/authorizer.js';
+import { formatDuration, parseDuration } from '../kernel/config/duration.js';
+import { CloudEngineError, describeValue } from '../kernel/errors.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { DeploymentState, isDeploymentState } from '../kernel/sessions/deployment-state.js';
+import type { SessionView } from '../kernel/sessions/session-view.js';
+import { renderQuotaBar } from '../kernel/quotas/quota-bar.js';
 import { message, redactError, redactReply, type ChatReply } from './chat-message.js';
 import { SessionActions } from './session-actions.js';
 

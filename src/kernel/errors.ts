@@ -63,3 +63,44 @@ export function describeValue(value: unknown, max = 60): string {
   }
   return text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
 }
+
+// ---- Factories for the families of errors raised in many places: one wording each. ----
+
+/** NOT_FOUND: `what` does not exist, with the way to find the right one. */
+export function notFound(what: string, fix: string, options: { field?: string; value?: unknown } = {}): CloudEngineError {
+  return new CloudEngineError('NOT_FOUND', `${what} does not exist. ${fix}`, options);
+}
+
+/** INVALID_STATE: the thing is in the wrong state for what was asked; says the state and what to do. */
+export function wrongState(message: string, state: string, details: Record<string, unknown> = {}): CloudEngineError {
+  return new CloudEngineError('INVALID_STATE', message, { details: { state, ...details } });
+}
+
+/** Why a plan can no longer be approved. */
+export type PlanStaleReason = 'plan-changed' | 'plan-missing' | 'config-changed' | 'plan-file-missing' | 'secrets-unreadable';
+
+/** PLAN_STALE with a typed reason (`details.reason`): the plan shown is not the plan that would be applied. */
+export function planStale(reason: PlanStaleReason, message: string, details: Record<string, unknown> = {}, cause?: unknown): CloudEngineError {
+  return new CloudEngineError('PLAN_STALE', message, { details: { reason, ...details }, cause });
+}
+
+/**
+ * The data directory refused a write (full, read-only, no permission):
+ * INTERNAL saying which and what to do; undefined for any other error.
+ */
+export function dataDirFailure(doing: string, error: unknown, retry = 'try again'): CloudEngineError | undefined {
+  const code = (error as NodeJS.ErrnoException)?.code ?? '';
+  const text = (error as Error)?.message ?? String(error);
+  if (code === 'ENOSPC') {
+    return new CloudEngineError('INTERNAL', `${doing} failed: no space left in the data directory (${text}). Free space in CLOUD_ENGINE_DATA_DIR, then ${retry}.`, { cause: error });
+  }
+  if (code === 'EACCES' || code === 'EROFS') {
+    return new CloudEngineError('INTERNAL', `${doing} failed: the data directory refused a write (${text}). Check that CLOUD_ENGINE_DATA_DIR is writable, then ${retry}.`, { cause: error });
+  }
+  return undefined;
+}
+
+/** The message of anything thrown. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { faultPlugin } from '../support/fault-plugin.js';
 import { createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
 
 describe('tearing a deployment down: destroySession, approved like any plan', () => {
   let t: TestKernel;
   beforeAll(async () => {
-    t = await startTestKernel();
+    t = await startTestKernel({ extraPlugins: [faultPlugin] });
     await createProject(
       t.kernel,
       { id: 'teardown', provider: 'sandbox', settings: { approval: { requireDistinctApprover: true } } },
@@ -98,5 +99,28 @@ describe('tearing a deployment down: destroySession, approved like any plan', ()
     expect(error).toMatchObject({ code: 'PERMISSION_DENIED' });
     expect((error as { message: string }).message).toContain(`session ${sessionId} of alice needs admin`);
     expect((await orchestrator.getSession(sessionId)).state).toBe('APPLIED');
+  });
+
+  it('a FAILED deployment stays FAILED when its teardown is withdrawn, also after the teardown was planned twice', async () => {
+    const { orchestrator } = t.kernel;
+    const session = await orchestrator.startSession('alice', 'teardown');
+    await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.vm', name: 'web' });
+    await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.fault_exit', name: 'boom' });
+    await orchestrator.runPlan(session.id, 'alice');
+    expect((await orchestrator.approveAndApply(session.id, 'bob')).state).toBe('FAILED');
+
+    await orchestrator.destroySession(session.id, 'alice');
+    expect((await orchestrator.getSession(session.id)).state).toBe('DESTROY_READY');
+    // Withdrawn: the deployment is as it was — half applied, FAILED — not APPLIED.
+    expect((await orchestrator.cancelSession(session.id, 'alice')).state).toBe('FAILED');
+
+    // Planned again and re-planned from DESTROY_READY: it still remembers where it started.
+    await orchestrator.destroySession(session.id, 'alice');
+    await orchestrator.destroySession(session.id, 'alice');
+    expect((await orchestrator.cancelSession(session.id, 'alice')).state).toBe('FAILED');
+
+    // The teardown is torn down for real in the end.
+    await orchestrator.destroySession(session.id, 'alice');
+    expect((await orchestrator.approveAndApply(session.id, 'bob')).state).toBe('DESTROYED');
   });
 });

@@ -59,6 +59,74 @@ export const BUSY_STATES: readonly DeploymentState[] = [S.VALIDATING, S.PLANNING
 /** States whose resources exist in the cloud and count as used against quotas. */
 export const DEPLOYED_STATES: readonly DeploymentState[] = [S.APPLIED, S.DESTROY_PLANNING, S.DESTROY_READY, S.DESTROYING];
 
+/** States a plan may start from. */
+export const PLANNABLE_STATES: readonly DeploymentState[] = [S.DRAFT, S.PLAN_READY, S.PLAN_FAILED];
+/** States a deployment may be torn down from: applied, or failed part-way. */
+export const TEARDOWN_FROM_STATES: readonly DeploymentState[] = [S.APPLIED, S.FAILED];
+/** States a teardown may be planned from: a deployment, or a teardown already planned (re-planned). */
+export const TEARDOWN_PLANNABLE_STATES: readonly DeploymentState[] = [S.APPLIED, S.FAILED, S.DESTROY_READY];
+
+/** What the next-state rules read of a session: its state, and what it was torn down from. */
+export interface StateFacts {
+  readonly state: DeploymentState;
+  /** The state a teardown started from (APPLIED or FAILED); null when no teardown is under way. */
+  readonly teardownFrom: DeploymentState | null;
+}
+
+/**
+ * Where a deployment goes back to when its teardown does not happen — the
+ * plan failed or was stopped, the planned teardown was withdrawn, or its
+ * planning was interrupted: the state it was torn down from. A FAILED
+ * deployment stays FAILED (it may hold half its resources); APPLIED when
+ * unknown (a session planned before this was recorded).
+ */
+export function stateWithoutTeardown(session: StateFacts): DeploymentState {
+  return session.teardownFrom === S.FAILED ? S.FAILED : S.APPLIED;
+}
+
+/** What a teardown records as its starting point: kept when a planned teardown is planned again. */
+export function teardownStartedFrom(session: StateFacts): DeploymentState {
+  return session.state === S.DESTROY_READY ? stateWithoutTeardown(session) : session.state;
+}
+
+/**
+ * The state a session is cancelled into: a plan stops CANCELLED, a planned
+ * or planning teardown returns to its deployment's state, and an apply that
+ * no longer runs (its end could not be recorded, or its process is gone)
+ * ends FAILED.
+ */
+export function stateAfterCancel(session: StateFacts): DeploymentState {
+  switch (session.state) {
+    case S.DESTROY_READY:
+    case S.DESTROY_PLANNING:
+      return stateWithoutTeardown(session);
+    case S.APPROVED:
+    case S.APPLYING:
+    case S.DESTROYING:
+      return S.FAILED;
+    default:
+      return S.CANCELLED;
+  }
+}
+
+/**
+ * The state a session left busy by a process that is gone is recovered
+ * into: an apply or teardown FAILED (terraform's state keeps what it did),
+ * a teardown's planning back to its deployment's state, a plan PLAN_FAILED.
+ */
+export function stateAfterInterruption(session: StateFacts): DeploymentState {
+  switch (session.state) {
+    case S.APPROVED:
+    case S.APPLYING:
+    case S.DESTROYING:
+      return S.FAILED;
+    case S.DESTROY_PLANNING:
+      return stateWithoutTeardown(session);
+    default:
+      return S.PLAN_FAILED;
+  }
+}
+
 export function canTransition(from: DeploymentState, to: DeploymentState): boolean {
   return TRANSITIONS[from].includes(to);
 }

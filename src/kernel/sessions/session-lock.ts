@@ -1,4 +1,5 @@
 import { CloudEngineError } from '../errors.js';
+import { token } from '../plugin/token.js';
 
 export interface LockHolder {
   readonly operation: string;
@@ -32,3 +33,4 @@ export class SessionLocks {
     }
   }
 }
+export const SessionLocksToken = token<SessionLocks>('kernel.session-locks');

@@ -25,7 +25,7 @@ export function newId(length = 10): string {
   return id;
 }
 
-export type SessionPatch = Partial<Pick<CloudSessionEntity, 'error' | 'currentPlanId' | 'outputs' | 'approvedBy' | 'lastChangedBy' | 'operationOwner' | 'resourcesInState'>>;
+export type SessionPatch = Partial<Pick<CloudSessionEntity, 'error' | 'currentPlanId' | 'outputs' | 'approvedBy' | 'lastChangedBy' | 'operationOwner' | 'resourcesInState' | 'teardownFrom'>>;
 
 export interface TransitionRequest {
   readonly sessionId: string;

@@ -6,6 +6,7 @@ import { CloudEngineError } from '../errors.js';
 import type { CloudProvider } from '../plugin/cloud-provider.js';
 import type { Registry } from '../plugin/registry.js';
 import type { ResourceType } from '../plugin/resource-type.js';
+import { token } from '../plugin/token.js';
 import { KernelSettingsSchema, splitSettings } from '../projects/project-settings.js';
 import { canonicalJson, sha256 } from './canonical-json.js';
 import { LiteralGuard } from './literal-guard.js';
@@ -120,6 +121,8 @@ export class StackSynthesizer {
     };
   }
 }
+
+export const StackSynthesizerToken = token<StackSynthesizer>('kernel.stack-synthesizer');
 
 /**
  * Runs synchronous work with `Error.captureStackTrace` as a no-op. cdktf captures a full stack

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, link, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { token } from '../plugin/token.js';
 import { Semaphore } from '../util/semaphore.js';
 import type { PlanJson } from './plan-json.js';
 import type { ProviderLease, ProviderPool, ProviderUse } from './provider-pool.js';
@@ -599,6 +600,8 @@ export class TerraformRunner {
 }
 
 /** Commands that queue ahead of plans (and init): they finish what someone approved, which must not wait behind other sessions' re-plans. */
+export const TerraformRunnerToken = token<TerraformRunner>('kernel.terraform-runner');
+
 const URGENT_COMMANDS: ReadonlySet<TerraformCommand> = new Set(['apply', 'output', 'state']);
 
 /** What each command does with providers; init and output never start one the pool could serve. */

@@ -48,6 +48,10 @@ export class CloudSessionEntity {
   @Column({ type: 'text', name: 'resources_in_state', nullable: true, transformer: jsonText })
   resourcesInState!: string[] | null;
 
+  /** The state a teardown started from (APPLIED or FAILED), where it returns if the teardown does not happen. */
+  @Column({ type: 'varchar', length: 24, name: 'teardown_from', nullable: true })
+  teardownFrom!: DeploymentState | null;
+
   @Column({ type: 'varchar', length: 64, name: 'approved_by', nullable: true })
   approvedBy!: string | null;
 

@@ -11,6 +11,10 @@ import {
   assertTransition,
   canTransition,
   isDeploymentState,
+  stateAfterCancel,
+  stateAfterInterruption,
+  stateWithoutTeardown,
+  teardownStartedFrom,
 } from '../../../../src/kernel/sessions/deployment-state.js';
 
 const S = DeploymentState;
@@ -132,6 +136,50 @@ describe('isDeploymentState', () => {
     for (const state of ALL) expect(isDeploymentState(state)).toBe(true);
     for (const value of ['draft', '', 'UNKNOWN', 'toString', 'constructor', '__proto__', 1, null, undefined, {}]) {
       expect(isDeploymentState(value), String(value)).toBe(false);
+    }
+  });
+});
+
+describe('which state next: one home for every rule', () => {
+  const facts = (state: DeploymentState, teardownFrom: DeploymentState | null = null) => ({ state, teardownFrom });
+
+  it('a teardown that does not happen returns to the state it started from: FAILED stays FAILED', () => {
+    expect(stateWithoutTeardown(facts(S.DESTROY_PLANNING, S.FAILED))).toBe(S.FAILED);
+    expect(stateWithoutTeardown(facts(S.DESTROY_READY, S.APPLIED))).toBe(S.APPLIED);
+    // Recorded before teardowns remembered where they started: APPLIED, as before.
+    expect(stateWithoutTeardown(facts(S.DESTROY_READY, null))).toBe(S.APPLIED);
+  });
+
+  it('a teardown re-planned from DESTROY_READY keeps its starting point', () => {
+    expect(teardownStartedFrom(facts(S.APPLIED))).toBe(S.APPLIED);
+    expect(teardownStartedFrom(facts(S.FAILED))).toBe(S.FAILED);
+    expect(teardownStartedFrom(facts(S.DESTROY_READY, S.FAILED))).toBe(S.FAILED);
+  });
+
+  it('cancel: plans end CANCELLED, applies FAILED, teardowns return to their deployment', () => {
+    for (const state of [S.DRAFT, S.VALIDATING, S.PLANNING, S.PLAN_READY, S.PLAN_FAILED]) expect(stateAfterCancel(facts(state)), state).toBe(S.CANCELLED);
+    for (const state of [S.APPROVED, S.APPLYING, S.DESTROYING]) expect(stateAfterCancel(facts(state, S.FAILED)), state).toBe(S.FAILED);
+    expect(stateAfterCancel(facts(S.DESTROY_READY, S.FAILED))).toBe(S.FAILED);
+    expect(stateAfterCancel(facts(S.DESTROY_PLANNING, S.FAILED))).toBe(S.FAILED);
+    expect(stateAfterCancel(facts(S.DESTROY_PLANNING, S.APPLIED))).toBe(S.APPLIED);
+  });
+
+  it('interruption: applies FAILED, plans PLAN_FAILED, a teardown being planned back to its deployment', () => {
+    for (const state of [S.APPROVED, S.APPLYING, S.DESTROYING]) expect(stateAfterInterruption(facts(state)), state).toBe(S.FAILED);
+    for (const state of [S.VALIDATING, S.PLANNING]) expect(stateAfterInterruption(facts(state)), state).toBe(S.PLAN_FAILED);
+    expect(stateAfterInterruption(facts(S.DESTROY_PLANNING, S.FAILED))).toBe(S.FAILED);
+    expect(stateAfterInterruption(facts(S.DESTROY_PLANNING, S.APPLIED))).toBe(S.APPLIED);
+  });
+
+  it('every state a rule returns is a legal move from the state it is asked about', () => {
+    for (const state of ALL) {
+      for (const teardownFrom of [null, S.APPLIED, S.FAILED] as const) {
+        if (BUSY_STATES.includes(state) || EDITABLE_STATES.includes(state) || state === S.DESTROY_READY) {
+          const next = stateAfterCancel(facts(state, teardownFrom));
+          expect(canTransition(state, next), `${state} -> ${next}`).toBe(true);
+        }
+        if (BUSY_STATES.includes(state)) expect(canTransition(state, stateAfterInterruption(facts(state, teardownFrom))), state).toBe(true);
+      }
     }
   });
 });

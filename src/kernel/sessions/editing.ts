@@ -1,0 +1,138 @@
+import type { EntityManager } from 'typeorm';
+import { CloudEngineError } from '../errors.js';
+import type { JsonObject } from '../persistence/columns.js';
+import { CloudResourceEntity } from '../persistence/entities/cloud-resource.entity.js';
+import { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
+import { DeploymentState, EDITABLE_STATES } from './deployment-state.js';
+import { checkResourceInput } from './resource-input.js';
+import { SessionErrors } from './session-errors.js';
+import { LIMITS, type ResourceInput } from './session-inputs.js';
+import { authorize, requireUser, type SessionServices } from './session-services.js';
+import { newId } from './session-store.js';
+import type { SessionView } from './session-view.js';
+
+const S = DeploymentState;
+
+/** Starting a session and changing its resources: every change invalidates the plan. */
+export class Editing {
+  constructor(private readonly services: SessionServices) {}
+
+  /** Starts a session in DRAFT for a project; `provider` must match the project's if given. */
+  async startSession(userId: string, projectId: string, provider?: string): Promise<SessionView> {
+    requireUser(userId);
+    const { projects, db, audit, events, store } = this.services;
+    const project = await projects.get(projectId);
+    if (provider !== undefined && provider !== project.provider) {
+      throw new CloudEngineError(
+        'INVALID_INPUT',
+        `Invalid provider: project ${project.id} deploys to ${project.provider}, not ${JSON.stringify(provider)}. Use provider ${project.provider} or another project.`,
+        { field: 'provider', value: provider },
+      );
+    }
+    await authorize(this.services, userId, 'session.start', project.id);
+    const now = new Date();
+    const entity = Object.assign(new CloudSessionEntity(), {
+      id: newId(),
+      projectId: project.id,
+      provider: project.provider,
+      userId,
+      state: S.DRAFT,
+      error: null,
+      lastChangedBy: null,
+      currentPlanId: null,
+      outputs: null,
+      approvedBy: null,
+      operationOwner: null,
+      resourcesInState: null,
+      teardownFrom: null,
+      createdAt: now,
+      updatedAt: now,
+    } satisfies CloudSessionEntity);
+    await db.transaction(async (manager) => {
+      await manager.insert(CloudSessionEntity, entity);
+      await audit.record({ actor: userId, action: 'session.started', projectId: project.id, sessionId: entity.id, details: { provider: project.provider } }, manager);
+    });
+    events.emit('session.created', { sessionId: entity.id, projectId: project.id, userId });
+    return store.viewOf(entity, [], null);
+  }
+
+  /** Adds a resource; a session with a plan goes back to DRAFT (the plan no longer matches). */
+  async addResource(sessionId: string, userId: string, input: ResourceInput): Promise<SessionView> {
+    requireUser(userId);
+    const { store, locks, db, audit, events, resourceTypes } = this.services;
+    const session = await store.load(sessionId);
+    await authorize(this.services, userId, 'session.change', session.projectId, session);
+    const { type, name, config } = checkResourceInput(resourceTypes, session, input);
+    return locks.run(sessionId, 'add resource', userId, async () => {
+      await db.transaction(async (manager) => {
+        const current = await store.load(sessionId, manager);
+        requireEditable(current);
+        const existing = await store.resources(sessionId, manager);
+        if (existing.some((resource) => resource.name === name)) {
+          throw new CloudEngineError('INVALID_INPUT', `Invalid name: session ${sessionId} already has a resource named "${name}"; pick another name or remove that one first.`, {
+            field: 'name',
+            value: name,
+          });
+        }
+        if (existing.length >= LIMITS.resourcesPerSession) {
+          throw new CloudEngineError(
+            'INVALID_INPUT',
+            `Session ${sessionId} already has ${existing.length} resources, the most one session may hold (${LIMITS.resourcesPerSession}). Deploy these first, then start another session.`,
+            { field: 'name', details: { limit: LIMITS.resourcesPerSession } },
+          );
+        }
+        await manager.insert(CloudResourceEntity, {
+          id: newId(12),
+          sessionId,
+          name,
+          type: type.type,
+          config: config as JsonObject,
+          createdBy: userId,
+          createdAt: new Date(),
+        });
+        await audit.record({ actor: userId, action: 'resource.added', projectId: current.projectId, sessionId, details: { name, type: type.type } }, manager);
+        await this.invalidatePlan(current, userId, manager);
+      });
+      events.emit('session.resourcesChanged', { sessionId, actor: userId });
+      return store.view(sessionId);
+    });
+  }
+
+  /** Removes a resource by name; like any change, it invalidates the plan. */
+  async removeResource(sessionId: string, userId: string, name: string): Promise<SessionView> {
+    requireUser(userId);
+    const { store, locks, db, audit, events } = this.services;
+    const session = await store.load(sessionId);
+    await authorize(this.services, userId, 'session.change', session.projectId, session);
+    return locks.run(sessionId, 'remove resource', userId, async () => {
+      await db.transaction(async (manager) => {
+        const current = await store.load(sessionId, manager);
+        requireEditable(current);
+        const result = await manager.delete(CloudResourceEntity, { sessionId, name });
+        if (result.affected !== 1) {
+          throw new CloudEngineError('NOT_FOUND', `Session ${sessionId} has no resource named ${JSON.stringify(name)}.`, { field: 'name', value: name });
+        }
+        await audit.record({ actor: userId, action: 'resource.removed', projectId: current.projectId, sessionId, details: { name } }, manager);
+        await this.invalidatePlan(current, userId, manager);
+      });
+      events.emit('session.resourcesChanged', { sessionId, actor: userId });
+      return store.view(sessionId);
+    });
+  }
+
+  /** Records who changed the session; a session with a plan goes back to DRAFT. */
+  private async invalidatePlan(session: CloudSessionEntity, userId: string, manager: EntityManager): Promise<void> {
+    if (session.state === S.DRAFT) {
+      await manager.update(CloudSessionEntity, { id: session.id }, { lastChangedBy: userId, updatedAt: new Date() });
+      return;
+    }
+    await this.services.store.transition(
+      { sessionId: session.id, from: [session.state], to: S.DRAFT, actor: userId, patch: { currentPlanId: null, lastChangedBy: userId, error: null }, details: { reason: 'resources changed' } },
+      manager,
+    );
+  }
+}
+
+function requireEditable(session: CloudSessionEntity): void {
+  if (!EDITABLE_STATES.includes(session.state)) throw SessionErrors.notEditable(session);
+}

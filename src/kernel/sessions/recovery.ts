@@ -1,0 +1,70 @@
+import { hostname } from 'node:os';
+import { BUSY_STATES, DeploymentState, stateAfterInterruption } from './deployment-state.js';
+import { parseOwner, processAlive, removeStaleLocalLock, stopTerraformIn } from './process-owner.js';
+import type { SessionServices } from './session-services.js';
+import type { StateReader } from './state-reader.js';
+
+const S = DeploymentState;
+
+/** Start-up recovery: sessions left busy by a process that is gone are resolved, nothing left running. */
+export class Recovery {
+  constructor(
+    private readonly services: SessionServices,
+    private readonly state: StateReader,
+  ) {}
+
+  /**
+   * Resolves sessions left busy by a process that is gone (run at start-up):
+   * a plan becomes PLAN_FAILED and an apply FAILED with reason "interrupted",
+   * their output kept; terraform processes still running in the session's
+   * working dir are stopped and a stale local state lock removed. Sessions
+   * owned by a live process, or by another host, are left alone.
+   */
+  async recoverInterrupted(): Promise<string[]> {
+    const { store, logger, operations, projects, events } = this.services;
+    const recovered: string[] = [];
+    const busy = await store.list({ states: BUSY_STATES });
+    for (const session of busy) {
+      const owner = parseOwner(session.operationOwner);
+      if (owner && owner.host !== hostname()) {
+        logger.warn({ sessionId: session.id, owner: session.operationOwner }, 'session busy on another host; left alone');
+        continue;
+      }
+      if (owner && owner.id !== operations.ownerId && processAlive(owner.pid)) continue;
+      const workingDir = store.workingDir(session.id);
+      const stopped = await stopTerraformIn(workingDir);
+      const lockRemoved = await removeStaleLocalLock(workingDir);
+      const to = stateAfterInterruption(session);
+      const applying = to === S.FAILED;
+      const project = await projects.get(session.projectId).catch(() => undefined);
+      const backend = (project?.settings.backend as { type?: string } | undefined)?.type ?? 'local';
+      // A remote backend's lock is not ours to break blindly: say how to release it.
+      const unlock =
+        backend === 'local'
+          ? ''
+          : ` If terraform then reports the state is locked, release it with \`terraform force-unlock <LOCK ID>\` in ${workingDir}, using the project's ${backend} backend credentials.`;
+      const reason =
+        (applying
+          ? `interrupted: the process applying this session (${session.operationOwner ?? 'unknown'}) stopped before terraform finished. Terraform's state keeps what it did; start a new session to plan the rest, or destroy this one.`
+          : `interrupted: the process planning this session (${session.operationOwner ?? 'unknown'}) stopped. Plan again.`) + unlock;
+      // What the interrupted apply left in terraform's state keeps counting against quotas.
+      const resourcesInState = applying && project ? await this.state.ofSession(session, project) : null;
+      try {
+        await store.transition({
+          sessionId: session.id,
+          from: [session.state],
+          to,
+          actor: 'system',
+          patch: { error: reason, teardownFrom: null, ...(applying ? { resourcesInState } : {}) },
+          details: { recovered: true, owner: session.operationOwner, terraformStopped: stopped, lockRemoved, ...(applying ? { resourcesInState } : {}) },
+        });
+        recovered.push(session.id);
+        if (applying) events.emit('apply.finished', { sessionId: session.id, state: S.FAILED, error: reason });
+      } catch (error) {
+        // Another process may have resolved it first.
+        logger.warn({ err: error, sessionId: session.id }, 'could not recover session');
+      }
+    }
+    return recovered;
+  }
+}

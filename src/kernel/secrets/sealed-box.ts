@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CloudEngineError } from '../errors.js';
+import { CloudEngineError, planStale } from '../errors.js';
 import { token } from '../plugin/token.js';
 
 const ALGORITHM = 'aes-256-gcm';
@@ -69,11 +69,12 @@ export class SealedBox {
       if (!Array.isArray(values) || !values.every((value) => typeof value === 'string')) throw new Error('not a list of strings');
       return values;
     } catch (error) {
-      throw new CloudEngineError(
-        'PLAN_STALE',
+      throw planStale(
+        'secrets-unreadable',
         'The sensitive values of this plan cannot be read with this kernel\'s secret key, so its apply could not hide them; it was not applied. ' +
           'Give every kernel sharing the database the same CLOUD_ENGINE_SECRET_KEY, or plan again here.',
-        { cause: error },
+        {},
+        error,
       );
     }
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { In, type EntityManager, type FindOptionsSelect, type FindOptionsWhere } from 'typeorm';
 import type { AuditLog } from '../audit/audit-log.js';
-import { CloudEngineError } from '../errors.js';
+import { CloudEngineError, planStale } from '../errors.js';
 import type { KernelEvents } from '../events/kernel-events.js';
 import type { Database } from '../persistence/database.js';
 import { CloudResourceEntity } from '../persistence/entities/cloud-resource.entity.js';
@@ -266,10 +266,10 @@ export class SessionStore {
     const now = current
       ? `its plan is now ${current.id} (${current.summary}), made by ${current.createdBy} at ${current.createdAt.toISOString()}`
       : `it has no ready plan now (${session.state}${session.lastChangedBy ? `, last changed by ${session.lastChangedBy}` : ''})`;
-    return new CloudEngineError(
-      'PLAN_STALE',
+    return planStale(
+      'plan-changed',
       `The plan you approved (${seenPlanId}) is no longer the plan of session ${session.id}: ${now}. Nothing was applied; review the current plan and approve that one.`,
-      { details: { reason: 'plan-changed', seenPlanId, currentPlanId: session.currentPlanId, state: session.state } },
+      { seenPlanId, currentPlanId: session.currentPlanId, state: session.state },
     );
   }
 

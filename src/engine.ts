@@ -3,6 +3,7 @@ import { createKernel as createBareKernel, type Kernel } from './kernel/kernel.j
 import type { Plugin } from './kernel/plugin/define-plugin.js';
 import { loadPluginModule } from './kernel/plugin/plugin-loader.js';
 import { builtinPlugins } from './plugins/builtin-plugins.js';
+import { costPlugin } from './plugins/cost/cost.plugin.js';
 
 /**
  * Starts Cloud Engine: the composition root. Validates the configuration,
@@ -11,10 +12,15 @@ import { builtinPlugins } from './plugins/builtin-plugins.js';
  * `plugins` / CLOUD_ENGINE_PLUGINS.
  */
 export async function createKernel(options: KernelOptions = {}): Promise<Kernel> {
-  const { extraPlugins = [], builtinPlugins: withBuiltins, ...kernelOptions } = options;
+  const { extraPlugins = [], builtinPlugins: withBuiltins, priceBook, ...kernelOptions } = options;
   // Validated before any plugin module is imported, so a bad value fails first and alone.
   const config = loadConfig(kernelOptions);
   const plugins: Plugin[] = [...(withBuiltins === false ? [] : builtinPlugins), ...extraPlugins];
   for (const specifier of config.plugins) plugins.push(...(await loadPluginModule(specifier)));
-  return createBareKernel(kernelOptions, plugins);
+  // `priceBook` predates plugin configuration; it is the cost plugin's, and pluginConfig.cost wins over it.
+  const pluginConfig =
+    priceBook === undefined || !plugins.some((plugin) => plugin.id === costPlugin.id)
+      ? kernelOptions.pluginConfig
+      : { ...kernelOptions.pluginConfig, [costPlugin.id]: { priceBook, ...kernelOptions.pluginConfig?.[costPlugin.id] } };
+  return createBareKernel({ ...kernelOptions, pluginConfig }, plugins);
 }

@@ -81,7 +81,7 @@ export async function runCommand(io: CliIO, options: OutputOptions, work: Comman
   let sessionId: string | undefined;
   let kernel: Kernel | undefined;
   try {
-    const user = consoleUserId(io.env);
+    const user = consoleUserId(io.env.CLOUD_ENGINE_USER);
     if (!USER_ID.test(user)) {
       throw new CloudEngineError('CONFIG_INVALID', `Invalid CLOUD_ENGINE_USER: expected 1-64 letters, digits and ._@:-; received ${describeValue(user)}.`, {
         field: 'CLOUD_ENGINE_USER',

@@ -24,7 +24,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const write = options.out ? undefined : safeWriter(process.stdout);
   // A closed stdout (`cloud-engine demo | head`) must not stop the apply half-way.
   const out = options.out ?? ((line: string) => write!(`${line}\n`));
-  const user = consoleUserId(options.kernel?.env ?? process.env);
+  const user = consoleUserId((options.kernel?.env ?? process.env).CLOUD_ENGINE_USER);
   const kernel = await createKernel(options.kernel);
   const started = Date.now();
   try {

@@ -9,7 +9,7 @@ export function registerRegisterCommandsCommand(program: Command, runtime: CliRu
   withJsonOption(program.command('register-commands').description('Register the slash commands with Discord (DISCORD_TOKEN, DISCORD_APPLICATION_ID, DISCORD_GUILD_ID).')).action(
     async (options: OutputOptions) => {
       runtime.exitCode = await runCommand(runtime.io, options, async (ctx) => {
-        const config = discordConfigFromEnv();
+        const config = discordConfigFromEnv(ctx.io.env);
         if (!config) {
           throw new CloudEngineError('CONFIG_INVALID', 'Discord is not configured: set DISCORD_TOKEN and DISCORD_APPLICATION_ID (and DISCORD_GUILD_ID for one guild).', {
             field: 'DISCORD_TOKEN',

@@ -73,9 +73,10 @@ export interface Kernel {
  */
 export async function createKernel(options: KernelConfigOptions = {}, plugins: readonly Plugin[] = []): Promise<Kernel> {
   const config = loadConfig(options);
-  const redactor = Redactor.forEnvironment(config.secretPatterns, options.env ?? process.env, config.redactKeys);
+  const env = options.env ?? process.env;
+  const redactor = Redactor.forEnvironment(config.secretPatterns, env, config.redactKeys);
   const logger = createLogger(config.logLevel, (text) => redactor.redact(text), options.logDestination);
-  const { registries, loaded } = await registerPlugins(plugins, config, logger);
+  const { registries, loaded } = await registerPlugins(plugins, { config, logger, env, pluginConfig: options.pluginConfig });
 
   const database = await openDatabase(config.dataDir, options.database);
   const container = new Container();

@@ -65,7 +65,8 @@ describe('starting the Discord bot through the plugin path, as `npm start` does'
     process.env.DISCORD_REGISTER_COMMANDS = 'true';
     delete process.env.CLOUD_ENGINE_CONSOLE; // auto: off because DISCORD_TOKEN is set
     timers = watchTimers();
-    t = await startTestKernel({ admins: [admin.id] });
+    // The plugins read the kernel's env, as `npm start` gives them process.env.
+    t = await startTestKernel({ admins: [admin.id], env: Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]])) });
   });
   afterAll(async () => {
     timers?.stop();

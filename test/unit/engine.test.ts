@@ -236,3 +236,22 @@ describe('createKernel registration rules', () => {
     expect(error.code).toBe('CONFIG_INVALID');
   });
 });
+
+describe('createKernel: the cost plugin\'s price book', () => {
+  it('reads CLOUD_ENGINE_PRICE_BOOK and the priceBook option as the cost plugin\'s configuration, naming both in errors', async () => {
+    const fromEnv = await bootError({ env: { CLOUD_ENGINE_PRICE_BOOK: '/nonexistent/prices.json' } });
+    expect(fromEnv).toMatchObject({ code: 'CONFIG_INVALID', field: 'priceBook' });
+    expect(fromEnv.message).toContain('Cannot read the price book /nonexistent/prices.json');
+
+    const fromOption = await bootError({ priceBook: 42 as unknown as string });
+    expect(fromOption).toMatchObject({ code: 'CONFIG_INVALID', field: 'pluginConfig.cost.priceBook' });
+    expect(fromOption.message).toContain('Invalid configuration "priceBook" of plugin "cost" (CLOUD_ENGINE_PRICE_BOOK): priceBook must be the path of a JSON price book; received 42');
+  });
+
+  it('lets pluginConfig.cost win over the priceBook option, and ignores the option when the cost plugin is not loaded', async () => {
+    const error = await bootError({ priceBook: '/nonexistent/a.json', pluginConfig: { cost: { priceBook: '/nonexistent/b.json' } } });
+    expect(error.message).toContain('/nonexistent/b.json');
+    const kernel = await boot({ builtinPlugins: false, priceBook: '/nonexistent/a.json' });
+    expect(kernel.plugins).toEqual([]);
+  });
+});

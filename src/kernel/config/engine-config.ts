@@ -79,8 +79,6 @@ export const EngineConfigSchema = z.strictObject({
       error: (issue) => `expected key names with a letter or digit; ${JSON.stringify((issue.input as string[]).find((name) => !/[A-Za-z0-9]/.test(name)))} would match every key`,
     })
     .default([]),
-  /** A JSON price book that replaces the built-in one (see src/plugins/cost). */
-  priceBook: z.string().min(1).optional(),
   /**
    * The key that seals a plan's sensitive values in the database (32 bytes,
    * hex or base64). Without it, a key file in the data dir is made once;
@@ -123,8 +121,6 @@ export interface KernelConfigOptions {
   secretPatterns?: string[] | string;
   /** More key names whose values are redacted (comma list or array), besides password, token, api_key, …. */
   redactKeys?: string[] | string;
-  /** Path of a JSON price book overriding the built-in prices. */
-  priceBook?: string;
   /** The key sealing plans' sensitive values (32 bytes, hex or base64); default: a key file in the data dir. */
   secretKey?: string;
   logLevel?: EngineConfig['logLevel'];
@@ -133,7 +129,12 @@ export interface KernelConfigOptions {
   logDestination?: { write(line: string): unknown };
   /** TypeORM DataSource options; default is a SQLite file in the data dir. */
   database?: Record<string, unknown>;
-  /** Environment to read; defaults to process.env. */
+  /**
+   * Plugins' own settings by plugin id (`{ cost: { priceBook: './prices.json' } }`), each validated by
+   * its plugin's config schema at start-up; they win over the environment variables the plugin maps.
+   */
+  pluginConfig?: Record<string, Record<string, unknown>>;
+  /** Environment to read (the kernel's variables and those plugins map); defaults to process.env. */
   env?: Record<string, string | undefined>;
 }
 
@@ -143,6 +144,8 @@ export interface KernelOptions extends KernelConfigOptions {
   extraPlugins?: Plugin[];
   /** Skip the built-in plugins (sandbox, aws, google, policies, cost, console, discord). */
   builtinPlugins?: boolean;
+  /** Path of a JSON price book overriding the built-in prices: the cost plugin's `priceBook` (CLOUD_ENGINE_PRICE_BOOK). */
+  priceBook?: string;
 }
 
 /** Which environment variable feeds which key, so errors can name what the user set. */
@@ -156,7 +159,6 @@ export const ENV_KEYS = {
   providerPoolSize: 'CLOUD_ENGINE_PROVIDER_POOL_SIZE',
   providerPoolMemory: 'CLOUD_ENGINE_PROVIDER_POOL_MEMORY',
   plugins: 'CLOUD_ENGINE_PLUGINS',
-  priceBook: 'CLOUD_ENGINE_PRICE_BOOK',
   secretKey: 'CLOUD_ENGINE_SECRET_KEY',
   secretPatterns: 'CLOUD_ENGINE_SECRET_PATTERNS',
   redactKeys: 'CLOUD_ENGINE_REDACT_KEYS',
@@ -193,7 +195,6 @@ export function loadConfig(options: KernelConfigOptions = {}): EngineConfig {
     providerPoolSize: options.providerPoolSize ?? fromEnv('providerPoolSize'),
     providerPoolMemory: options.providerPoolMemory ?? fromEnv('providerPoolMemory'),
     plugins: options.plugins ?? fromEnv('plugins'),
-    priceBook: options.priceBook ?? fromEnv('priceBook'),
     secretKey: options.secretKey ?? fromEnv('secretKey'),
     secretPatterns: options.secretPatterns ?? fromEnv('secretPatterns'),
     redactKeys: options.redactKeys ?? fromEnv('redactKeys'),

@@ -5,7 +5,8 @@ import { unknownSecretFields } from '../secrets/secret-fields.js';
 import type { ChatAdapter } from './chat-adapter.js';
 import type { CloudProvider } from './cloud-provider.js';
 import type { CostEstimator } from './cost-estimator.js';
-import { definePlugin, type Plugin, type PluginContext } from './define-plugin.js';
+import { definePlugin, type Plugin, type PluginContext, type ReadonlyRegistry } from './define-plugin.js';
+import { checkPluginConfigIds, parsePluginConfig } from './plugin-config.js';
 import type { PolicyValidator } from './policy-validator.js';
 import type { KernelRegistries } from './registries.js';
 import { Registry } from './registry.js';
@@ -17,11 +18,23 @@ export interface RegisteredPlugins {
   readonly loaded: readonly string[];
 }
 
+/** What registration reads besides the plugins themselves. */
+export interface RegistrationOptions {
+  readonly config: EngineConfig;
+  readonly logger: Logger;
+  /** The environment plugin configuration is read from (the kernel's `env`, default process.env). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** `createKernel`'s `pluginConfig`: settings by plugin id, over the environment. */
+  readonly pluginConfig?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
 /**
- * Runs every plugin's `register`, in order, into fresh registries, and checks
- * what they registered; any mistake throws PLUGIN_FAILED naming the plugin.
+ * Checks every plugin and parses its configuration, then runs each
+ * `register`, in order, into fresh registries, and checks what they
+ * registered. A bad value fails with CONFIG_INVALID, any other mistake with
+ * PLUGIN_FAILED; both name the plugin.
  */
-export async function registerPlugins(plugins: readonly Plugin[], config: EngineConfig, logger: Logger): Promise<RegisteredPlugins> {
+export async function registerPlugins(plugins: readonly Plugin[], options: RegistrationOptions): Promise<RegisteredPlugins> {
   const registries: KernelRegistries = {
     providers: new Registry<CloudProvider>('provider', (provider) => provider.id),
     resourceTypes: new Registry<ResourceType>('resource type', (type) => type.type),
@@ -34,7 +47,7 @@ export async function registerPlugins(plugins: readonly Plugin[], config: Engine
     try {
       definePlugin(plugin);
     } catch (error) {
-      throw new CloudEngineError('PLUGIN_FAILED', `${(error as Error).message} Fix the plugin's id or remove it from CLOUD_ENGINE_PLUGINS.`, {
+      throw new CloudEngineError('PLUGIN_FAILED', `${(error as Error).message} Fix the plugin's definition or remove it from CLOUD_ENGINE_PLUGINS.`, {
         cause: error,
         details: { pluginId: plugin?.id },
       });
@@ -45,16 +58,36 @@ export async function registerPlugins(plugins: readonly Plugin[], config: Engine
       });
     }
     seen.add(plugin.id);
+  }
+  // Every plugin's configuration is checked before any plugin registers, so a bad value stops the kernel before work starts.
+  const given = options.pluginConfig ?? {};
+  const configs = plugins.map((plugin) => parsePluginConfig(plugin, { given: given[plugin.id], env: options.env }));
+  checkPluginConfigIds(given, [...seen]);
+
+  const engineConfig = Object.freeze({ ...options.config });
+  let registering = true;
+  for (const [index, plugin] of plugins.entries()) {
     const pluginId = plugin.id;
-    const ctx: PluginContext = {
+    const add =
+      <T>(kind: string, registry: Registry<T>, keys: string[]) =>
+      (item: T) => {
+        if (!registering) {
+          throw new CloudEngineError('PLUGIN_FAILED', `Plugin "${pluginId}" adds a ${kind} after start-up; register(ctx) only declares, so add every contribution while it runs.`, {
+            details: { pluginId, kind },
+          });
+        }
+        registry.add({ pluginId, item: requireShape(pluginId, kind, item, keys) });
+      };
+    const ctx: PluginContext<unknown> = {
       pluginId,
-      config: Object.freeze({ ...config }),
-      logger: logger.child({ plugin: pluginId }),
-      addProvider: (item) => registries.providers.add({ pluginId, item: requireShape(pluginId, 'provider', item, ['id', 'configure', 'settingsSchema']) }),
-      addResourceType: (item) => registries.resourceTypes.add({ pluginId, item: requireShape(pluginId, 'resource type', item, ['type', 'provider', 'quotaKey', 'schema', 'synthesize']) }),
-      addPolicyValidator: (item) => registries.policyValidators.add({ pluginId, item: requireShape(pluginId, 'policy validator', item, ['id']) }),
-      addCostEstimator: (item) => registries.costEstimators.add({ pluginId, item: requireShape(pluginId, 'cost estimator', item, ['id', 'estimate']) }),
-      addChatAdapter: (item) => registries.chatAdapters.add({ pluginId, item: requireShape(pluginId, 'chat adapter', item, ['id', 'start', 'stop']) }),
+      config: configs[index] ?? engineConfig,
+      logger: options.logger.child({ plugin: pluginId }),
+      resourceTypes: completeOnly(registries.resourceTypes, 'resourceTypes', pluginId, () => registering),
+      addProvider: add('provider', registries.providers, ['id', 'configure', 'settingsSchema']),
+      addResourceType: add('resource type', registries.resourceTypes, ['type', 'provider', 'quotaKey', 'schema', 'synthesize']),
+      addPolicyValidator: add('policy validator', registries.policyValidators, ['id']),
+      addCostEstimator: add('cost estimator', registries.costEstimators, ['id', 'estimate']),
+      addChatAdapter: add('chat adapter', registries.chatAdapters, ['id', 'start', 'stop']),
     };
     try {
       await plugin.register(ctx);
@@ -66,6 +99,7 @@ export async function registerPlugins(plugins: readonly Plugin[], config: Engine
       });
     }
   }
+  registering = false;
   for (const { pluginId, item } of registries.resourceTypes.entries()) {
     if (!registries.providers.has(item.provider)) {
       throw new CloudEngineError(
@@ -89,6 +123,25 @@ export async function registerPlugins(plugins: readonly Plugin[], config: Engine
     }
   }
   return { registries, loaded: [...seen] };
+}
+
+/** A read-only view of `registry` that refuses to be read while plugins are still registering: it would be incomplete. */
+function completeOnly<T>(registry: Registry<T>, name: string, pluginId: string, registering: () => boolean): ReadonlyRegistry<T> {
+  const ready = () => {
+    if (!registering()) return registry;
+    throw new CloudEngineError(
+      'PLUGIN_FAILED',
+      `Plugin "${pluginId}" reads ctx.${name} while plugins are still registering, when it holds only what registered so far. Read it from a contribution (validateSession, estimate, …), which runs once every plugin has registered.`,
+      { details: { pluginId, kind: registry.kind } },
+    );
+  };
+  return {
+    get: (key) => ready().get(key),
+    has: (key) => ready().has(key),
+    list: () => ready().list(),
+    keys: () => ready().keys(),
+    pluginOf: (key) => ready().pluginOf(key),
+  };
 }
 
 function requireShape<T>(pluginId: string, kind: string, item: T, keys: string[]): T {

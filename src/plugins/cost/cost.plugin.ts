@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { z } from 'zod';
 import { CloudEngineError, ErrorCode } from '../../kernel/errors.js';
 import { definePlugin } from '../../kernel/plugin/define-plugin.js';
 import builtinBook from './price-book.json' with { type: 'json' };
@@ -34,16 +35,18 @@ export async function loadPriceBook(file?: string): Promise<PriceBook> {
   return parsePriceBook(raw, absolute);
 }
 
+/** The cost plugin's configuration: `priceBook` (CLOUD_ENGINE_PRICE_BOOK), a JSON price book to use instead of the built-in one. */
+export const costConfigSchema = z.object({
+  priceBook: z.string({ error: 'priceBook must be the path of a JSON price book' }).min(1, 'priceBook must be the path of a JSON price book').optional(),
+});
+
 /** The built-in price-table cost estimator, priced from an offline price book. */
 export const costPlugin = definePlugin({
   id: 'cost',
+  config: { schema: costConfigSchema, env: { priceBook: 'CLOUD_ENGINE_PRICE_BOOK' } },
   async register(ctx) {
-    const file = ctx.config.priceBook;
-    if (file !== undefined && typeof file !== 'string') {
-      throw new CloudEngineError(ErrorCode.CONFIG_INVALID, `priceBook must be a file path, got ${typeof file}. ${FIX}`, { field: 'priceBook' });
-    }
     // Read once at start: a price book edited while running should not change a plan's figures mid-session.
-    ctx.addCostEstimator(createPriceTableEstimator(await loadPriceBook(file)));
+    ctx.addCostEstimator(createPriceTableEstimator(await loadPriceBook(ctx.config.priceBook)));
   },
 });
 

@@ -1,16 +1,15 @@
 import { definePlugin } from '../../kernel/plugin/define-plugin.js';
 import type { ChatAdapter } from '../../kernel/plugin/chat-adapter.js';
 import type { DiscordBot } from './discord-bot.js';
-import { discordConfigFromEnv } from './discord-config.js';
+import { DISCORD_ENV, discordConfigOf, discordSettingsSchema, type DiscordConfig } from './discord-config.js';
 
-/** The Discord bot, on when DISCORD_TOKEN and DISCORD_APPLICATION_ID are set. */
-export function createDiscordAdapter(env: Record<string, string | undefined> = process.env): ChatAdapter {
+/** The Discord bot, on when it has a configuration (DISCORD_TOKEN and DISCORD_APPLICATION_ID are set). */
+export function createDiscordAdapter(config: DiscordConfig | undefined): ChatAdapter {
   let bot: DiscordBot | undefined;
   return {
     id: 'discord',
-    enabled: () => discordConfigFromEnv(env) !== undefined,
+    enabled: () => config !== undefined,
     async start(kernel) {
-      const config = discordConfigFromEnv(env);
       if (!config) throw new Error('Discord is not configured: set DISCORD_TOKEN and DISCORD_APPLICATION_ID.');
       // discord.js is loaded only when the bot runs, so other kernels start faster.
       const { DiscordBot } = await import('./discord-bot.js');
@@ -26,7 +25,8 @@ export function createDiscordAdapter(env: Record<string, string | undefined> = p
 
 export const discordPlugin = definePlugin({
   id: 'discord',
+  config: { schema: discordSettingsSchema, env: DISCORD_ENV, secret: ['token'] },
   register(ctx) {
-    ctx.addChatAdapter(createDiscordAdapter());
+    ctx.addChatAdapter(createDiscordAdapter(discordConfigOf(ctx.config)));
   },
 });

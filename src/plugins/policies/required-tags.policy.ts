@@ -42,11 +42,14 @@ export function taggableTypes(types: readonly ResourceType[]): ReadonlyMap<strin
 
 /**
  * Requires tag (or, on Google, label) keys on every resource of the covered
- * types. Policies cannot see the resource type registry, so `knownTypes`
- * says which types have tags; a type it does not know is still covered when
- * its config carries tags or labels, or when `applyTo` names it.
+ * types. `knownTypes` says which types have tags (or gives them once asked,
+ * when the registry is complete); a type it does not know is still covered
+ * when its config carries tags or labels, or when `applyTo` names it.
  */
-export function createRequiredTagsPolicy(knownTypes: ReadonlyMap<string, TagField>): PolicyValidator<RequiredTagsSettings | undefined> {
+export function createRequiredTagsPolicy(
+  knownTypes: ReadonlyMap<string, TagField> | (() => ReadonlyMap<string, TagField>),
+): PolicyValidator<RequiredTagsSettings | undefined> {
+  const known = typeof knownTypes === 'function' ? knownTypes : () => knownTypes;
   return {
     id: ID,
     description: 'Requires the tag (or label) keys the project lists on every taggable resource.',
@@ -57,7 +60,7 @@ export function createRequiredTagsPolicy(knownTypes: ReadonlyMap<string, TagFiel
       const required = [...new Set(settings.keys)];
       const violations: PolicyViolation[] = [];
       for (const resource of session.resources) {
-        const field = fieldOf(resource, knownTypes, settings.applyTo);
+        const field = fieldOf(resource, known(), settings.applyTo);
         if (!field) continue;
         const present = resource.config[field];
         const values = present !== null && typeof present === 'object' ? (present as Record<string, unknown>) : {};

@@ -16,6 +16,7 @@ async function contributions(plugin: Plugin) {
     pluginId: plugin.id,
     config: {},
     logger: {} as PluginContext['logger'],
+    resourceTypes: {} as PluginContext['resourceTypes'],
     addProvider: (provider) => providers.push(provider),
     addResourceType: (type) => types.push(type),
     addPolicyValidator: unexpected,

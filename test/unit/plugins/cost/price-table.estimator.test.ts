@@ -299,6 +299,7 @@ describe('an override price book', () => {
       pluginId: 'cost',
       config,
       logger: {} as PluginContext['logger'],
+      resourceTypes: {} as PluginContext['resourceTypes'],
       addProvider: unexpected,
       addResourceType: unexpected,
       addPolicyValidator: unexpected,

@@ -71,6 +71,16 @@ export function notFound(what: string, fix: string, options: { field?: string; v
   return new CloudEngineError('NOT_FOUND', `${what} does not exist. ${fix}`, options);
 }
 
+/** NOT_FOUND: no project has this id. */
+export function projectNotFound(id: unknown): CloudEngineError {
+  return notFound(`Project ${JSON.stringify(id)}`, 'List projects to see the ids, or ask an admin to create it.', { field: 'projectId', value: id });
+}
+
+/** NOT_FOUND: no session has this id. */
+export function sessionNotFound(id: unknown): CloudEngineError {
+  return notFound(`Session ${JSON.stringify(id)}`, 'List your sessions to find its id.', { field: 'sessionId', value: id });
+}
+
 /** INVALID_STATE: the thing is in the wrong state for what was asked; says the state and what to do. */
 export function wrongState(message: string, state: string, details: Record<string, unknown> = {}): CloudEngineError {
   return new CloudEngineError('INVALID_STATE', message, { details: { state, ...details } });

@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import { AuditLogToken, type AuditLog } from '../audit/audit-log.js';
 import { EngineConfig } from '../config/engine-config.js';
-import { CloudEngineError, describeValue } from '../errors.js';
+import { CloudEngineError, describeValue, projectNotFound } from '../errors.js';
 import { DatabaseToken, type Database } from '../persistence/database.js';
 import { AccessGrantEntity } from '../persistence/entities/access-grant.entity.js';
 import { ProjectEntity } from '../persistence/entities/project.entity.js';
@@ -156,7 +156,7 @@ export class AccessService {
 
   private async requireProject(projectId: string): Promise<void> {
     if (!(await this.db.manager.existsBy(ProjectEntity, { id: projectId }))) {
-      throw new CloudEngineError('NOT_FOUND', `Project ${JSON.stringify(projectId)} does not exist.`, { field: 'projectId', value: projectId });
+      throw projectNotFound(projectId);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import { AuditLogToken, type AuditLog } from '../audit/audit-log.js';
 import { Authorizer } from '../access/authorizer.js';
-import { CloudEngineError, describeValue } from '../errors.js';
+import { CloudEngineError, describeValue, projectNotFound } from '../errors.js';
 import { DatabaseToken, type Database } from '../persistence/database.js';
 import { ProjectEntity } from '../persistence/entities/project.entity.js';
 import { AccessGrantEntity } from '../persistence/entities/access-grant.entity.js';
@@ -107,10 +107,7 @@ export class ProjectService {
   async get(id: string): Promise<Project> {
     const entity = typeof id === 'string' ? await this.db.manager.findOneBy(ProjectEntity, { id }) : null;
     if (!entity) {
-      throw new CloudEngineError('NOT_FOUND', `Project ${JSON.stringify(id)} does not exist. List projects to see the ids, or ask an admin to create it.`, {
-        field: 'projectId',
-        value: id,
-      });
+      throw projectNotFound(id);
     }
     return toProject(entity);
   }

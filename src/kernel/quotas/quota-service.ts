@@ -4,7 +4,7 @@ import { AccessServiceToken, type AccessService } from '../access/access-service
 import { levelAtLeast } from '../access/authorizer.js';
 import { DEPLOYED_STATES } from '../sessions/deployment-state.js';
 import { AuditLogToken, type AuditLog } from '../audit/audit-log.js';
-import { CloudEngineError, describeValue } from '../errors.js';
+import { CloudEngineError, describeValue, projectNotFound } from '../errors.js';
 import { DatabaseToken, type Database } from '../persistence/database.js';
 import { CloudResourceEntity } from '../persistence/entities/cloud-resource.entity.js';
 import { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
@@ -66,7 +66,7 @@ export class QuotaService {
       });
     }
     if (!(await this.db.manager.existsBy(ProjectEntity, { id: projectId }))) {
-      throw new CloudEngineError('NOT_FOUND', `Project ${JSON.stringify(projectId)} does not exist.`, { field: 'projectId', value: projectId });
+      throw projectNotFound(projectId);
     }
     const held = await this.access.levelOf(setBy, projectId);
     if (!levelAtLeast(held, 'admin')) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { In, type EntityManager, type FindOptionsSelect, type FindOptionsWhere } from 'typeorm';
 import type { AuditLog } from '../audit/audit-log.js';
-import { CloudEngineError, planStale } from '../errors.js';
+import { CloudEngineError, planStale, sessionNotFound } from '../errors.js';
 import type { KernelEvents } from '../events/kernel-events.js';
 import type { Database } from '../persistence/database.js';
 import { CloudResourceEntity } from '../persistence/entities/cloud-resource.entity.js';
@@ -116,10 +116,7 @@ export class SessionStore {
   async load(sessionId: string, manager: EntityManager = this.db.manager): Promise<CloudSessionEntity> {
     const entity = typeof sessionId === 'string' ? await manager.findOneBy(CloudSessionEntity, { id: sessionId }) : null;
     if (!entity) {
-      throw new CloudEngineError('NOT_FOUND', `Session ${JSON.stringify(sessionId)} does not exist. List your sessions to find its id.`, {
-        field: 'sessionId',
-        value: sessionId,
-      });
+      throw sessionNotFound(sessionId);
     }
     return entity;
   }

@@ -1,4 +1,4 @@
-import type { PlanJson } from '../terraform/plan-json.js';
+import type { ChangeAction, PlanJson } from '../terraform/plan-json.js';
 
 /** What a planned change does to a resource, as priced. */
 export type CostAction = 'create' | 'update' | 'delete' | 'replace';
@@ -41,4 +41,24 @@ export interface CostEstimator {
     readonly plan: PlanJson;
     readonly project: { readonly id: string; readonly provider: string; readonly settings: Readonly<Record<string, unknown>> };
   }): CostEstimate | Promise<CostEstimate>;
+}
+
+/** Declares a cost estimator; `estimate`'s context and result are typed (plain JavaScript included). */
+export function defineCostEstimator(definition: CostEstimator): CostEstimator {
+  return definition;
+}
+
+/**
+ * What a planned change's actions mean for its price: `replace` for a
+ * delete-and-create, else create, delete or update; undefined for no-op,
+ * read and forget, which change nothing billed (skip those changes).
+ */
+export function costAction(actions: readonly ChangeAction[]): CostAction | undefined {
+  const creates = actions.includes('create');
+  const deletes = actions.includes('delete');
+  if (creates && deletes) return 'replace';
+  if (creates) return 'create';
+  if (deletes) return 'delete';
+  if (actions.includes('update')) return 'update';
+  return undefined;
 }

@@ -44,3 +44,17 @@ export interface PolicyValidator<S = any> {
   validateSession?(ctx: PolicyContext<S>): PolicyViolation[] | Promise<PolicyViolation[]>;
   validatePlan?(ctx: PlanPolicyContext<S>): PolicyViolation[] | Promise<PolicyViolation[]>;
 }
+
+/**
+ * Declares a policy validator with its settings type inferred from
+ * `settingsSchema` (make it `.optional()`: a project that does not configure
+ * the policy gets `settings === undefined`).
+ */
+export function definePolicy<S extends z.ZodType>(
+  definition: Omit<PolicyValidator<z.output<S>>, 'settingsSchema'> & { readonly settingsSchema: S },
+): PolicyValidator<z.output<S>>;
+/** Declares a policy validator without settings. */
+export function definePolicy(definition: Omit<PolicyValidator<undefined>, 'settingsSchema'> & { readonly settingsSchema?: undefined }): PolicyValidator<undefined>;
+export function definePolicy(definition: PolicyValidator): PolicyValidator {
+  return definition;
+}

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { CloudEngineError, ErrorCode } from '../../kernel/errors.js';
-import type { CostAction, CostEstimate, CostEstimator, CostLine, UnpricedResource } from '../../kernel/plugin/cost-estimator.js';
+import { costAction, type CostEstimate, type CostEstimator, type CostLine, type UnpricedResource } from '../../kernel/plugin/cost-estimator.js';
 import { HOURS_PER_MONTH } from '../../kernel/sessions/cost.js';
-import type { ChangeAction, PlanJson } from '../../kernel/terraform/plan-json.js';
+import type { PlanJson } from '../../kernel/terraform/plan-json.js';
 
 const comment = z.string().optional();
 const price = z.number().nonnegative();
@@ -200,17 +200,6 @@ const PRICERS: Readonly<Record<string, Pricer>> = {
     return { hourly: 0, assumption: SANDBOX_ASSUMPTION };
   },
 };
-
-function costAction(actions: readonly ChangeAction[]): CostAction | undefined {
-  const creates = actions.includes('create');
-  const deletes = actions.includes('delete');
-  if (creates && deletes) return 'replace';
-  if (creates) return 'create';
-  if (deletes) return 'delete';
-  if (actions.includes('update')) return 'update';
-  // no-op, read and forget change nothing that is billed.
-  return undefined;
-}
 
 function assumptionOf(now: Priced | undefined, was: Priced | undefined): string {
   if (now === undefined) return `deleted: ${was?.assumption ?? ''}`;

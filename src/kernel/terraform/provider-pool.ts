@@ -1,8 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { findInstalledProviders, hashEnv, processKey, type InstalledProvider } from './installed-providers.js';
+import { ASSUMED_MIB, residentMiB, running, signalProcess, startProviderProcess, type PooledProcess, type PooledProcessState } from './provider-process.js';
 
 /**
  * Long-lived provider processes that terraform attaches to through TF_REATTACH_PROVIDERS
@@ -25,8 +22,9 @@ import path from 'node:path';
  * `prewarm` starts spares for a working directory before its first plan.
  */
 
-/** Set in every pooled provider's environment to the pid of the process whose pool started it. */
-export const POOL_OWNER_VARIABLE = 'CLOUD_ENGINE_POOL_OWNER';
+// Declared beside the parts they belong to; importers keep reading them from here.
+export { findInstalledProviders, hashEnv } from './installed-providers.js';
+export { POOL_OWNER_VARIABLE, PROVIDER_GUARD } from './provider-process.js';
 
 /** What a terraform command does with its providers. */
 export type ProviderUse = 'configure' | 'schema';
@@ -74,7 +72,7 @@ export interface PooledProcessInfo {
   version: string;
   /** source@version/platform#envhash */
   key: string;
-  state: 'starting' | 'idle' | 'leased' | 'dead';
+  state: PooledProcessState;
   uses: number;
   configures: number;
 }
@@ -89,42 +87,7 @@ export interface ProviderLease {
   release(outcome: { failed: boolean }): void;
 }
 
-interface InstalledProvider {
-  source: string;
-  version: string;
-  platform: string;
-  binary: string;
-  size: number;
-}
-
-interface PooledProcess {
-  child: ChildProcess;
-  /** The provider's own pid (from its reattach line; the guard shell's until then). */
-  pid: number;
-  /** The process group: the guard shell, the provider and the stdin watcher. */
-  group: number;
-  key: string;
-  source: string;
-  version: string;
-  state: PooledProcessInfo['state'];
-  uses: number;
-  configures: number;
-  reattach?: unknown;
-  idleTimer?: NodeJS.Timeout;
-  onDeath?: () => void;
-  /** A spare's start, which a plan arriving meanwhile may wait for instead of starting its own. */
-  startup?: Promise<PooledProcess | undefined>;
-  /** A plan is waiting for this spare's start. */
-  claimed?: boolean;
-}
-
-const REATTACH_LINE = /TF_REATTACH_PROVIDERS='(\{.*\})'/;
-// $0 is the provider binary. fd 3 keeps our stdin pipe for the watcher (an asynchronous list's own
-// stdin is /dev/null); the provider gets no stdin; the shell exits when the provider does.
-export const PROVIDER_GUARD = 'exec 3<&0 </dev/null; "$0" -debug & p=$!; (read _ <&3; kill -9 "$p") 2>/dev/null & exec 3<&-; wait "$p"';
-// Resident size assumed for a process not yet measured (the AWS provider holds 300-600 MiB).
-const ASSUMED_MIB = 500;
-
+/** Leases pooled provider processes to terraform commands, and keeps, replaces and retires them. */
 export class ProviderPool {
   private readonly maxProcesses: number;
   private readonly memoryBudgetMiB: number;
@@ -243,8 +206,8 @@ export class ProviderPool {
     this.closed = true;
     process.removeListener('exit', this.exitHook);
     const deaths = [...this.processes].map(async (proc) => {
-      this.kill(proc, 'SIGTERM');
-      const forced = setTimeout(() => this.kill(proc, 'SIGKILL'), 2000);
+      signalProcess(proc, 'SIGTERM');
+      const forced = setTimeout(() => signalProcess(proc, 'SIGKILL'), 2000);
       // The provider is the guard shell's child: close() returns only once it is gone too.
       const until = Date.now() + 5000;
       while ((running(proc.group) || running(proc.pid)) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -357,79 +320,31 @@ export class ProviderPool {
 
   private start(provider: InstalledProvider, env: NodeJS.ProcessEnv, key: string, spare = false): Promise<PooledProcess | undefined> {
     if (this.closed) return Promise.resolve(undefined);
-    // The owner mark lets anyone (tests, operators) tell this process's pooled providers apart.
-    const childEnv: NodeJS.ProcessEnv = { ...env, [POOL_OWNER_VARIABLE]: String(process.pid) };
-    delete childEnv.TF_REATTACH_PROVIDERS;
     let spareRecord: PooledProcess | undefined;
-    const startup = new Promise<PooledProcess | undefined>((resolve) => {
-      let child: ChildProcess;
-      try {
-        // detached: its own process group, so a SIGINT or SIGKILL to terraform's group never reaches it.
-        // The guard shell ties the provider's life to ours: it waits for the provider, and a watcher
-        // kills the provider when our end of its stdin closes, i.e. when this process dies, even by kill -9.
-        child = spawn('/bin/sh', ['-c', PROVIDER_GUARD, provider.binary], { env: childEnv, stdio: ['pipe', 'pipe', 'ignore'], detached: true });
-      } catch (error) {
-        this.logger?.warn({ err: error, binary: provider.binary }, 'provider pool: could not start provider');
-        resolve(undefined);
-        return;
-      }
-      const pid = child.pid;
-      if (pid === undefined) {
-        child.once('error', () => undefined);
-        resolve(undefined);
-        return;
-      }
-      this.metrics.starts += 1;
-      child.stdin?.on('error', () => undefined); // EPIPE once the group is gone.
-      const proc: PooledProcess = { child, pid, group: pid, key, source: provider.source, version: provider.version, state: 'starting', uses: 0, configures: 0 };
-      spareRecord = spare ? proc : undefined;
-      this.processes.add(proc);
-      let settled = false;
-      let seen = '';
-      const done = (ok: boolean, why?: string): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (ok) {
-          resolve(proc);
-          return;
-        }
-        this.logger?.warn({ binary: provider.binary, pid, why }, 'provider pool: provider gave no reattach line; launching normally');
+    const startup = startProviderProcess(provider, env, key, {
+      startTimeoutMs: this.startTimeoutMs,
+      logger: this.logger,
+      isClosed: () => this.closed,
+      spawned: (proc) => {
+        this.metrics.starts += 1;
+        spareRecord = spare ? proc : undefined;
+        this.processes.add(proc);
+      },
+      unusable: (proc, why) => {
         if (why !== 'closed') this.noDebug.add(provider.binary);
         this.retire(proc);
-        resolve(undefined);
-      };
-      const timer = setTimeout(() => done(false, 'timeout'), this.startTimeoutMs);
-      child.stdout?.on('data', (chunk: Buffer) => {
-        if (settled) return; // Later output is drained and dropped.
-        seen = (seen + chunk.toString('utf8')).slice(-64 * 1024);
-        const match = REATTACH_LINE.exec(seen);
-        if (match === null) return;
-        try {
-          const parsed = JSON.parse(match[1]!) as Record<string, unknown>;
-          // The provider names itself; terraform matches on the full source address.
-          const entry = parsed[provider.source] ?? Object.values(parsed)[0];
-          proc.reattach = { [provider.source]: entry };
-          const providerPid = (entry as { Pid?: unknown } | undefined)?.Pid;
-          if (typeof providerPid === 'number' && Number.isInteger(providerPid) && providerPid > 0) proc.pid = providerPid;
-          done(!this.closed, this.closed ? 'closed' : undefined);
-        } catch {
-          done(false, 'unparseable reattach line');
-        }
-      });
-      child.once('error', (error) => done(false, error.message));
-      child.once('exit', (code, signal) => {
+      },
+      exited: (proc, code, signal) => {
         const wasLive = proc.state === 'leased' || proc.state === 'idle';
         if (wasLive) {
           this.metrics.crashes += 1;
-          this.logger?.warn({ pid, key, code, signal, state: proc.state }, 'provider pool: pooled provider exited');
+          this.logger?.warn({ pid: proc.group, key, code, signal, state: proc.state }, 'provider pool: pooled provider exited');
         }
         clearTimeout(proc.idleTimer);
         proc.state = 'dead';
         proc.onDeath?.();
         this.processes.delete(proc);
-        done(false, `exited (${code ?? signal})`);
-      });
+      },
     });
     if (spareRecord !== undefined) spareRecord.startup = startup;
     return startup;
@@ -439,116 +354,10 @@ export class ProviderPool {
     clearTimeout(proc.idleTimer);
     proc.state = 'dead';
     this.processes.delete(proc);
-    this.kill(proc, 'SIGKILL');
-  }
-
-  private kill(proc: PooledProcess, signal: NodeJS.Signals): void {
-    try {
-      process.kill(-proc.group, signal);
-    } catch {
-      try {
-        proc.child.kill(signal);
-      } catch {
-        // Already gone.
-      }
-    }
+    signalProcess(proc, 'SIGKILL');
   }
 
   private killAllSync(): void {
-    for (const proc of this.processes) this.kill(proc, 'SIGKILL');
-  }
-}
-
-/** Providers `terraform init` installed: `.terraform/providers/<host>/<ns>/<type>/<version>/<os_arch>/terraform-provider-*`. */
-export async function findInstalledProviders(cwd: string): Promise<InstalledProvider[]> {
-  const root = path.join(cwd, '.terraform', 'providers');
-  const found: InstalledProvider[] = [];
-  const dirs = async (dir: string): Promise<string[]> => {
-    try {
-      return (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name);
-    } catch {
-      return [];
-    }
-  };
-  for (const host of await dirs(root)) {
-    for (const ns of await dirs(path.join(root, host))) {
-      for (const type of await dirs(path.join(root, host, ns))) {
-        for (const version of await dirs(path.join(root, host, ns, type))) {
-          for (const platform of await dirs(path.join(root, host, ns, type, version))) {
-            const dir = path.join(root, host, ns, type, version, platform);
-            const names = (await readdir(dir)).filter((name) => name.startsWith(`terraform-provider-${type}`));
-            if (names.length !== 1) continue;
-            const binary = path.join(dir, names[0]!);
-            const info = await stat(binary);
-            found.push({ source: `${host}/${ns}/${type}`, version, platform, binary, size: info.size });
-          }
-        }
-      }
-    }
-  }
-  // Several versions of one provider (a stale install) would be ambiguous: reattach only what the lock file selects.
-  const locked = await lockedVersions(cwd);
-  return found.filter((provider) => {
-    const want = locked.get(provider.source);
-    return want === undefined ? found.filter((p) => p.source === provider.source).length === 1 : want === provider.version;
-  });
-}
-
-async function lockedVersions(cwd: string): Promise<Map<string, string>> {
-  const versions = new Map<string, string>();
-  let text: string;
-  try {
-    text = await readFile(path.join(cwd, '.terraform.lock.hcl'), 'utf8');
-  } catch {
-    return versions;
-  }
-  const block = /provider\s+"([^"]+)"\s*\{[^}]*?version\s*=\s*"([^"]+)"/g;
-  for (const match of text.matchAll(block)) versions.set(match[1]!, match[2]!);
-  return versions;
-}
-
-function processKey(provider: InstalledProvider, envHash: string): string {
-  return `${provider.source}@${provider.version}/${provider.platform}#${envHash}`;
-}
-
-/**
- * Variables only terraform itself reads (workspace, CLI config and flags, automation switches):
- * they may differ between sessions that can share a provider process.
- */
-const TERRAFORM_ONLY = /^(TF_REATTACH_PROVIDERS|TF_WORKSPACE|TF_IN_AUTOMATION|TF_INPUT|TF_CLI_CONFIG_FILE|TF_CLI_ARGS(_\w+)?|TF_DATA_DIR|CHECKPOINT_DISABLE)$/;
-
-/**
- * A hash of the environment a provider process could read: two commands share a process only if
- * the provider would see the same variables (credentials, region, endpoints and everything else).
- */
-export function hashEnv(env: NodeJS.ProcessEnv): string {
-  const entries = Object.entries(env)
-    .filter(([name, value]) => value !== undefined && !TERRAFORM_ONLY.test(name))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return createHash('sha256').update(JSON.stringify(entries)).digest('hex').slice(0, 16);
-}
-
-/** Whether a process exists and is not a zombie. */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
-
-function residentMiB(pid: number): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status);
-    return kb === null ? ASSUMED_MIB : Number(kb[1]) / 1024;
-  } catch {
-    return ASSUMED_MIB;
+    for (const proc of this.processes) signalProcess(proc, 'SIGKILL');
   }
 }

@@ -4,14 +4,14 @@ import { chmod, lstat, mkdtemp, readFile, readlink, rm, stat, symlink, unlink, w
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { summarizePlan } from '../../../src/kernel/terraform/plan-json.js';
-import type { TerraformEvent } from '../../../src/kernel/terraform/terraform-events.js';
+import { summarizePlan } from '../../../../src/kernel/terraform/plan-json.js';
+import type { TerraformEvent } from '../../../../src/kernel/terraform/terraform-events.js';
 import {
   INIT_STAMP_FILE,
   TerraformError,
   TerraformRunner,
   type TerraformRunnerOptions,
-} from '../../../src/kernel/terraform/terraform-runner.js';
+} from '../../../../src/kernel/terraform/terraform-runner.js';
 
 const PLUGIN_DIR = '/opt/tf-plugins';
 const TIMEOUTS = { init: 60_000, plan: 60_000, apply: 60_000, show: 30_000, output: 30_000 };

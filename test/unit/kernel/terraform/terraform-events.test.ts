@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineBuffer, parseTerraformJsonLine } from '../../../src/kernel/terraform/terraform-events.js';
+import { LineBuffer, parseTerraformJsonLine } from '../../../../src/kernel/terraform/terraform-events.js';
 
 describe('parseTerraformJsonLine', () => {
   it('turns a -json message into an event carrying its type, level and @message', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarizePlan, type ChangeAction, type PlanJson, type ResourceChange } from '../../../src/kernel/terraform/plan-json.js';
+import { summarizePlan, type ChangeAction, type PlanJson, type ResourceChange } from '../../../../src/kernel/terraform/plan-json.js';
 
 function change(address: string, actions: ChangeAction[], mode: 'managed' | 'data' = 'managed'): ResourceChange {
   const [type = '', name = ''] = address.replace(/^data\./, '').split('.');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_LINE_CHARS, capLine } from '../../../src/kernel/terraform/terraform-events.js';
+import { MAX_LINE_CHARS, capLine } from '../../../../src/kernel/terraform/terraform-events.js';
 
 describe('capLine', () => {
   it('leaves a line of up to MAX_LINE_CHARS characters as it is', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Semaphore } from '../../../src/kernel/util/semaphore.js';
+import { Semaphore } from '../../../../src/kernel/util/semaphore.js';
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findInstalledProviders, hashEnv, PROVIDER_GUARD, ProviderPool } from '../../../src/kernel/terraform/provider-pool.js';
-import { TerraformError, TerraformRunner } from '../../../src/kernel/terraform/terraform-runner.js';
+import { findInstalledProviders, hashEnv, PROVIDER_GUARD, ProviderPool } from '../../../../src/kernel/terraform/provider-pool.js';
+import { TerraformError, TerraformRunner } from '../../../../src/kernel/terraform/terraform-runner.js';
 
 // A stand-in provider: with -debug it prints the reattach line as real providers do, then waits.
 const FAKE_PROVIDER = `#!/bin/sh

@@ -77,4 +77,21 @@ describe('loadPluginModule', () => {
     const error = await loadError('zod');
     expect(error.message).toContain('"zod" exports no plugin');
   });
+
+  it('loads a folder by its package.json "exports" entry, which wins over "main"', async () => {
+    expect(ids(await loadPluginModule('./test/fixtures/plugins/folder-exports', ROOT))).toEqual(['fixture.folder-exports']);
+    expect(ids(await loadPluginModule(resolve(FIXTURES, 'folder-exports') + '/', '/'))).toEqual(['fixture.folder-exports']);
+    expect(ids(await loadPluginModule(pathToFileURL(resolve(FIXTURES, 'folder-exports')).href, '/'))).toEqual(['fixture.folder-exports']);
+  });
+
+  it('loads a folder by its package.json "main" when it has no "exports"', async () => {
+    expect(ids(await loadPluginModule('./folder-main', FIXTURES))).toEqual(['fixture.folder-main']);
+  });
+
+  it('fails with PLUGIN_FAILED naming the folder and what its package.json lacks when it has no entry point', async () => {
+    const error = await loadError('./test/fixtures/plugins/no-entry');
+    expect(error.message).toContain('"./test/fixtures/plugins/no-entry"');
+    expect(error.message).toContain('is a folder without an entry point (no package.json "exports" or "main", and no index.js)');
+  });
 });
+

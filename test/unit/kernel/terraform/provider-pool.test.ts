@@ -1,43 +1,10 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findInstalledProviders, hashEnv, PROVIDER_GUARD, ProviderPool } from '../../../../src/kernel/terraform/provider-pool.js';
-import { TerraformError, TerraformRunner } from '../../../../src/kernel/terraform/terraform-runner.js';
-
-// A stand-in provider: with -debug it prints the reattach line as real providers do, then waits.
-const FAKE_PROVIDER = `#!/bin/sh
-if [ "$1" != "-debug" ]; then exit 1; fi
-echo "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS environment variable with the following:"
-echo ""
-echo "	TF_REATTACH_PROVIDERS='{\\"registry.terraform.io/hashicorp/fake\\":{\\"Protocol\\":\\"grpc\\",\\"ProtocolVersion\\":5,\\"Pid\\":$$,\\"Test\\":true,\\"Addr\\":{\\"Network\\":\\"unix\\",\\"String\\":\\"/tmp/plugin$$\\"}}}'"
-exec sleep 300
-`;
-// The same, taking its time to start.
-const SLOW_PROVIDER = FAKE_PROVIDER.replace('then exit 1; fi', 'then exit 1; fi\nsleep 0.4');
-// A provider without a debug mode: it exits at once.
-const NO_DEBUG_PROVIDER = '#!/bin/sh\necho "This binary is a plugin."\nexit 1\n';
-
-function workingDir(root: string, name: string, script: string): string {
-  const cwd = join(root, name);
-  const dir = join(cwd, '.terraform', 'providers', 'registry.terraform.io', 'hashicorp', 'fake', '1.2.3', 'linux_amd64');
-  mkdirSync(dir, { recursive: true });
-  const binary = join(dir, 'terraform-provider-fake_v1.2.3');
-  writeFileSync(binary, script);
-  chmodSync(binary, 0o755);
-  return cwd;
-}
-
-/** Alive: exists and is not a zombie waiting to be reaped (a provider's parent is its guard shell, not us). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+import { hashEnv } from '../../../../src/kernel/terraform/installed-providers.js';
+import { ProviderPool } from '../../../../src/kernel/terraform/provider-pool.js';
+import { alive, FAKE_PROVIDER, NO_DEBUG_PROVIDER, SLOW_PROVIDER, waitFor, workingDir } from './provider.fixture.js';
 
 function processGroup(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -60,14 +27,6 @@ function groupMembers(group: number): number[] {
   return members;
 }
 
-async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe('ProviderPool (with a stand-in provider binary)', () => {
   let root: string;
   let pool: ProviderPool;
@@ -81,12 +40,6 @@ describe('ProviderPool (with a stand-in provider binary)', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('finds the providers init installed', async () => {
-    const cwd = workingDir(root, 'a', FAKE_PROVIDER);
-    const found = await findInstalledProviders(cwd);
-    expect(found).toMatchObject([{ source: 'registry.terraform.io/hashicorp/fake', version: '1.2.3', platform: 'linux_amd64' }]);
-    expect(await findInstalledProviders(join(root, 'nothing-here'))).toEqual([]);
-  });
 
   it('starts on demand, leases the reattach JSON, reuses a configured process only for schema work', async () => {
     pool = new ProviderPool({ maxProcesses: 4, spares: 0 });
@@ -255,30 +208,7 @@ describe('ProviderPool (with a stand-in provider binary)', () => {
     expect(pool.list()).toEqual([]);
   });
 
-  it('keys processes on what a provider can read, not on terraform-only variables', () => {
-    const base = { ...env, AWS_ACCESS_KEY_ID: 'a' };
-    expect(hashEnv({ ...base, TF_WORKSPACE: 's1', TF_IN_AUTOMATION: '1', TF_CLI_ARGS_plan: '-parallelism=2' })).toBe(hashEnv({ ...base, TF_WORKSPACE: 's2' }));
-    expect(hashEnv({ ...base, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:1' })).not.toBe(hashEnv(base));
-    expect(hashEnv({ ...base, TF_VAR_x: '1' })).not.toBe(hashEnv(base));
-  });
 
-  it('ties a pooled provider to its owner: when the owner dies (its end of the stdin pipe closes) the provider is killed', async () => {
-    const cwd = workingDir(root, 'a', FAKE_PROVIDER);
-    const [installed] = await findInstalledProviders(cwd);
-    // The guard exactly as the pool runs it; closing stdin is what the kernel's death (even kill -9) does to it.
-    const guard = spawn('/bin/sh', ['-c', PROVIDER_GUARD, installed!.binary], { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
-    let out = '';
-    guard.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    await waitFor(() => /"Pid":(\d+)/.test(out));
-    const providerPid = Number(/"Pid":(\d+)/.exec(out)![1]);
-    expect(providerPid).not.toBe(guard.pid);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(alive(providerPid)).toBe(true);
-    const exited = new Promise((resolve) => guard.once('exit', resolve));
-    guard.stdin.end();
-    await waitFor(() => !alive(providerPid));
-    await exited; // The guard shell goes with it.
-  });
 
   it('lists the provider under its own pid, and a provider that dies takes its guard along (the pool sees the exit)', async () => {
     pool = new ProviderPool({ maxProcesses: 2, spares: 0 });
@@ -295,75 +225,5 @@ describe('ProviderPool (with a stand-in provider binary)', () => {
     expect(pool.metrics.crashes).toBe(1);
     // Nothing of that group is left: not the guard, not its stdin watcher.
     await waitFor(() => groupMembers(group).length === 0);
-  });
-});
-
-// The runner with a pool, and a stand-in terraform that kills the provider it was attached to,
-// as a provider crash (or kill -9) in the middle of a command would.
-describe('TerraformRunner with a provider pool whose provider dies mid-command', () => {
-  let root: string;
-  let pool: ProviderPool;
-  beforeEach(() => {
-    root = mkdtempSync(join(tmpdir(), 'pool-runner-'));
-  });
-  afterEach(async () => {
-    await pool?.close();
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  function setup(): { runner: TerraformRunner; cwd: string; calls: () => string[] } {
-    const cwd = workingDir(root, 'session', FAKE_PROVIDER);
-    const log = join(root, 'calls.log');
-    const terraform = join(root, 'fake-terraform');
-    writeFileSync(
-      terraform,
-      [
-        '#!/bin/sh',
-        `echo "$1 \${TF_REATTACH_PROVIDERS:+attached}" >> '${log}'`,
-        'if [ -n "$TF_REATTACH_PROVIDERS" ]; then',
-        '  kill -9 "$(echo "$TF_REATTACH_PROVIDERS" | sed \'s/.*"Pid":\\([0-9]*\\).*/\\1/\')"',
-        '  echo "Error: Plugin did not respond" >&2',
-        '  exit 1',
-        'fi',
-        'echo \'{"@level":"info","@message":"Apply complete!","type":"change_summary","changes":{"add":1,"change":0,"remove":0,"operation":"apply"}}\'',
-      ].join('\n'),
-    );
-    chmodSync(terraform, 0o755);
-    pool = new ProviderPool({ maxProcesses: 3 });
-    const runner = new TerraformRunner({
-      binary: terraform,
-      maxConcurrent: 1,
-      timeouts: { init: 10_000, plan: 10_000, apply: 10_000, show: 10_000, output: 10_000 },
-      providerPool: pool,
-    });
-    return { runner, cwd, calls: () => readFileSync(log, 'utf8').trim().split('\n').map((line) => line.trim()) };
-  }
-
-  it('fails the apply with a clear error and does not run it again: it may have changed things first', async () => {
-    const { runner, cwd, calls } = setup();
-    const error = await runner.apply({ cwd, planFile: 'p.tfplan' }).then(
-      () => undefined,
-      (caught: unknown) => caught,
-    );
-    expect(error).toBeInstanceOf(TerraformError);
-    expect((error as TerraformError).message).toMatch(
-      /^terraform apply failed \(exit 1\): .*\(a pooled provider process, pid \d+, (exited|stopped answering) during the apply; it was not re-run because it may have changed resources first: plan again to see what the state holds\)$/,
-    );
-    expect(calls()).toEqual(['apply attached']);
-  });
-
-  it('re-runs a plan with a normal provider launch, which succeeds; the next plan attaches to a fresh process', async () => {
-    const { runner, cwd, calls } = setup();
-    const events: string[] = [];
-    const planned = await runner.plan({ cwd, planFile: 'p.tfplan', onEvent: (e) => events.push(e.message) });
-    expect(planned.changeSummary).toEqual({ add: 1, change: 0, remove: 0 });
-    expect(calls()).toEqual(['plan attached', 'plan']);
-    expect(events.some((line) => /^A pooled provider process (exited|failed); running terraform plan again with its own provider\.$/.test(line))).toBe(true);
-    expect(pool.metrics.fallbacks).toBe(1);
-    await pool.settled();
-    // The dead process is gone; the spare is fresh and is what the next plan gets.
-    expect(pool.list().every((p) => p.configures === 0 && p.state === 'idle')).toBe(true);
-    await runner.plan({ cwd, planFile: 'p.tfplan' });
-    expect(calls().at(-2)).toBe('plan attached');
   });
 });

@@ -1,74 +1,16 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chmod, lstat, mkdtemp, readFile, readlink, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path, { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { summarizePlan } from '../../../../src/kernel/terraform/plan-json.js';
+import { ProviderPool } from '../../../../src/kernel/terraform/provider-pool.js';
 import type { TerraformEvent } from '../../../../src/kernel/terraform/terraform-events.js';
-import {
-  INIT_STAMP_FILE,
-  TerraformError,
-  TerraformRunner,
-  type TerraformRunnerOptions,
-} from '../../../../src/kernel/terraform/terraform-runner.js';
+import { TerraformError, TerraformRunner } from '../../../../src/kernel/terraform/terraform-runner.js';
+import { FAKE_PROVIDER, workingDir } from './provider.fixture.js';
+import { failure, localExec, PLUGIN_DIR, removeWorkdirs, runner, workdir } from './terraform-runner.fixture.js';
 
-const PLUGIN_DIR = '/opt/tf-plugins';
-const TIMEOUTS = { init: 60_000, plan: 60_000, apply: 60_000, show: 30_000, output: 30_000 };
-
-const dirs: string[] = [];
-afterAll(async () => {
-  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-});
-
-async function workdir(config?: unknown): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'ce-tf-runner-'));
-  dirs.push(dir);
-  if (config !== undefined) await writeConfig(dir, config);
-  return dir;
-}
-
-async function writeConfig(dir: string, config: unknown): Promise<void> {
-  await writeFile(path.join(dir, 'main.tf.json'), JSON.stringify(config, null, 2));
-}
-
-function runner(overrides: Partial<TerraformRunnerOptions> = {}): TerraformRunner {
-  return new TerraformRunner({ binary: 'terraform', maxConcurrent: 2, timeouts: TIMEOUTS, ...overrides });
-}
-
-function localExec(name: string, command: string): unknown {
-  return {
-    resource: { terraform_data: { [name]: { input: 'x', provisioner: [{ 'local-exec': { command } }] } } },
-    output: { echoed: { value: `\${terraform_data.${name}.output}` } },
-  };
-}
-
-/** Runs the promise and returns the TerraformError it must reject with. */
-async function failure(promise: Promise<unknown>): Promise<TerraformError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TerraformError);
-  return error as TerraformError;
-}
-
-/** Whether any process runs with exactly this command line fragment (proves no orphans were left). */
-function processRunning(fragment: string): boolean {
-  try {
-    execFileSync('pgrep', ['-f', fragment], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function fakeTerraform(dir: string, body: string): Promise<string> {
-  const file = path.join(dir, 'fake-terraform.sh');
-  await writeFile(file, `#!/bin/sh\n${body}\n`);
-  await chmod(file, 0o755);
-  return file;
-}
+afterAll(removeWorkdirs);
 
 describe('TerraformRunner with real terraform', () => {
   it('runs init, plan, show, apply and output of a local-exec config and streams the echoed lines in order', async () => {
@@ -107,54 +49,6 @@ describe('TerraformRunner with real terraform', () => {
 
     expect(await tf.output({ cwd })).toEqual({ echoed: { value: 'x', type: 'string', sensitive: false } });
     expect(tf.running).toBe(0);
-  });
-
-  it('skips init when the terraform block is unchanged and re-runs it when the block changes', async () => {
-    const config = { terraform: { required_version: '>= 1.0' }, resource: { terraform_data: { a: { input: 1 } } } };
-    const cwd = await workdir(config);
-    const tf = runner();
-
-    expect(await tf.init({ cwd })).toEqual({ skipped: false });
-    expect(JSON.parse(await readFile(path.join(cwd, '.terraform', INIT_STAMP_FILE), 'utf8')).key).toMatch(/^[0-9a-f]{64}$/);
-    expect(await tf.init({ cwd })).toEqual({ skipped: true });
-
-    // Resources are not init's business: changing them must not force a re-init.
-    await writeConfig(cwd, { ...config, resource: { terraform_data: { b: { input: 2 } } } });
-    expect(await tf.init({ cwd })).toEqual({ skipped: true });
-
-    await writeConfig(cwd, { ...config, terraform: { required_version: '>= 1.1' } });
-    expect(await tf.init({ cwd })).toEqual({ skipped: false });
-    expect(await tf.init({ cwd })).toEqual({ skipped: true });
-
-    // A runner with another plugin dir must not trust an init done without it.
-    const tfWithMirror = runner({ pluginDir: await workdir() });
-    expect(await tfWithMirror.init({ cwd })).toEqual({ skipped: false });
-  });
-
-  it('rejects a plan of a config with an undeclared reference with the diagnostic text', async () => {
-    const cwd = await workdir({ resource: { terraform_data: { x: { input: '${terraform_data.nope.id}' } } } });
-    const events: TerraformEvent[] = [];
-    const error = await failure(runner().plan({ cwd, planFile: 'p.tfplan', onEvent: (e) => events.push(e) }));
-
-    expect(error.command).toBe('plan');
-    expect(error.exitCode).toBe(1);
-    expect(error.timedOut).toBe(false);
-    expect(error.cancelled).toBe(false);
-    expect(error.diagnostics).toHaveLength(1);
-    expect(error.diagnostics[0]).toContain('Error: Reference to undeclared resource: A managed resource "terraform_data" "nope"');
-    expect(error.message).toMatch(/^terraform plan failed \(exit 1\): Error: Reference to undeclared resource: /);
-    expect(events.some((e) => e.type === 'diagnostic' && e.level === 'error')).toBe(true);
-  });
-
-  it('rejects an init that cannot find a provider with the error text from stderr', async () => {
-    const cwd = await workdir({ terraform: { required_providers: { nothere: { source: 'example/nothere' } } } });
-    const error = await failure(runner({ pluginDir: await workdir() }).init({ cwd }));
-
-    expect(error.command).toBe('init');
-    expect(error.exitCode).toBe(1);
-    expect(error.diagnostics[0]).toMatch(/^Error: Failed to query available provider packages: .*example\/nothere/);
-    expect(error.message).toMatch(/^terraform init failed \(exit 1\): Error: Failed to query available provider packages/);
-    expect(existsSync(path.join(cwd, '.terraform', INIT_STAMP_FILE))).toBe(false);
   });
 
   it('runs at most two terraform processes at once when five plans arrive together, and all succeed', async () => {
@@ -208,37 +102,6 @@ describe('TerraformRunner with real terraform', () => {
     expect(tf.peakRunning).toBe(1);
   });
 
-  it('cancels a slow apply on abort: SIGINT stops terraform, no local-exec process is left, and the error says cancelled', async () => {
-    const marker = `sleep 29.${process.pid % 1000}`;
-    const cwd = await workdir(localExec('slow', `echo started; ${marker}; echo finished`));
-    const tf = runner();
-    await tf.plan({ cwd, planFile: 'p.tfplan' });
-
-    const controller = new AbortController();
-    const events: TerraformEvent[] = [];
-    const startedAt = Date.now();
-    const error = await failure(
-      tf.apply({
-        cwd,
-        planFile: 'p.tfplan',
-        signal: controller.signal,
-        onEvent: (e) => {
-          events.push(e);
-          if ((e.raw?.hook as { output?: string } | undefined)?.output === 'started') controller.abort();
-        },
-      }),
-    );
-
-    expect(error.cancelled).toBe(true);
-    expect(error.timedOut).toBe(false);
-    expect(error.message).toBe('terraform apply was cancelled and stopped');
-    expect(Date.now() - startedAt).toBeLessThan(10_000);
-    expect(events.some((e) => e.message.includes('Interrupt received'))).toBe(true);
-    expect(processRunning(marker)).toBe(false);
-    // Stopped cleanly, terraform recorded the half-made resource in state instead of losing it.
-    expect(existsSync(path.join(cwd, 'terraform.tfstate'))).toBe(true);
-  });
-
   it('rejects as cancelled without starting terraform when the signal is already aborted', async () => {
     const cwd = await workdir(localExec('never', 'echo never'));
     const tf = runner();
@@ -246,57 +109,6 @@ describe('TerraformRunner with real terraform', () => {
     expect(error.cancelled).toBe(true);
     expect(error.message).toBe('terraform plan was cancelled before it started');
     expect(tf.peakRunning).toBe(0);
-  });
-
-  it('reports a missing binary as not found and names CLOUD_ENGINE_TERRAFORM_BIN', async () => {
-    const cwd = await workdir(localExec('x', 'true'));
-    const tf = runner({ binary: '/nonexistent/bin/terraform' });
-    const error = await failure(tf.plan({ cwd, planFile: 'p.tfplan' }));
-
-    expect(error.message).toContain('"/nonexistent/bin/terraform" was not found');
-    expect(error.message).toContain('CLOUD_ENGINE_TERRAFORM_BIN');
-    expect(error.exitCode).toBeNull();
-    expect(tf.running).toBe(0);
-  });
-});
-
-// The scripts get a full second before the interrupt so that even a loaded machine has run their `trap` line.
-describe('TerraformRunner timeouts (fake terraform scripts)', () => {
-  it('kills a command that ignores SIGINT with SIGKILL after the grace period and says it timed out', async () => {
-    const dir = await workdir();
-    const marker = `sleep 31.${process.pid % 1000}`;
-    const binary = await fakeTerraform(
-      dir,
-      `trap '' INT\necho '{"@level":"info","@message":"fake terraform is stuck","type":"log"}'\n${marker}`,
-    );
-    const tf = runner({ binary, timeouts: { ...TIMEOUTS, plan: 1000 }, killGraceMs: 300 });
-    const events: TerraformEvent[] = [];
-    const startedAt = Date.now();
-    const error = await failure(tf.plan({ cwd: dir, planFile: 'p.tfplan', onEvent: (e) => events.push(e) }));
-
-    expect(error.timedOut).toBe(true);
-    expect(error.signal).toBe('SIGKILL');
-    expect(error.exitCode).toBeNull();
-    expect(error.message).toBe('terraform plan timed out after 1s and was stopped (killed after ignoring an interrupt for 0.3s)');
-    expect(events.map((e) => e.message)).toEqual(['fake terraform is stuck']);
-    expect(Date.now() - startedAt).toBeLessThan(5_000);
-    expect(processRunning(marker)).toBe(false);
-    expect(tf.running).toBe(0);
-  });
-
-  it('stops a command that exits on SIGINT without waiting for the kill grace period', async () => {
-    const dir = await workdir();
-    const binary = await fakeTerraform(dir, `trap 'echo "stopped on interrupt" >&2; exit 130' INT\nwhile :; do sleep 0.1; done`);
-    const tf = runner({ binary, timeouts: { ...TIMEOUTS, apply: 1000 }, killGraceMs: 20_000 });
-    const startedAt = Date.now();
-    const error = await failure(tf.apply({ cwd: dir, planFile: 'p.tfplan' }));
-
-    expect(error.timedOut).toBe(true);
-    expect(error.exitCode).toBe(130);
-    expect(error.signal).toBeNull();
-    expect(error.message).toBe('terraform apply timed out after 1s and was stopped');
-    expect(error.stderrTail).toContain('stopped on interrupt');
-    expect(Date.now() - startedAt).toBeLessThan(5_000);
   });
 });
 
@@ -337,103 +149,74 @@ describe('TerraformRunner with the AWS provider from the offline plugin dir', ()
       expect(summary.changes).toEqual([{ address: 'aws_s3_bucket.logs', type: 'aws_s3_bucket', actions: ['create'] }]);
     },
   );
-
-  it.skipIf(!existsSync(PLUGIN_DIR))(
-    'sets a new directory up from the init template of the same terraform block: no init process, the same provider link, and a real plan works',
-    async () => {
-      const terraform = { required_providers: { aws: { source: 'hashicorp/aws', version: '5.100.0' } }, backend: { local: { path: 'terraform.tfstate' } } };
-      const provider = { aws: { region: 'us-east-1', skip_credentials_validation: true, skip_requesting_account_id: true, skip_metadata_api_check: true, skip_region_validation: true } };
-      const env = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_EC2_METADATA_DISABLED: 'true' };
-      const cache = await workdir();
-      const tf = runner({ pluginDir: PLUGIN_DIR, initCacheDir: cache });
-      const first = await workdir({ terraform, provider, resource: { aws_s3_bucket: { a: { bucket: 'first-bucket' } } } });
-      const second = await workdir({ terraform, provider, resource: { aws_s3_bucket: { b: { bucket: 'second-bucket' }, c: { bucket: 'third-bucket' } } } });
-
-      expect(await tf.init({ cwd: first, env })).toEqual({ skipped: false });
-      const events: TerraformEvent[] = [];
-      expect(await tf.init({ cwd: second, env, onEvent: (e) => events.push(e) })).toEqual({ skipped: true, fromTemplate: true });
-      expect(events).toEqual([]);
-      expect(tf.peakRunning).toBe(1);
-
-      const platform = `${process.platform}_${process.arch === 'x64' ? 'amd64' : process.arch}`;
-      const installed = (cwd: string) => path.join(cwd, '.terraform/providers/registry.terraform.io/hashicorp/aws/5.100.0', platform);
-      expect(await readlink(installed(second))).toBe(await readlink(installed(first)));
-      expect(await readFile(path.join(second, '.terraform.lock.hcl'), 'utf8')).toBe(await readFile(path.join(first, '.terraform.lock.hcl'), 'utf8'));
-      // Small files are copies: terraform rewriting one in this directory cannot reach the template.
-      const stamp = path.join(second, '.terraform', INIT_STAMP_FILE);
-      const [template] = (await import('node:fs')).readdirSync(cache);
-      expect((await stat(stamp)).ino).not.toBe((await stat(path.join(cache, template!, '.terraform', INIT_STAMP_FILE))).ino);
-
-      const planned = await tf.plan({ cwd: second, env, planFile: 'p.tfplan' });
-      expect(planned.changeSummary).toEqual({ add: 2, change: 0, remove: 0 });
-      // Initialized for this key now: the next init is the ordinary stamp skip.
-      expect(await tf.init({ cwd: second, env })).toEqual({ skipped: true });
-    },
-  );
-
-  it.skipIf(!existsSync(PLUGIN_DIR))('runs a real init when the template points at a provider that is gone, and replaces the template', async () => {
-    const terraform = { required_providers: { aws: { source: 'hashicorp/aws', version: '5.100.0' } } };
-    const cache = await workdir();
-    const tf = runner({ pluginDir: PLUGIN_DIR, initCacheDir: cache });
-    expect(await tf.init({ cwd: await workdir({ terraform }) })).toEqual({ skipped: false });
-    const [template] = (await import('node:fs')).readdirSync(cache);
-    const platform = `${process.platform}_${process.arch === 'x64' ? 'amd64' : process.arch}`;
-    const link = path.join(cache, template!, '.terraform/providers/registry.terraform.io/hashicorp/aws/5.100.0', platform);
-    await unlink(link);
-    await symlink(path.join(cache, 'moved-away'), link);
-
-    const cwd = await workdir({ terraform });
-    expect(await tf.init({ cwd })).toEqual({ skipped: false });
-    expect(existsSync(path.join(cwd, '.terraform', INIT_STAMP_FILE))).toBe(true);
-    expect((await stat(path.join(cwd, '.terraform/providers/registry.terraform.io/hashicorp/aws/5.100.0', platform))).isDirectory()).toBe(true);
-    // The stale template was dropped; the next directory is set up from the fresh one.
-    expect(await tf.init({ cwd: await workdir({ terraform }) })).toEqual({ skipped: true, fromTemplate: true });
-  });
 });
 
-describe('TerraformRunner init templates (fake terraform)', () => {
-  async function countingTerraform(): Promise<{ binary: string; count: () => Promise<number> }> {
-    const dir = await workdir();
-    const log = path.join(dir, 'calls.log');
-    const binary = await fakeTerraform(dir, `echo "$1" >> '${log}'\nmkdir -p .terraform\necho 'provider "x" {}' > .terraform.lock.hcl`);
-    return { binary, count: async () => (existsSync(log) ? (await readFile(log, 'utf8')).trim().split('\n').length : 0) };
-  }
-
-  it('shares init only between directories with the local backend; a remote backend or modules always run their own init', async () => {
-    const cases: Array<[string, Record<string, unknown>, boolean]> = [
-      ['no backend', { terraform: { required_version: '>= 1.0' } }, true],
-      ['local backend', { terraform: { backend: { local: { path: 'terraform.tfstate' } } } }, true],
-      ['s3 backend', { terraform: { backend: { s3: { bucket: 'b', key: 'k' } } } }, false],
-      ['cloud block', { terraform: { cloud: { organization: 'o' } } }, false],
-      ['a module', { terraform: {}, module: { net: { source: './net' } } }, false],
-    ];
-    for (const [what, config, shared] of cases) {
-      const { binary, count } = await countingTerraform();
-      const tf = runner({ binary, initCacheDir: await workdir() });
-      const a = await workdir(config);
-      const b = await workdir(config);
-      expect(await tf.init({ cwd: a }), what).toEqual({ skipped: false });
-      expect(await tf.init({ cwd: b }), what).toEqual(shared ? { skipped: true, fromTemplate: true } : { skipped: false });
-      expect(await count(), what).toBe(shared ? 1 : 2);
-      if (shared) expect(await readFile(path.join(b, '.terraform.lock.hcl'), 'utf8'), what).toBe('provider "x" {}\n');
-    }
+// The runner with a pool, and a stand-in terraform that kills the provider it was attached to,
+// as a provider crash (or kill -9) in the middle of a command would.
+describe('TerraformRunner with a provider pool whose provider dies mid-command', () => {
+  let root: string;
+  let pool: ProviderPool;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'pool-runner-'));
+  });
+  afterEach(async () => {
+    await pool?.close();
+    rmSync(root, { recursive: true, force: true });
   });
 
-  it('never uses a template without an init cache dir, or for a directory that was initialized before', async () => {
-    const { binary, count } = await countingTerraform();
-    const config = { terraform: { required_version: '>= 1.0' } };
-    const plain = runner({ binary });
-    await plain.init({ cwd: await workdir(config) });
-    expect(await plain.init({ cwd: await workdir(config) })).toEqual({ skipped: false });
-    expect(await count()).toBe(2);
+  function setup(): { runner: TerraformRunner; cwd: string; calls: () => string[] } {
+    const cwd = workingDir(root, 'session', FAKE_PROVIDER);
+    const log = join(root, 'calls.log');
+    const terraform = join(root, 'fake-terraform');
+    writeFileSync(
+      terraform,
+      [
+        '#!/bin/sh',
+        `echo "$1 \${TF_REATTACH_PROVIDERS:+attached}" >> '${log}'`,
+        'if [ -n "$TF_REATTACH_PROVIDERS" ]; then',
+        '  kill -9 "$(echo "$TF_REATTACH_PROVIDERS" | sed \'s/.*"Pid":\\([0-9]*\\).*/\\1/\')"',
+        '  echo "Error: Plugin did not respond" >&2',
+        '  exit 1',
+        'fi',
+        'echo \'{"@level":"info","@message":"Apply complete!","type":"change_summary","changes":{"add":1,"change":0,"remove":0,"operation":"apply"}}\'',
+      ].join('\n'),
+    );
+    chmodSync(terraform, 0o755);
+    pool = new ProviderPool({ maxProcesses: 3 });
+    const runner = new TerraformRunner({
+      binary: terraform,
+      maxConcurrent: 1,
+      timeouts: { init: 10_000, plan: 10_000, apply: 10_000, show: 10_000, output: 10_000 },
+      providerPool: pool,
+    });
+    return { runner, cwd, calls: () => readFileSync(log, 'utf8').trim().split('\n').map((line) => line.trim()) };
+  }
 
-    const tf = runner({ binary, initCacheDir: await workdir() });
-    const reinit = await workdir({ terraform: { required_version: '>= 0.1' } });
-    await tf.init({ cwd: reinit });
-    await tf.init({ cwd: await workdir(config) }); // Saves the template for `config`.
-    await writeConfig(reinit, config);
-    // An existing .terraform is re-initialized by terraform (-reconfigure -upgrade), never overlaid.
-    expect(await tf.init({ cwd: reinit })).toEqual({ skipped: false });
-    expect(await count()).toBe(5);
+  it('fails the apply with a clear error and does not run it again: it may have changed things first', async () => {
+    const { runner, cwd, calls } = setup();
+    const error = await runner.apply({ cwd, planFile: 'p.tfplan' }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(TerraformError);
+    expect((error as TerraformError).message).toMatch(
+      /^terraform apply failed \(exit 1\): .*\(a pooled provider process, pid \d+, (exited|stopped answering) during the apply; it was not re-run because it may have changed resources first: plan again to see what the state holds\)$/,
+    );
+    expect(calls()).toEqual(['apply attached']);
+  });
+
+  it('re-runs a plan with a normal provider launch, which succeeds; the next plan attaches to a fresh process', async () => {
+    const { runner, cwd, calls } = setup();
+    const events: string[] = [];
+    const planned = await runner.plan({ cwd, planFile: 'p.tfplan', onEvent: (e) => events.push(e.message) });
+    expect(planned.changeSummary).toEqual({ add: 1, change: 0, remove: 0 });
+    expect(calls()).toEqual(['plan attached', 'plan']);
+    expect(events.some((line) => /^A pooled provider process (exited|failed); running terraform plan again with its own provider\.$/.test(line))).toBe(true);
+    expect(pool.metrics.fallbacks).toBe(1);
+    await pool.settled();
+    // The dead process is gone; the spare is fresh and is what the next plan gets.
+    expect(pool.list().every((p) => p.configures === 0 && p.state === 'idle')).toBe(true);
+    await runner.plan({ cwd, planFile: 'p.tfplan' });
+    expect(calls().at(-2)).toBe('plan attached');
   });
 });

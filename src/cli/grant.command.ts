@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { AccessLevel } from '../kernel/access/authorizer.js';
-import { formatDuration, parseDuration } from '../kernel/config/duration.js';
-import { CloudEngineError, describeValue } from '../kernel/errors.js';
+import { parseDurationArgument } from '../kernel/arguments.js';
+import { formatDuration } from '../kernel/config/duration.js';
 import { runCommand, withJsonOption, type CliRuntime, type OutputOptions } from './cli-context.js';
 
 interface GrantOptions extends OutputOptions {
@@ -20,7 +20,7 @@ export function registerGrantCommand(program: Command, runtime: CliRuntime): voi
       .option('--for <duration>', 'let the grant expire after this long: 90m, 2h, 7d, 1w'),
   ).action(async (user: string, project: string, level: string, options: GrantOptions) => {
     runtime.exitCode = await runCommand(runtime.io, options, async (ctx) => {
-      const ms = options.for === undefined ? undefined : durationOf(options.for);
+      const ms = options.for === undefined ? undefined : parseDurationArgument(options.for, '--for');
       const expiresAt = ms === undefined ? undefined : new Date(Date.now() + ms);
       const grant = await ctx.kernel.access.grant({ projectId: project, userId: user, level: level as AccessLevel, grantedBy: ctx.user, expiresAt });
       if (ctx.json) {
@@ -30,15 +30,4 @@ export function registerGrantCommand(program: Command, runtime: CliRuntime): voi
       ctx.say(`Granted ${grant.level} on project ${grant.projectId} to ${grant.userId}${until}.`);
     });
   });
-}
-
-function durationOf(text: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined) {
-    throw new CloudEngineError('INVALID_INPUT', `Invalid --for: expected a duration like "90m", "2h" or "7d"; received ${describeValue(text)}.`, {
-      field: 'for',
-      value: text,
-    });
-  }
-  return ms;
 }

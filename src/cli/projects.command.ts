@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
+import { parseObjectText } from '../kernel/arguments.js';
 import { CloudEngineError } from '../kernel/errors.js';
 import { runCommand, withJsonOption, type CliContext, type CliRuntime, type OutputOptions } from './cli-context.js';
 import { formatTable } from './table.js';
@@ -74,17 +74,5 @@ async function readSettings(value: string): Promise<Record<string, unknown>> {
       throw new CloudEngineError('INVALID_INPUT', `Cannot read settings file ${path}: ${(error as Error).message}.`, { field: 'settings', value: path });
     });
   }
-  let parsed: unknown;
-  try {
-    parsed = yaml ? parseYaml(text) : JSON.parse(text);
-  } catch (error) {
-    const reason = ((error as Error).message ?? String(error)).split('\n')[0];
-    throw new CloudEngineError('INVALID_INPUT', `Invalid settings in ${where}: not valid ${yaml ? 'YAML' : 'JSON'} (${reason}). Pass a JSON object such as '{"region":"us-east-1"}', or @file.`, {
-      field: 'settings',
-    });
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new CloudEngineError('INVALID_INPUT', `Invalid settings in ${where}: expected an object such as {"region":"us-east-1"}.`, { field: 'settings' });
-  }
-  return parsed as Record<string, unknown>;
+  return parseObjectText(text, 'settings', { format: yaml ? 'yaml' : 'json', where });
 }

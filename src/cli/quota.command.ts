@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CloudEngineError, describeValue } from '../kernel/errors.js';
+import { parseQuotaLimit } from '../kernel/arguments.js';
 import { renderQuotaBar } from '../kernel/quotas/quota-bar.js';
 import { runCommand, withJsonOption, type CliRuntime, type OutputOptions } from './cli-context.js';
 import { formatTable } from './table.js';
@@ -39,20 +39,10 @@ export function registerQuotaCommand(program: Command, runtime: CliRuntime): voi
       .argument('<limit>', 'a whole number, or none'),
   ).action(async (projectId: string, quotaKey: string, limitText: string, options: OutputOptions) => {
     runtime.exitCode = await runCommand(runtime.io, options, async (ctx) => {
-      const limit = parseLimit(limitText);
+      const limit = parseQuotaLimit(limitText);
       await ctx.kernel.quotas.set({ projectId, quotaKey, limit, setBy: ctx.user });
       if (ctx.json) ctx.result({ projectId, quotaKey, limit });
       ctx.say(limit === null ? `Removed the ${quotaKey} limit of project ${projectId}.` : `Set the ${quotaKey} limit of project ${projectId} to ${limit}.`);
     });
-  });
-}
-
-/** A whole number, or `none` to remove the limit; the kernel checks the range. */
-export function parseLimit(text: string): number | null {
-  if (/^(none|unlimited)$/i.test(text)) return null;
-  if (/^\d{1,9}$/.test(text)) return Number(text);
-  throw new CloudEngineError('INVALID_INPUT', `Invalid limit: expected a whole number such as 10, or none; received ${describeValue(text)}.`, {
-    field: 'limit',
-    value: text,
   });
 }

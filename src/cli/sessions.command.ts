@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { isDeploymentState, type DeploymentState } from '../kernel/sessions/deployment-state.js';
-import { CloudEngineError, describeValue } from '../kernel/errors.js';
+import { parseStates, parseWholeNumber } from '../kernel/arguments.js';
 import { runCommand, withJsonOption, type CliRuntime, type OutputOptions } from './cli-context.js';
 import { sessionJson } from './session-output.js';
 import { formatTable } from './table.js';
@@ -25,7 +24,7 @@ export function registerSessionsCommand(program: Command, runtime: CliRuntime): 
   ).action(async (options: SessionsOptions) => {
     runtime.exitCode = await runCommand(runtime.io, options, async (ctx) => {
       const sessions = await ctx.kernel.orchestrator.listSessions(
-        { projectId: options.project, states: parseStates(options.state), userId: options.mine ? ctx.user : undefined, limit: parseLimit(options.limit) },
+        { projectId: options.project, states: parseStates(options.state, '--state'), userId: options.mine ? ctx.user : undefined, limit: parseWholeNumber(options.limit, '--limit', { min: 1, max: 999_999 }) },
         ctx.user,
       );
       if (ctx.json) {
@@ -48,27 +47,4 @@ export function registerSessionsCommand(program: Command, runtime: CliRuntime): 
       for (const line of formatTable(['SESSION', 'PROJECT', 'STATE', 'OWNER', 'RESOURCES', 'PLAN / ERROR', 'UPDATED'], rows)) ctx.say(line);
     });
   });
-}
-
-/** `--state plan_ready,APPLYING FAILED` → the states, upper-cased; an unknown one names the choices. */
-export function parseStates(values: readonly string[] | undefined): DeploymentState[] | undefined {
-  if (!values?.length) return undefined;
-  const states = values.flatMap((value) => value.split(',')).map((value) => value.trim().toUpperCase()).filter(Boolean);
-  for (const state of states) {
-    if (!isDeploymentState(state)) {
-      throw new CloudEngineError(
-        'INVALID_INPUT',
-        `Invalid --state: ${describeValue(state)} is not a session state; use DRAFT, VALIDATING, PLANNING, PLAN_READY, PLAN_FAILED, APPROVED, APPLYING, APPLIED, FAILED or CANCELLED.`,
-        { field: 'state', value: state },
-      );
-    }
-  }
-  return states as DeploymentState[];
-}
-
-function parseLimit(text: string): number {
-  if (!/^\d{1,6}$/.test(text) || Number(text) < 1) {
-    throw new CloudEngineError('INVALID_INPUT', `Invalid --limit: expected a whole number of at least 1; received ${describeValue(text)}.`, { field: 'limit', value: text });
-  }
-  return Number(text);
 }

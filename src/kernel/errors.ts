@@ -87,7 +87,7 @@ export function wrongState(message: string, state: string, details: Record<strin
 }
 
 /** Why a plan can no longer be approved. */
-export type PlanStaleReason = 'plan-changed' | 'plan-missing' | 'config-changed' | 'plan-file-missing' | 'secrets-unreadable';
+export type PlanStaleReason = 'plan-changed' | 'plan-missing' | 'config-changed' | 'plan-file-missing' | 'secrets-unreadable' | 'deployment-changed';
 
 /** PLAN_STALE with a typed reason (`details.reason`): the plan shown is not the plan that would be applied. */
 export function planStale(reason: PlanStaleReason, message: string, details: Record<string, unknown> = {}, cause?: unknown): CloudEngineError {

@@ -66,10 +66,11 @@ describe.skipIf(!existsSync(DIST) || !existsSync('/proc'))('a kernel killed with
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
 
-    const workingDir = join(dataDir, 'sessions', sessionId);
     const t = await startTestKernel({ dataDir });
     try {
       const session = await t.kernel.orchestrator.getSession(sessionId);
+      // The deployment's working dir, where terraform ran.
+      const workingDir = session.workingDir;
       expect(session.state).toBe('FAILED');
       expect(session.error).toMatch(/^interrupted: the process applying this session/);
 

@@ -64,7 +64,7 @@ describe('tearing a deployment down: destroySession, approved like any plan', ()
     const sessionId = await deployed();
     await orchestrator.destroySession(sessionId, 'alice');
     expect((await orchestrator.cancelSession(sessionId, 'alice')).state).toBe('APPLIED');
-    expect(existsSync(join(t.dataDir, 'sessions', sessionId, 'terraform.tfstate'))).toBe(true);
+    expect(existsSync(join((await orchestrator.getSession(sessionId)).workingDir, 'terraform.tfstate'))).toBe(true);
   });
 
   it('refuses to destroy a session that was never deployed, and a user without deploy access', async () => {

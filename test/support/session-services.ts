@@ -17,6 +17,7 @@ import { ProjectService } from '../../src/kernel/projects/project-service.js';
 import { QuotaService } from '../../src/kernel/quotas/quota-service.js';
 import { Redactor } from '../../src/kernel/secrets/redactor.js';
 import { SealedBox } from '../../src/kernel/secrets/sealed-box.js';
+import { DeploymentStore } from '../../src/kernel/deployments/deployment-store.js';
 import { Operations } from '../../src/kernel/sessions/operations.js';
 import { SessionLocks } from '../../src/kernel/sessions/session-lock.js';
 import type { SessionServices } from '../../src/kernel/sessions/session-services.js';
@@ -51,6 +52,7 @@ export async function startSessionServices(options: { policies?: PolicyValidator
   const access = new AccessService(db, config, audit);
   const authorizer = new GrantAuthorizer(access, audit);
   const operations = new Operations(db, events, logger);
+  const deployments = new DeploymentStore(db);
   const runner = new TerraformRunner({ binary: config.terraformBin, maxConcurrent: 2, timeouts: { init: 60_000, plan: 60_000, apply: 60_000, show: 60_000, output: 60_000 } });
   return {
     db,
@@ -70,7 +72,10 @@ export async function startSessionServices(options: { policies?: PolicyValidator
     access,
     redactor: new Redactor(),
     box: await SealedBox.open(dataDir),
-    store: new SessionStore(db, audit, events, resourceTypes, dataDir, operations.ownerId, (sessionId) => operations.queuePosition(sessionId)),
+    store: new SessionStore(db, audit, events, resourceTypes, dataDir, operations.ownerId, (sessionId) => operations.queuePosition(sessionId), (manager, before, after) =>
+      deployments.follow(manager, before, after),
+    ),
+    deployments,
     operations,
     async dispose() {
       await db.close();

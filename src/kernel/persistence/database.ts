@@ -17,9 +17,11 @@ import { QuotaEntity } from './entities/quota.entity.js';
 import { PluginStateEntity } from './entities/plugin-state.entity.js';
 import { PluginState1732665600000 } from './migrations/1732665600000-plugin-state.js';
 import { SealedSecretsAndState1732752000000 } from './migrations/1732752000000-sealed-secrets-and-state.js';
+import { Deployments1732838400000 } from './migrations/1732838400000-deployments.js';
+import { DeploymentEntity } from './entities/deployment.entity.js';
 
-export const ENTITIES = [ProjectEntity, CloudSessionEntity, CloudResourceEntity, PlanRecordEntity, AuditEventEntity, AccessGrantEntity, QuotaEntity, OutputLineEntity, PluginStateEntity];
-export const MIGRATIONS = [InitialSchema1732406400000, Governance1732492800000, OutputAndOwnership1732579200000, PluginState1732665600000, SealedSecretsAndState1732752000000];
+export const ENTITIES = [ProjectEntity, CloudSessionEntity, CloudResourceEntity, PlanRecordEntity, AuditEventEntity, AccessGrantEntity, QuotaEntity, OutputLineEntity, PluginStateEntity, DeploymentEntity];
+export const MIGRATIONS = [InitialSchema1732406400000, Governance1732492800000, OutputAndOwnership1732579200000, PluginState1732665600000, SealedSecretsAndState1732752000000, Deployments1732838400000];
 
 /** The kernel's database: a TypeORM DataSource plus serialized transactions. */
 export class Database {

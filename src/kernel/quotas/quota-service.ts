@@ -2,7 +2,8 @@ import { inject, injectable } from 'inversify';
 import { In, type EntityManager } from 'typeorm';
 import { AccessServiceToken, type AccessService } from '../access/access-service.js';
 import { levelAtLeast } from '../access/authorizer.js';
-import { DEPLOYED_STATES } from '../sessions/deployment-state.js';
+import { DeploymentStatus } from '../deployments/deployment-status.js';
+import { DeploymentEntity } from '../persistence/entities/deployment.entity.js';
 import { AuditLogToken, type AuditLog } from '../audit/audit-log.js';
 import { CloudEngineError, describeValue, projectNotFound } from '../errors.js';
 import { DatabaseToken, type Database } from '../persistence/database.js';
@@ -19,12 +20,9 @@ import { PROJECT_ID, USER_ID, requirePattern } from '../validation.js';
 /** Usage of one quota key in a project. */
 export interface QuotaUsage {
   readonly quotaKey: string;
-  /**
-   * Resources that exist: those of deployed sessions (APPLIED, or being torn
-   * down), and those terraform's state holds for FAILED sessions.
-   */
+  /** Resources that exist: every live deployment's current resources (after a failed change, what terraform's state holds). */
   readonly used: number;
-  /** Resources of sessions approved or applying right now. */
+  /** What changes approved or applying right now add to their deployments (their net effect, where positive). */
   readonly reserved: number;
   /** null when no limit is set for the key. */
   readonly limit: number | null;
@@ -87,8 +85,9 @@ export class QuotaService {
   async usage(projectId: string, manager: EntityManager = this.db.manager): Promise<QuotaUsage[]> {
     // One after another: inside a transaction they share one connection, which must not run queries concurrently.
     const limits = await manager.find(QuotaEntity, { where: { projectId } });
-    const used = await this.countByKey(projectId, [...DEPLOYED_STATES, 'FAILED'], manager);
-    const reserved = await this.countByKey(projectId, ['APPROVED', 'APPLYING'], manager);
+    const deployments = await manager.find(DeploymentEntity, { where: { projectId, state: DeploymentStatus.ACTIVE }, select: { id: true, resources: true } });
+    const used = this.requested(deployments.flatMap((deployment) => deployment.resources));
+    const reserved = await this.reservedByKey(projectId, manager);
     const keys = new Set([...limits.map((quota) => quota.quotaKey), ...used.keys(), ...reserved.keys()]);
     return [...keys].sort().map((quotaKey) => {
       const limit = limits.find((quota) => quota.quotaKey === quotaKey)?.limit ?? null;
@@ -98,11 +97,15 @@ export class QuotaService {
     });
   }
 
-  /** Which limits a session's resources would exceed on top of current usage. */
+  /**
+   * Which limits a change would exceed on top of current usage: `requested`
+   * is its net effect per quota key (see `netEffect`); only what it adds counts.
+   */
   async excess(projectId: string, requested: ReadonlyMap<string, number>, manager: EntityManager = this.db.manager): Promise<QuotaExcess[]> {
     const usage = await this.usage(projectId, manager);
     const excess: QuotaExcess[] = [];
     for (const [quotaKey, count] of requested) {
+      if (count <= 0) continue;
       const row = usage.find((item) => item.quotaKey === quotaKey);
       if (!row || row.limit === null) continue;
       if (row.used + row.reserved + count > row.limit) excess.push({ quotaKey, requested: count, used: row.used, reserved: row.reserved, limit: row.limit });
@@ -110,7 +113,32 @@ export class QuotaService {
     return excess;
   }
 
-  /** Counts a session's resources by quota key. */
+  /**
+   * What a change does to each quota key: its resources' count less what its
+   * deployment holds now. Replacing a VM by another is 0; one more is +1.
+   */
+  netEffect(resources: readonly { type: string }[], current: readonly { type: string }[]): Map<string, number> {
+    const effect = this.requested(resources);
+    for (const [quotaKey, count] of this.requested(current)) effect.set(quotaKey, (effect.get(quotaKey) ?? 0) - count);
+    return effect;
+  }
+
+  /** What approved and applying changes add, key by key (their positive net effect). */
+  private async reservedByKey(projectId: string, manager: EntityManager): Promise<Map<string, number>> {
+    const sessions = await manager.find(CloudSessionEntity, { where: { projectId, state: In(['APPROVED', 'APPLYING']) }, select: { id: true, deploymentId: true } });
+    const reserved = new Map<string, number>();
+    if (sessions.length === 0) return reserved;
+    const resources = await manager.find(CloudResourceEntity, { where: { sessionId: In(sessions.map((session) => session.id)) }, select: { type: true, sessionId: true } });
+    const deployments = await manager.find(DeploymentEntity, { where: { id: In(sessions.map((session) => session.deploymentId)) }, select: { id: true, resources: true } });
+    for (const session of sessions) {
+      const current = deployments.find((deployment) => deployment.id === session.deploymentId)?.resources ?? [];
+      const effect = this.netEffect(resources.filter((resource) => resource.sessionId === session.id), current);
+      for (const [quotaKey, count] of effect) if (count > 0) reserved.set(quotaKey, (reserved.get(quotaKey) ?? 0) + count);
+    }
+    return reserved;
+  }
+
+  /** Counts resources by quota key. */
   requested(resources: readonly { type: string }[]): Map<string, number> {
     const counts = new Map<string, number>();
     for (const resource of resources) {
@@ -118,19 +146,6 @@ export class QuotaService {
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     return counts;
-  }
-
-  /**
-   * Counts the resources of sessions in `states` by quota key. Of a FAILED
-   * session only what its state holds counts (all of it when unknown): a
-   * failed apply may have created some resources, and they exist until torn down.
-   */
-  private async countByKey(projectId: string, states: string[], manager: EntityManager): Promise<Map<string, number>> {
-    const sessions = await manager.find(CloudSessionEntity, { where: { projectId, state: In(states) }, select: { id: true, state: true, resourcesInState: true } });
-    if (sessions.length === 0) return new Map();
-    const held = new Map(sessions.map((session) => [session.id, session.state === 'FAILED' ? session.resourcesInState : null]));
-    const resources = await manager.find(CloudResourceEntity, { where: { sessionId: In([...held.keys()]) }, select: { type: true, name: true, sessionId: true } });
-    return this.requested(resources.filter((resource) => held.get(resource.sessionId)?.includes(resource.name) ?? true));
   }
 }
 export const QuotaServiceToken = token<QuotaService>('kernel.quotas');

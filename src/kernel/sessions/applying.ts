@@ -84,7 +84,7 @@ export class Applying {
     const project = await projects.get(session.projectId);
     // The resources are read once, for the hash and the quota check; the approval's conditional update catches a change since.
     const view = store.viewOf(session, await store.resources(sessionId), null);
-    const synthesis = synthesizeView(this.services, project, view);
+    const synthesis = synthesizeView(this.services, project, view, session.stateKey);
     if (synthesis.hash !== plan.configHash) throw SessionErrors.configChanged(sessionId, plan.id, plan.configHash, synthesis.hash);
     if (!(await exists(plan.planFile))) throw SessionErrors.planFileMissing(sessionId, plan.id, plan.planFile);
     // The plan's sensitive values, sealed with it: whichever process planned, this one hides them.
@@ -92,11 +92,11 @@ export class Applying {
     await this.approval.refusalsAudited(userId, session, async () => {
       await this.approval.checkRules(session, plan, project, userId);
       // Today's policies, for today's approver: a rule tightened since the plan still holds.
-      const violations = await this.checks.sessionViolations(view, project, userId);
+      const violations = await this.checks.sessionViolations(view, project, userId, (await this.services.deployments.load(session.deploymentId)).resources);
       if (violations.length > 0) throw SessionErrors.violations(sessionId, violations, 'at approval', 'approved');
     });
     await this.approval.refusalsAudited(userId, session, () => this.approve(session, plan, project, view, kind, userId));
-    return this.run({ session, plan, synthesis, kind, userId, options, signal, redactor });
+    return this.run({ session, plan, project, view, synthesis, kind, userId, options, signal, redactor });
   }
 
   /**
@@ -107,15 +107,16 @@ export class Applying {
    * across processes, so sessions that each fit cannot together exceed a limit.
    */
   private async approve(session: CloudSessionEntity, plan: PlanRecordSummary, project: Project, view: SessionView, kind: ApplyKind, userId: string): Promise<void> {
-    const { db, quotas, store } = this.services;
+    const { db, quotas, store, deployments } = this.services;
     const approval = { sessionId: session.id, from: [session.state], planId: plan.id, to: kind.approved, actor: userId, patch: { approvedBy: userId }, details: { planId: plan.id, summary: plan.summary } };
-    if (!kind.change) {
-      await store.transition(approval);
-      return;
-    }
     await db.transaction(async (manager) => {
-      const excess = await quotas.excess(project.id, quotas.requested(view.resources), manager);
-      if (excess.length > 0) throw quotaError(excess, `approving session ${session.id}`);
+      // Never over a newer state: the deployment must be where the session found it.
+      await deployments.requireCurrent(session, manager);
+      if (kind.change) {
+        const deployment = await deployments.load(session.deploymentId, manager);
+        const excess = await quotas.excess(project.id, quotas.netEffect(view.resources, deployment.resources), manager);
+        if (excess.length > 0) throw quotaError(excess, `approving session ${session.id}`);
+      }
       await store.transition(approval, manager);
     });
   }
@@ -124,6 +125,8 @@ export class Applying {
   private async run(args: {
     session: CloudSessionEntity;
     plan: PlanRecordSummary;
+    project: Project;
+    view: SessionView;
     synthesis: SynthesisResult;
     kind: ApplyKind;
     userId: string;
@@ -138,7 +141,7 @@ export class Applying {
     const recorder = await operations.recorder(sessionId, 'apply');
     try {
       if (kind.running !== kind.approved) await store.transition({ sessionId, from: [kind.approved], to: kind.running, actor: userId });
-      const context = operations.terraformContext({ sessionId, cwd: store.workingDir(sessionId), env: synthesis.environment, operation: 'apply', options: args.options, signal, recorder, redactor });
+      const context = operations.terraformContext({ sessionId, cwd: store.workingDir(args.session), env: synthesis.environment, operation: 'apply', options: args.options, signal, recorder, redactor });
       // A session planned before a restart may have lost .terraform; init is a no-op otherwise.
       await runner.init(context);
       await runner.apply({ ...context, planFile: plan.planFile });
@@ -159,7 +162,7 @@ export class Applying {
       // Terraform saying no is the session's outcome, not our failure: no stack trace.
       if (error instanceof TerraformError || signal.aborted) logger.warn({ sessionId, reason: message }, 'apply failed');
       else logger.error({ err: error, sessionId }, 'apply failed');
-      const resourcesInState = await this.state.resourcesInState(sessionId, synthesis);
+      const resourcesInState = await this.state.afterChange(args.session, args.project, args.view, synthesis);
       await store
         .transition({
           sessionId,

@@ -9,6 +9,13 @@ import type { PlanRecordSummary } from './session-store.js';
 
 const S = DeploymentState;
 
+/** The audit actions that change a session's resources, and how a refusal names them. */
+const RESOURCE_CHANGES: ReadonlyMap<string, string> = new Map([
+  ['resource.added', 'added'],
+  ['resource.updated', 'changed'],
+  ['resource.removed', 'removed'],
+]);
+
 /** Refusals that are audited as such (`action.refused`). */
 const REFUSALS: ReadonlySet<string> = new Set(['PERMISSION_DENIED', 'POLICY_VIOLATION', 'QUOTA_EXCEEDED', 'PLAN_STALE']);
 
@@ -54,7 +61,8 @@ export class Approval {
    * Four-eyes and approver rules from the project's `settings.approval`.
    * Under four eyes nobody who shaped the plan approves it: the session's
    * owner, whoever planned it (a teardown too), whoever last changed it, and
-   * whoever added one of its resources.
+   * whoever added, changed or removed one of its resources in this session
+   * (not whoever made the deployment's resources in an earlier change).
    */
   async checkRules(session: CloudSessionEntity, plan: PlanRecordSummary, project: Project, userId: string): Promise<void> {
     const rules = ApprovalSettingsSchema.parse(project.settings.approval ?? {});
@@ -64,7 +72,10 @@ export class Approval {
         [plan.createdBy, plan.toDestroy > 0 && plan.toAdd === 0 ? 'planned the teardown of' : 'made the plan of'],
         [session.lastChangedBy, 'made the last change to'],
       ];
-      for (const resource of await this.services.store.resources(session.id)) roles.push([resource.createdBy, `added ${resource.name} to`]);
+      for (const event of await this.services.audit.list({ sessionId: session.id })) {
+        const verb = RESOURCE_CHANGES.get(event.action);
+        if (verb) roles.push([event.actor, `${verb} ${String(event.details.name)} in`]);
+      }
       const role = roles.find(([author]) => author === userId);
       if (role) {
         throw new CloudEngineError(

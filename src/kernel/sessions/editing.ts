@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { CloudEngineError } from '../errors.js';
+import { CloudEngineError, describeValue } from '../errors.js';
+import { DeploymentEntity } from '../persistence/entities/deployment.entity.js';
 import type { JsonObject } from '../persistence/columns.js';
 import { CloudResourceEntity } from '../persistence/entities/cloud-resource.entity.js';
 import { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
@@ -17,10 +18,16 @@ const S = DeploymentState;
 export class Editing {
   constructor(private readonly services: SessionServices) {}
 
-  /** Starts a session in DRAFT for a project; `provider` must match the project's if given. */
-  async startSession(userId: string, projectId: string, provider?: string): Promise<SessionView> {
+  /**
+   * Starts a session in DRAFT for a project; `provider` must match the
+   * project's if given. The session is a change of a deployment: the one
+   * `deployment` names (id or name, starting with its current resources) or
+   * a new one of that name (a generated name without it). A deployment with
+   * a change already open is LOCKED, naming it.
+   */
+  async startSession(userId: string, projectId: string, provider?: string, options: StartOptions = {}): Promise<SessionView> {
     requireUser(userId);
-    const { projects, db, audit, events, store } = this.services;
+    const { projects, db, audit, events, store, deployments } = this.services;
     const project = await projects.get(projectId);
     if (provider !== undefined && provider !== project.provider) {
       throw new CloudEngineError(
@@ -30,10 +37,18 @@ export class Editing {
       );
     }
     await authorize(this.services, userId, 'session.start', project.id);
+    const wanted = options.deployment === undefined ? undefined : requireDeploymentRef(options.deployment);
     const now = new Date();
+    const sessionId = newId();
+    const found = wanted === undefined ? null : await deployments.find(project.id, wanted);
+    const deployment = found ?? deployments.newDeployment({ id: newId(), projectId: project.id, provider: project.provider, name: wanted, createdBy: userId });
     const entity = Object.assign(new CloudSessionEntity(), {
-      id: newId(),
+      id: sessionId,
       projectId: project.id,
+      deploymentId: deployment.id,
+      baseVersion: deployment.version,
+      workDir: deployment.workDir,
+      stateKey: deployment.stateKey,
       provider: project.provider,
       userId,
       state: S.DRAFT,
@@ -48,12 +63,52 @@ export class Editing {
       createdAt: now,
       updatedAt: now,
     } satisfies CloudSessionEntity);
+    const isNew = found === null;
+    const current = deployment;
+    const resources = current.resources.map((resource) =>
+      Object.assign(new CloudResourceEntity(), { id: newId(12), sessionId, name: resource.name, type: resource.type, config: resource.config, createdBy: resource.createdBy, createdAt: now }),
+    );
     await db.transaction(async (manager) => {
+      if (isNew) await manager.insert(DeploymentEntity, current);
+      await deployments.lock(manager, current, sessionId);
       await manager.insert(CloudSessionEntity, entity);
-      await audit.record({ actor: userId, action: 'session.started', projectId: project.id, sessionId: entity.id, details: { provider: project.provider } }, manager);
+      if (resources.length > 0) await manager.insert(CloudResourceEntity, resources);
+      await audit.record(
+        {
+          actor: userId,
+          action: 'session.started',
+          projectId: project.id,
+          sessionId,
+          details: { provider: project.provider, deploymentId: current.id, deployment: current.name, version: current.version, ...(isNew ? { newDeployment: true } : {}) },
+        },
+        manager,
+      );
     });
-    events.emit('session.created', { sessionId: entity.id, projectId: project.id, userId });
-    return store.viewOf(entity, [], null);
+    events.emit('session.created', { sessionId, projectId: project.id, userId });
+    return store.viewOf(entity, resources, null, current.name);
+  }
+
+  /** New config for one of the session's resources (same type); like any change, it invalidates the plan. */
+  async updateResource(sessionId: string, userId: string, input: { name: string; config?: Record<string, unknown> }): Promise<SessionView> {
+    requireUser(userId);
+    const { store, locks, db, audit, events, resourceTypes } = this.services;
+    const session = await store.load(sessionId);
+    await authorize(this.services, userId, 'session.change', session.projectId, session);
+    const existing = (await store.resources(sessionId)).find((resource) => resource.name === input?.name);
+    if (!existing) throw noSuchResource(sessionId, input?.name);
+    const { config } = checkResourceInput(resourceTypes, session, { type: existing.type, name: existing.name, config: input.config });
+    return locks.run(sessionId, 'update resource', userId, async () => {
+      await db.transaction(async (manager) => {
+        const current = await store.load(sessionId, manager);
+        requireEditable(current);
+        const result = await manager.update(CloudResourceEntity, { sessionId, name: existing.name }, { config: config as JsonObject });
+        if (result.affected !== 1) throw noSuchResource(sessionId, existing.name);
+        await audit.record({ actor: userId, action: 'resource.updated', projectId: current.projectId, sessionId, details: { name: existing.name, type: existing.type } }, manager);
+        await this.invalidatePlan(current, userId, manager);
+      });
+      events.emit('session.resourcesChanged', { sessionId, actor: userId });
+      return store.view(sessionId);
+    });
   }
 
   /** Adds a resource; a session with a plan goes back to DRAFT (the plan no longer matches). */
@@ -109,9 +164,7 @@ export class Editing {
         const current = await store.load(sessionId, manager);
         requireEditable(current);
         const result = await manager.delete(CloudResourceEntity, { sessionId, name });
-        if (result.affected !== 1) {
-          throw new CloudEngineError('NOT_FOUND', `Session ${sessionId} has no resource named ${JSON.stringify(name)}.`, { field: 'name', value: name });
-        }
+        if (result.affected !== 1) throw noSuchResource(sessionId, name);
         await audit.record({ actor: userId, action: 'resource.removed', projectId: current.projectId, sessionId, details: { name } }, manager);
         await this.invalidatePlan(current, userId, manager);
       });
@@ -131,6 +184,27 @@ export class Editing {
       manager,
     );
   }
+}
+
+/** How a session starts: as a change of which deployment. */
+export interface StartOptions {
+  /** Id or name of a deployment of the project, or the name of a new one; a new deployment with a generated name when absent. */
+  deployment?: string;
+}
+
+function requireDeploymentRef(value: unknown): string {
+  if (typeof value !== 'string' || !/^[a-z0-9_][a-z0-9_-]{0,62}$/.test(value)) {
+    throw new CloudEngineError(
+      'INVALID_INPUT',
+      `Invalid deployment: expected the id or name of a deployment (1-63 lowercase letters, digits, dashes and underscores); received ${describeValue(value)}.`,
+      { field: 'deployment', value },
+    );
+  }
+  return value;
+}
+
+function noSuchResource(sessionId: string, name: unknown): CloudEngineError {
+  return new CloudEngineError('NOT_FOUND', `Session ${sessionId} has no resource named ${JSON.stringify(name)}.`, { field: 'name', value: name });
 }
 
 function requireEditable(session: CloudSessionEntity): void {

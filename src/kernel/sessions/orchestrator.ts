@@ -30,6 +30,8 @@ import { Queries } from './queries.js';
 import { Recovery } from './recovery.js';
 import { SessionChecks } from './session-checks.js';
 import type { ApproveOptions, EngineStats, ResourceInput, RunOptions, SessionFilter, ValidationResult } from './session-inputs.js';
+import { DeploymentStore } from '../deployments/deployment-store.js';
+import type { StartOptions } from './editing.js';
 import { SessionLocksToken, type SessionLocks } from './session-lock.js';
 import type { SessionServices } from './session-services.js';
 import { SessionStore } from './session-store.js';
@@ -37,6 +39,7 @@ import type { PlanResult, SessionView } from './session-view.js';
 import { StateReader } from './state-reader.js';
 
 export type { ApproveOptions, EngineStats, ResourceInput, RunOptions, SessionFilter, ValidationResult } from './session-inputs.js';
+export type { StartOptions } from './editing.js';
 export { LIMITS } from './session-inputs.js';
 export { SessionLocksToken } from './session-lock.js';
 export { StackSynthesizerToken } from '../synth/stack-synthesizer.js';
@@ -60,6 +63,7 @@ export class Orchestrator {
   private readonly cancellation: Cancellation;
   private readonly recovery: Recovery;
   private readonly queries: Queries;
+  private readonly deploymentStore: DeploymentStore;
 
   constructor(
     @inject(DatabaseToken) db: Database,
@@ -81,7 +85,17 @@ export class Orchestrator {
     @inject(SealedBoxToken) box: SealedBox,
   ) {
     const operations = new Operations(db, events, logger);
-    const store = new SessionStore(db, audit, events, resourceTypes, config.dataDir, operations.ownerId, (sessionId) => operations.queuePosition(sessionId));
+    const deployments = new DeploymentStore(db);
+    const store = new SessionStore(
+      db,
+      audit,
+      events,
+      resourceTypes,
+      config.dataDir,
+      operations.ownerId,
+      (sessionId) => operations.queuePosition(sessionId),
+      (manager, before, after) => deployments.follow(manager, before, after),
+    );
     const services: SessionServices = {
       db,
       config,
@@ -101,12 +115,14 @@ export class Orchestrator {
       redactor,
       box,
       store,
+      deployments,
       operations,
     };
     const checks = new SessionChecks(services);
     const state = new StateReader(services);
     this.ownerId = operations.ownerId;
     this.operations = operations;
+    this.deploymentStore = deployments;
     this.editing = new Editing(services);
     this.planning = new Planning(services, checks);
     this.approval = new Approval(services);
@@ -116,14 +132,25 @@ export class Orchestrator {
     this.queries = new Queries(services);
   }
 
-  /** Starts a session in DRAFT for a project; `provider` must match the project's if given. */
-  startSession(userId: string, projectId: string, provider?: string): Promise<SessionView> {
-    return this.editing.startSession(userId, projectId, provider);
+  /**
+   * Starts a session in DRAFT for a project; `provider` must match the
+   * project's if given. The session is one change of a deployment: the one
+   * `options.deployment` names (id or name; the session starts with its
+   * current resources) or a new one of that name, a new one with a generated
+   * name without it. A deployment with an open change is LOCKED.
+   */
+  startSession(userId: string, projectId: string, provider?: string, options: StartOptions = {}): Promise<SessionView> {
+    return this.editing.startSession(userId, projectId, provider, options);
   }
 
   /** Adds a resource; a session with a plan goes back to DRAFT (the plan no longer matches). */
   addResource(sessionId: string, userId: string, input: ResourceInput): Promise<SessionView> {
     return this.editing.addResource(sessionId, userId, input);
+  }
+
+  /** New config for one of the session's resources (same type); like any change, it invalidates the plan. */
+  updateResource(sessionId: string, userId: string, input: { name: string; config?: Record<string, unknown> }): Promise<SessionView> {
+    return this.editing.updateResource(sessionId, userId, input);
   }
 
   /** Removes a resource by name; like any change, it invalidates the plan. */
@@ -165,6 +192,19 @@ export class Orchestrator {
    */
   destroySession(sessionId: string, userId: string, options: RunOptions = {}): Promise<PlanResult> {
     return this.planning.destroySession(sessionId, userId, options);
+  }
+
+  /**
+   * Plans the teardown of a deployment (id, or name within `projectId`): a
+   * change that removes every resource, planned at once and approved like
+   * any other; once applied the deployment is DESTROYED.
+   */
+  async destroyDeployment(deploymentId: string, userId: string, options: RunOptions & { projectId?: string } = {}): Promise<PlanResult> {
+    const deployment = await this.deploymentStore.resolve(deploymentId, options.projectId);
+    const session = await this.editing.startSession(userId, deployment.projectId, undefined, { deployment: deployment.id });
+    for (const resource of session.resources) await this.editing.removeResource(session.id, userId, resource.name);
+    // A plan refused (a policy, terraform) leaves the change open with the reason, to fix and plan again, or cancel.
+    return this.planning.runPlan(session.id, userId, { onOutput: options.onOutput });
   }
 
   /**

@@ -49,8 +49,8 @@ export class PlanMaker {
     const sessionId = view.id;
     // Synthesis is synchronous (up to ~100 ms for a big session): let waiting work (a click to acknowledge) go first.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    const synthesis = synthesizeView(this.services, project, view);
-    const workingDir = store.workingDir(sessionId);
+    const synthesis = synthesizeView(this.services, project, view, args.planning.stateKey);
+    const workingDir = store.workingDir(args.planning);
     await mkdir(join(workingDir, 'plans'), { recursive: true });
     await writeFile(join(workingDir, 'main.tf.json'), synthesis.text);
     const planId = newId(12);
@@ -108,7 +108,7 @@ export class PlanMaker {
         manager,
       );
     });
-    const result = store.toPlanResult(record);
+    const result = store.toPlanResult(record, workingDir);
     events.emit('plan.ready', { sessionId, plan: result });
     return result;
   }

@@ -30,13 +30,14 @@ export class Planning {
   /** Runs every pre-plan check (permission, resources, policies) without changing the session. */
   async validateSession(sessionId: string, userId: string): Promise<ValidationResult> {
     requireUser(userId);
-    const { store, projects } = this.services;
+    const { store, projects, deployments } = this.services;
     const session = await store.load(sessionId);
     await authorize(this.services, userId, 'session.plan', session.projectId, session);
     const project = await projects.get(session.projectId);
+    const { resources: current } = await deployments.load(session.deploymentId);
     // As planning checks it: configs as stored (secret fields too), no plan.
     const view = store.viewOf(session, await store.resources(sessionId), null);
-    const violations = [...(await this.checks.quotaViolations(view)), ...(await this.checks.sessionViolations(view, project, userId))];
+    const violations = [...(await this.checks.quotaViolations(view, current)), ...(await this.checks.sessionViolations(view, project, userId, current))];
     return { ok: violations.length === 0, violations };
   }
 
@@ -47,11 +48,12 @@ export class Planning {
    */
   async runPlan(sessionId: string, userId: string, options: RunOptions = {}): Promise<PlanResult> {
     requireUser(userId);
-    const { store, locks, operations } = this.services;
+    const { store, locks, operations, deployments } = this.services;
     const session = await store.load(sessionId);
     await authorize(this.services, userId, 'session.plan', session.projectId, session);
     const resources = await store.resources(sessionId);
-    if (resources.length === 0) throw SessionErrors.noResources(session);
+    // No resources left is the deployment's teardown; with nothing deployed either, there is nothing to plan.
+    if (resources.length === 0 && (await deployments.load(session.deploymentId)).resources.length === 0) throw SessionErrors.noResources(session);
     return locks.run(sessionId, 'plan', userId, () => operations.track(sessionId, 'plan', (signal) => this.plan(session, resources, userId, options, signal)));
   }
 
@@ -119,7 +121,8 @@ export class Planning {
     const sessionId = session.id;
     const view = this.services.store.viewOf({ ...session, state: S.VALIDATING, error: null, currentPlanId: null }, resources, null);
     try {
-      const violations = [...(await this.checks.quotaViolations(view)), ...(await this.checks.sessionViolations(view, project, userId))];
+      const { resources: current } = await this.services.deployments.load(session.deploymentId);
+      const violations = [...(await this.checks.quotaViolations(view, current)), ...(await this.checks.sessionViolations(view, project, userId, current))];
       if (violations.length > 0) throw SessionErrors.violations(sessionId, violations, 'before planning');
       signal.throwIfAborted();
     } catch (error) {

@@ -47,7 +47,7 @@ export class Queries {
     const { store, projects } = this.services;
     const session = await store.load(sessionId);
     await authorize(this.services, userId, 'session.view', session.projectId, session);
-    const synthesis = synthesizeView(this.services, await projects.get(session.projectId), store.viewOf(session, await store.resources(sessionId), null));
+    const synthesis = synthesizeView(this.services, await projects.get(session.projectId), store.viewOf(session, await store.resources(sessionId), null), session.stateKey);
     return { config: synthesis.config, hash: synthesis.hash };
   }
 

@@ -31,7 +31,7 @@ export class Recovery {
         continue;
       }
       if (owner && owner.id !== operations.ownerId && processAlive(owner.pid)) continue;
-      const workingDir = store.workingDir(session.id);
+      const workingDir = store.workingDir(session);
       const stopped = await stopTerraformIn(workingDir);
       const lockRemoved = await removeStaleLocalLock(workingDir);
       const to = stateAfterInterruption(session);

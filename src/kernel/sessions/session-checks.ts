@@ -1,6 +1,7 @@
 import { CloudEngineError } from '../errors.js';
 import type { PlanJson } from '../terraform/plan-json.js';
 import type { PolicyValidator, PolicyViolation } from '../plugin/policy-validator.js';
+import type { DeployedResource } from '../persistence/entities/deployment.entity.js';
 import type { Project } from '../projects/project-service.js';
 import { estimateCost } from './cost.js';
 import type { SessionServices } from './session-services.js';
@@ -15,20 +16,24 @@ import type { PlanCost, SessionView } from './session-view.js';
 export class SessionChecks {
   constructor(private readonly services: SessionServices) {}
 
-  /** Quota keys the session's resources would push over their limits, as violations. */
-  async quotaViolations(view: SessionView): Promise<PolicyViolation[]> {
+  /** Quota keys the change would push over their limits (its net effect on its deployment's `current` resources), as violations. */
+  async quotaViolations(view: SessionView, current: readonly DeployedResource[]): Promise<PolicyViolation[]> {
     const { quotas } = this.services;
-    const excess = await quotas.excess(view.projectId, quotas.requested(view.resources));
+    const excess = await quotas.excess(view.projectId, quotas.netEffect(view.resources, current));
     return excess.map((item) => ({
       code: 'QUOTA_EXCEEDED',
       message: `quota ${item.quotaKey}: requested ${item.requested}, used ${item.used}${item.reserved ? ` + ${item.reserved} reserved` : ''}, limit ${item.limit}`,
     }));
   }
 
-  /** The session's own problems (no resources, unknown types, configs no longer valid) and every policy's `validateSession`. */
-  async sessionViolations(view: SessionView, project: Project, userId: string): Promise<PolicyViolation[]> {
+  /**
+   * The session's own problems (nothing to change, unknown types, configs no
+   * longer valid) and every policy's `validateSession`. A change that removes
+   * every resource of its deployment (`current`) is its teardown, not empty.
+   */
+  async sessionViolations(view: SessionView, project: Project, userId: string, current: readonly DeployedResource[] = []): Promise<PolicyViolation[]> {
     const violations: PolicyViolation[] = [];
-    if (view.resources.length === 0) {
+    if (view.resources.length === 0 && current.length === 0) {
       violations.push({ code: 'NO_RESOURCES', message: 'The session has no resources yet; add at least one before planning.' });
     }
     for (const resource of view.resources) {

@@ -17,6 +17,7 @@ import type { SealedBox } from '../secrets/sealed-box.js';
 import type { StackSynthesizer, SynthesisResult } from '../synth/stack-synthesizer.js';
 import type { TerraformRunner } from '../terraform/terraform-runner.js';
 import { USER_ID, requirePattern } from '../validation.js';
+import type { DeploymentStore } from '../deployments/deployment-store.js';
 import type { Operations } from './operations.js';
 import type { SessionLocks } from './session-lock.js';
 import type { SessionStore } from './session-store.js';
@@ -47,6 +48,7 @@ export interface SessionServices {
   readonly redactor: Redactor;
   readonly box: SealedBox;
   readonly store: SessionStore;
+  readonly deployments: DeploymentStore;
   readonly operations: Operations;
 }
 
@@ -60,10 +62,14 @@ export async function authorize(services: SessionServices, userId: string, actio
   await services.authorizer.authorize({ userId, action, projectId, session: session ? { id: session.id, userId: session.userId } : undefined });
 }
 
-/** The Terraform configuration a session view synthesizes to, for its project. */
-export function synthesizeView(services: SessionServices, project: Project, view: SessionView): SynthesisResult {
+/**
+ * The Terraform configuration a session view synthesizes to, for its project,
+ * keyed by its deployment's state key: what a resource derives from it stays
+ * the same from one change of the deployment to the next.
+ */
+export function synthesizeView(services: SessionServices, project: Project, view: SessionView, stateKey: string): SynthesisResult {
   return services.synthesizer.synthesize({
-    sessionId: view.id,
+    sessionId: stateKey,
     project,
     resources: view.resources.map((resource) => ({ name: resource.name, type: resource.type, config: resource.config })),
   });

@@ -7,6 +7,7 @@ import type { KernelEvents } from '../events/kernel-events.js';
 import type { Database } from '../persistence/database.js';
 import { CloudResourceEntity } from '../persistence/entities/cloud-resource.entity.js';
 import { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
+import { DeploymentEntity } from '../persistence/entities/deployment.entity.js';
 import { PlanRecordEntity } from '../persistence/entities/plan-record.entity.js';
 import type { Registry } from '../plugin/registry.js';
 import type { ResourceType } from '../plugin/resource-type.js';
@@ -107,10 +108,13 @@ export class SessionStore {
     private readonly ownerId: string,
     /** Where a session's terraform waits in the process's queue, if it does. */
     private readonly queuePosition: (sessionId: string) => number | null = () => null,
+    /** Runs inside every transition's transaction: keeps the session's deployment in step (DeploymentStore.follow). */
+    private readonly follow: (manager: EntityManager, before: CloudSessionEntity, after: CloudSessionEntity) => Promise<void> = async () => {},
   ) {}
 
-  workingDir(sessionId: string): string {
-    return join(this.dataDir, 'sessions', sessionId);
+  /** Where the session's terraform runs: its deployment's working dir. */
+  workingDir(session: Pick<CloudSessionEntity, 'workDir'>): string {
+    return join(this.dataDir, session.workDir);
   }
 
   async load(sessionId: string, manager: EntityManager = this.db.manager): Promise<CloudSessionEntity> {
@@ -137,16 +141,17 @@ export class SessionStore {
   }
 
   /**
-   * Views of many sessions with two queries, whatever their number (per 500
+   * Views of many sessions with three queries, whatever their number (per 500
    * sessions): one for all their resources, one for their current plans'
-   * summaries, without `plan_json`. Views are shown to people: resource
+   * summaries, without `plan_json`, one for their deployments' names. Views are shown to people: resource
    * types' secret fields read "(secret)".
    */
   async toViews(entities: readonly CloudSessionEntity[]): Promise<SessionView[]> {
     if (entities.length === 0) return [];
     const sessionIds = entities.map((entity) => entity.id);
     const planIds = entities.map((entity) => entity.currentPlanId).filter((id): id is string => Boolean(id));
-    const [resources, plans] = await Promise.all([this.resourcesOf(sessionIds), this.planSummaries(planIds)]);
+    const deploymentIds = [...new Set(entities.map((entity) => entity.deploymentId))];
+    const [resources, plans, names] = await Promise.all([this.resourcesOf(sessionIds), this.planSummaries(planIds), this.deploymentNames(deploymentIds)]);
     const bySession = new Map<string, CloudResourceEntity[]>();
     for (const resource of resources) {
       const list = bySession.get(resource.sessionId);
@@ -157,15 +162,23 @@ export class SessionStore {
     return entities.map((entity) => {
       const plan = entity.currentPlanId ? byId.get(entity.currentPlanId) : undefined;
       const shown = (bySession.get(entity.id) ?? []).map((resource) => ({ ...resource, config: hideSecretFields(resource.config, this.resourceTypes.get(resource.type)) }));
-      return this.viewOf(entity, shown, plan ? this.toPlanSummary(plan) : null);
+      return this.viewOf(entity, shown, plan ? this.toPlanSummary(plan, this.workingDir(entity)) : null, names.get(entity.deploymentId));
     });
   }
 
+  /** Names of deployments by id. */
+  private async deploymentNames(ids: readonly string[]): Promise<Map<string, string>> {
+    const batches = await Promise.all(chunks(ids).map((batch) => this.db.manager.find(DeploymentEntity, { where: { id: In(batch) }, select: { id: true, name: true } })));
+    return new Map(batches.flat().map((row) => [row.id, row.name]));
+  }
+
   /** A view from what the caller already read: no query. Configs as stored, secret fields included: for synthesis and plugins, not for people. */
-  viewOf(entity: CloudSessionEntity, resources: readonly CloudResourceEntity[], plan: PlanSummary | null): SessionView {
+  viewOf(entity: CloudSessionEntity, resources: readonly CloudResourceEntity[], plan: PlanSummary | null, deploymentName = ''): SessionView {
     return {
       id: entity.id,
       projectId: entity.projectId,
+      deploymentId: entity.deploymentId,
+      deploymentName,
       provider: entity.provider,
       userId: entity.userId,
       state: entity.state,
@@ -175,7 +188,7 @@ export class SessionStore {
       outputs: entity.outputs,
       lastChangedBy: entity.lastChangedBy,
       approvedBy: entity.approvedBy,
-      workingDir: this.workingDir(entity.id),
+      workingDir: this.workingDir(entity),
       queuePosition: this.queuePosition(entity.id),
       createdAt: entity.createdAt,
       updatedAt: entity.updatedAt,
@@ -196,7 +209,8 @@ export class SessionStore {
     return (plan?.planJson as PlanJson | undefined) ?? null;
   }
 
-  toPlanSummary(plan: PlanRecordSummary): PlanSummary {
+  /** A plan as views show it; `workingDir` is its session's. */
+  toPlanSummary(plan: PlanRecordSummary, workingDir: string): PlanSummary {
     return {
       id: plan.id,
       toAdd: plan.toAdd,
@@ -204,7 +218,7 @@ export class SessionStore {
       toDestroy: plan.toDestroy,
       summary: plan.summary,
       changes: plan.changes,
-      workingDir: this.workingDir(plan.sessionId),
+      workingDir,
       configHash: plan.configHash,
       createdBy: plan.createdBy,
       createdAt: plan.createdAt,
@@ -213,8 +227,8 @@ export class SessionStore {
   }
 
   /** A plan just made, with the plan JSON the caller holds. */
-  toPlanResult(plan: PlanRecordEntity): PlanResult {
-    return { ...this.toPlanSummary(plan), planJson: plan.planJson as PlanJson };
+  toPlanResult(plan: PlanRecordEntity, workingDir: string): PlanResult {
+    return { ...this.toPlanSummary(plan, workingDir), planJson: plan.planJson as PlanJson };
   }
 
   private toSessionResource(resource: CloudResourceEntity): SessionResource {
@@ -325,10 +339,9 @@ export class SessionStore {
         );
         from = to;
       }
-      return {
-        before,
-        after: { ...before, state: request.to, updatedAt: now, operationOwner: BUSY_STATES.includes(request.to) ? this.ownerId : null, ...request.patch } as CloudSessionEntity,
-      };
+      const after = { ...before, state: request.to, updatedAt: now, operationOwner: BUSY_STATES.includes(request.to) ? this.ownerId : null, ...request.patch } as CloudSessionEntity;
+      await this.follow(tx, before, after);
+      return { before, after };
     };
     const { before, after } = manager ? await run(manager) : await this.db.transaction(run);
     let from = before.state;

@@ -61,6 +61,9 @@ export type PlanResult = PlanSummary & {
 export interface SessionView {
   readonly id: string;
   readonly projectId: string;
+  /** The deployment this session is a change of, and its name. */
+  readonly deploymentId: string;
+  readonly deploymentName: string;
   readonly provider: string;
   readonly userId: string;
   readonly state: DeploymentState;

@@ -13,6 +13,22 @@ export class CloudSessionEntity {
   @Column({ type: 'varchar', length: 32, name: 'project_id' })
   projectId!: string;
 
+  /** The deployment this session changes. */
+  @Column({ type: 'varchar', length: 32, name: 'deployment_id' })
+  deploymentId!: string;
+
+  /** The deployment's version when the session started: a plan made on an older version is stale. */
+  @Column({ type: 'integer', name: 'base_version' })
+  baseVersion!: number;
+
+  /** The deployment's working dir under the data dir, where terraform runs (see DeploymentEntity.workDir). */
+  @Column({ type: 'varchar', length: 128, name: 'work_dir' })
+  workDir!: string;
+
+  /** The deployment's state key (see DeploymentEntity.stateKey). */
+  @Column({ type: 'varchar', length: 32, name: 'state_key' })
+  stateKey!: string;
+
   @Column({ type: 'varchar', length: 32 })
   provider!: string;
 

@@ -49,6 +49,12 @@ async function session(id: string, state: DeploymentState = S.DRAFT, updatedAt =
     outputs: null,
     approvedBy: null,
     operationOwner: null,
+    deploymentId: `d-${id}`,
+    baseVersion: 0,
+    workDir: `sessions/${id}`,
+    stateKey: id,
+    resourcesInState: null,
+    teardownFrom: null,
     createdAt: updatedAt,
     updatedAt,
   });

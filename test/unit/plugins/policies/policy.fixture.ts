@@ -28,6 +28,8 @@ function session(resources: readonly SessionResource[]): SessionView {
   return {
     id: 'sess1',
     projectId: PROJECT_ID,
+    deploymentId: 'dep1',
+    deploymentName: 'web',
     provider: 'aws',
     userId: 'alice',
     state: 'VALIDATING',

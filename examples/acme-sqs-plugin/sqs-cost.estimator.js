@@ -1,7 +1,7 @@
 // @ts-check
-import { HOURS_PER_MONTH } from 'cloud-engine';
+import { costAction, defineCostEstimator, HOURS_PER_MONTH } from 'cloud-engine';
 
-/** @import { CostEstimator, CostLine, UnpricedResource } from 'cloud-engine' */
+/** @import { CostLine, UnpricedResource } from 'cloud-engine' */
 
 /**
  * SQS bills requests, not time. The figure assumes a steady workload of this
@@ -15,9 +15,8 @@ export const PRICE_PER_MILLION_REQUESTS = { standard: 0.4, fifo: 0.5 };
 /**
  * Prices `aws_sqs_queue` changes in a plan; other resource types are left to
  * other estimators (the kernel lists what nobody prices as unpriced).
- * @type {CostEstimator}
  */
-export const sqsCostEstimator = {
+export const sqsCostEstimator = defineCostEstimator({
   id: 'acme.sqs-requests',
   estimate({ plan }) {
     /** @type {CostLine[]} */
@@ -26,17 +25,8 @@ export const sqsCostEstimator = {
     const unpriced = [];
     for (const change of plan.resource_changes ?? []) {
       if (change.mode !== 'managed' || change.type !== 'aws_sqs_queue') continue;
-      const actions = change.change.actions;
-      const action = actions.includes('create')
-        ? actions.includes('delete')
-          ? 'replace'
-          : 'create'
-        : actions.includes('delete')
-          ? 'delete'
-          : actions.includes('update')
-            ? 'update'
-            : undefined;
-      // no-op and read change nothing that is billed.
+      const action = costAction(change.change.actions);
+      // no-op, read and forget change nothing that is billed.
       if (action === undefined) continue;
       const before = action === 'create' ? undefined : priceOf(change.change.before);
       const after = action === 'delete' ? undefined : priceOf(change.change.after);
@@ -60,7 +50,7 @@ export const sqsCostEstimator = {
     }
     return { lines, unpriced };
   },
-};
+});
 
 /**
  * The monthly price of one queue from its planned attributes.

@@ -1,7 +1,7 @@
 // @ts-check
 // The binding is imported by its deep path: the package root loads every AWS resource (~2.5 s).
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue/index.js';
-import { defineResourceType } from 'cloud-engine';
+import { defineResourceType, tagsSchema } from 'cloud-engine';
 import { z } from 'zod';
 
 const NAME_CHARACTERS = /^[A-Za-z0-9_-]+(\.fifo)?$/;
@@ -9,7 +9,6 @@ const NAME_MESSAGE = 'queueName must be 1-80 characters: letters, digits, dashes
 const FIFO_SUFFIX = '.fifo';
 const VISIBILITY_MESSAGE = 'visibilityTimeoutSeconds must be a whole number of seconds from 0 to 43200 (12 hours)';
 const RETENTION_MESSAGE = 'messageRetentionSeconds must be a whole number of seconds from 60 (1 minute) to 1209600 (14 days)';
-const MAX_TAGS = 50;
 
 /** SQS keeps messages 4 days unless told otherwise; the policy falls back to it for configs saved without the field. */
 export const DEFAULT_RETENTION_SECONDS = 345_600;
@@ -37,14 +36,8 @@ export const sqsQueueSchema = z
       .max(1_209_600, RETENTION_MESSAGE)
       .default(DEFAULT_RETENTION_SECONDS)
       .describe('Message retention (seconds)'),
-    tags: z
-      .record(
-        z.string().min(1, 'tag keys must be 1-128 characters').max(128, 'tag keys must be 1-128 characters'),
-        z.string({ error: 'tag values must be text' }).max(256, 'tag values must be at most 256 characters'),
-      )
-      .refine((tags) => Object.keys(tags).length <= MAX_TAGS, `at most ${MAX_TAGS} tags are allowed`)
-      .optional()
-      .describe('Tags'),
+    // The kernel's own tag rules (AWS limits: 50 tags, keys 1-128 and values up to 256 characters).
+    tags: tagsSchema('Tags'),
   })
   .superRefine((queue, ctx) => {
     // SQS ties the suffix to the kind: a FIFO queue's name must end in .fifo, and only a FIFO queue's may.

@@ -1,8 +1,9 @@
 // @ts-check
+import { definePolicy } from 'cloud-engine';
 import { z } from 'zod';
 import { DEFAULT_RETENTION_SECONDS } from './sqs-queue.resource.js';
 
-/** @import { PolicyValidator, PolicyViolation } from 'cloud-engine' */
+/** @import { PolicyViolation } from 'cloud-engine' */
 
 const ID = 'acme.sqs-retention';
 const SECONDS_PER_DAY = 86_400;
@@ -17,14 +18,12 @@ export const sqsRetentionSettingsSchema = z
   })
   .optional();
 
-/** @typedef {NonNullable<z.output<typeof sqsRetentionSettingsSchema>>} SqsRetentionSettings */
-
 /**
  * Refuses SQS queues that keep messages longer than the project allows (data
- * retention rules), before anything is planned.
- * @type {PolicyValidator<SqsRetentionSettings | undefined>}
+ * retention rules), before anything is planned. `settings` is typed from the
+ * schema: `{ maxRetentionDays: number } | undefined`.
  */
-export const sqsRetentionPolicy = {
+export const sqsRetentionPolicy = definePolicy({
   id: ID,
   description: 'Refuses SQS queues that keep messages longer than the project allows.',
   settingsSchema: sqsRetentionSettingsSchema,
@@ -50,7 +49,7 @@ export const sqsRetentionPolicy = {
     }
     return violations;
   },
-};
+});
 
 /**
  * 345600 → "4 days", 3600 → "0.04 days"

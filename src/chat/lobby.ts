@@ -1,4 +1,4 @@
-import type { Kernel } from '../kernel/kernel.js';
+import type { ChatApi } from '../kernel/plugin/chat-adapter.js';
 import { shownConfig } from '../kernel/secrets/secret-fields.js';
 import { capLine } from '../kernel/terraform/terraform-events.js';
 import { formatCost } from '../kernel/sessions/cost.js';
@@ -52,10 +52,10 @@ const ACTION_SYMBOLS: Record<string, string> = { create: '+', delete: '-', updat
  * the kernel's redactor, and secret fields read "(secret)": a lobby is shown
  * to the whole channel.
  */
-export async function buildLobby(kernel: Kernel, session: SessionView): Promise<LobbyModel> {
-  const { redactor } = kernel;
+export async function buildLobby(api: ChatApi, session: SessionView): Promise<LobbyModel> {
+  const { redactor } = api;
   const redact = (text: string) => redactor.redact(text);
-  const usage = await kernel.quotas.usage(session.projectId);
+  const usage = await api.quotas.usage(session.projectId);
   const keys = new Set(session.resources.map((resource) => resource.quotaKey));
   const quotas = usage
     .filter((row) => row.limit !== null && (keys.has(row.quotaKey) || row.used + row.reserved > 0))
@@ -73,7 +73,7 @@ export async function buildLobby(kernel: Kernel, session: SessionView): Promise<
     resources: session.resources.map((resource) => ({
       name: resource.name,
       type: resource.type,
-      detail: describeConfig(shownConfig(resource.config, kernel.registries.resourceTypes.get(resource.type), redactor)),
+      detail: describeConfig(shownConfig(resource.config, api.resourceType(resource.type), redactor)),
     })),
     plan: plan
       ? { id: plan.id, summary: redact(plan.summary), changes: plan.changes.map((change) => redact(`${ACTION_SYMBOLS[change.actions.join(',')] ?? change.actions.join('/')} ${change.address}`)) }

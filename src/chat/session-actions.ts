@@ -1,19 +1,19 @@
-import type { Kernel } from '../kernel/kernel.js';
+import type { ChatApi } from '../kernel/plugin/chat-adapter.js';
 import { isCloudEngineError } from '../kernel/errors.js';
 import { buildLobby, type LobbyModel } from './lobby.js';
 
 /** The lobby's buttons as operations every adapter shares: change, plan by itself, approve, cancel. */
 export class SessionActions {
-  constructor(private readonly kernel: Kernel) {}
+  constructor(private readonly api: ChatApi) {}
 
   /** Starts a session (`/cloud-deploy`) and returns its lobby. */
   async open(userId: string, projectId: string, provider?: string): Promise<LobbyModel> {
-    const session = await this.kernel.orchestrator.startSession(userId, projectId, provider);
-    return buildLobby(this.kernel, session);
+    const session = await this.api.orchestrator.startSession(userId, projectId, provider);
+    return buildLobby(this.api, session);
   }
 
   async lobby(sessionId: string, viewerId: string): Promise<LobbyModel> {
-    return buildLobby(this.kernel, await this.kernel.orchestrator.getSession(sessionId, viewerId));
+    return buildLobby(this.api, await this.api.orchestrator.getSession(sessionId, viewerId));
   }
 
   /**
@@ -27,14 +27,14 @@ export class SessionActions {
     resource: { type: string; name: string; config: Record<string, unknown> },
     onOutput?: (line: string) => void,
   ): Promise<{ lobby: LobbyModel; planned: Promise<LobbyModel> }> {
-    const session = await this.kernel.orchestrator.addResource(sessionId, userId, resource);
-    return { lobby: await buildLobby(this.kernel, session), planned: this.plan(sessionId, userId, onOutput) };
+    const session = await this.api.orchestrator.addResource(sessionId, userId, resource);
+    return { lobby: await buildLobby(this.api, session), planned: this.plan(sessionId, userId, onOutput) };
   }
 
   /** Plans the session; user errors (policy, quota, terraform) end up in the lobby, not thrown. */
   async plan(sessionId: string, userId: string, onOutput?: (line: string) => void): Promise<LobbyModel> {
     try {
-      await this.kernel.orchestrator.runPlan(sessionId, userId, { onOutput });
+      await this.api.orchestrator.runPlan(sessionId, userId, { onOutput });
     } catch (error) {
       if (!isCloudEngineError(error)) throw error;
       // LOCKED: a plan is already running and will update the lobby itself.
@@ -49,11 +49,11 @@ export class SessionActions {
    * session has been re-planned since, the kernel refuses with PLAN_STALE.
    */
   async approve(sessionId: string, userId: string, onOutput?: (line: string) => void, planId?: string): Promise<LobbyModel> {
-    const session = await this.kernel.orchestrator.approveAndApply(sessionId, userId, { onOutput, planId });
-    return buildLobby(this.kernel, session);
+    const session = await this.api.orchestrator.approveAndApply(sessionId, userId, { onOutput, planId });
+    return buildLobby(this.api, session);
   }
 
   async cancel(sessionId: string, userId: string): Promise<LobbyModel> {
-    return buildLobby(this.kernel, await this.kernel.orchestrator.cancelSession(sessionId, userId));
+    return buildLobby(this.api, await this.api.orchestrator.cancelSession(sessionId, userId));
   }
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { CloudEngineError } from '../kernel/errors.js';
 import { chatCommands } from '../chat/chat-commands.js';
+import { chatApiOf } from '../kernel/plugin/chat-adapter.js';
 import { discordConfigFromEnv } from '../plugins/discord/discord-config.js';
 import { runCommand, withJsonOption, type CliRuntime, type OutputOptions } from './cli-context.js';
 
@@ -17,7 +18,7 @@ export function registerRegisterCommandsCommand(program: Command, runtime: CliRu
         }
         // discord.js loads only for this subcommand.
         const { registerCommands } = await import('../plugins/discord/command-registration.js');
-        const count = await registerCommands({ ...config, commands: chatCommands(ctx.kernel) });
+        const count = await registerCommands({ ...config, commands: chatCommands(chatApiOf(ctx.kernel)) });
         if (ctx.json) ctx.result({ registered: count, guildId: config.guildId ?? null });
         ctx.say(`Registered ${count} commands ${config.guildId ? `in guild ${config.guildId}` : 'globally (may take up to an hour to appear)'}.`);
       });

@@ -14,7 +14,7 @@ import { PluginStateStore, type PluginState } from './plugin/plugin-state.js';
 import { SealedBox, SealedBoxToken } from './secrets/sealed-box.js';
 import { Redactor, RedactorToken } from './secrets/redactor.js';
 import { DatabaseToken, openDatabase, type Database } from './persistence/database.js';
-import type { ChatAdapter } from './plugin/chat-adapter.js';
+import { chatApiOf, type ChatAdapter } from './plugin/chat-adapter.js';
 import type { Plugin } from './plugin/define-plugin.js';
 import { registerPlugins } from './plugin/register-plugins.js';
 import {
@@ -169,7 +169,8 @@ class RunningKernel implements Kernel {
   async startChatAdapters(): Promise<string[]> {
     for (const adapter of this.registries.chatAdapters.list()) {
       if (adapter.enabled && !adapter.enabled()) continue;
-      await adapter.start(this);
+      // Adapters get the chat API, not the kernel: no registries, no close().
+      await adapter.start(chatApiOf(this));
       this.started.push(adapter);
     }
     return this.started.map((adapter) => adapter.id);

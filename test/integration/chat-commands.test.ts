@@ -1,10 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isCloudEngineError, type CloudEngineError } from '../../src/kernel/errors.js';
 import { errorReply, type ChatMessage, type ChatReply } from '../../src/chat/chat-message.js';
-import { PAGE_SIZE, chatCommands, suggest, type ChatCommand, type CommandArgs } from '../../src/chat/chat-commands.js';
+import type { ChatCommand, CommandArgs } from '../../src/chat/chat-command.js';
+import { chatCommands } from '../../src/chat/chat-commands.js';
+import { PAGE_SIZE } from '../../src/chat/pages.js';
+import { suggest } from '../../src/chat/suggestions.js';
 import { STATE_LABELS, renderLobbyText, type LobbyModel } from '../../src/chat/lobby.js';
 import { SessionActions } from '../../src/chat/session-actions.js';
 import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { chatApiOf } from '../../src/kernel/plugin/chat-adapter.js';
 
 // Who is who:
 //   admin — global admin;  dave — admin of `web`;  alice, bob — deploy on `web`;  rita — read on `web`
@@ -52,8 +56,8 @@ beforeAll(async () => {
   await createProject(t.kernel, { id: 'tagged', provider: 'sandbox', settings: { policies: { 'required-tags': { keys: ['team'] } } } }, { alice: 'deploy' });
   await createProject(t.kernel, { id: 'lists', provider: 'sandbox' }, { carol: 'deploy' });
   await t.kernel.quotas.set({ projectId: 'web', quotaKey: 'compute_vm', limit: 10, setBy: ADMIN });
-  actions = new SessionActions(t.kernel);
-  commands = new Map(chatCommands(t.kernel, actions).map((command) => [command.name, command]));
+  actions = new SessionActions(chatApiOf(t.kernel));
+  commands = new Map(chatCommands(chatApiOf(t.kernel), actions).map((command) => [command.name, command]));
 });
 
 afterAll(async () => {
@@ -466,17 +470,17 @@ describe('cloud-stats', () => {
 
 describe('suggest', () => {
   it('offers only projects where the user may deploy, filtered by what was typed', async () => {
-    expect(await suggest(t.kernel, 'deployable-projects', 'alice', '')).toEqual(['tagged', 'web']);
-    expect(await suggest(t.kernel, 'readable-projects', 'alice', '')).toEqual(['other', 'tagged', 'web']);
-    expect(await suggest(t.kernel, 'deployable-projects', 'alice', 'WE')).toEqual(['web']);
-    expect(await suggest(t.kernel, 'administered-projects', 'dave', '')).toEqual(['web']);
-    expect(await suggest(t.kernel, 'deployable-projects', 'nobody', '')).toEqual([]);
+    expect(await suggest(chatApiOf(t.kernel), 'deployable-projects', 'alice', '')).toEqual(['tagged', 'web']);
+    expect(await suggest(chatApiOf(t.kernel), 'readable-projects', 'alice', '')).toEqual(['other', 'tagged', 'web']);
+    expect(await suggest(chatApiOf(t.kernel), 'deployable-projects', 'alice', 'WE')).toEqual(['web']);
+    expect(await suggest(chatApiOf(t.kernel), 'administered-projects', 'dave', '')).toEqual(['web']);
+    expect(await suggest(chatApiOf(t.kernel), 'deployable-projects', 'nobody', '')).toEqual([]);
   });
 
   it('offers only the user’s own open sessions', async () => {
     const open = await lobbyOf('cloud-deploy', 'alice', { project: 'web' });
     const bobs = await lobbyOf('cloud-deploy', 'bob', { project: 'web' });
-    const own = await suggest(t.kernel, 'own-sessions', 'alice', '');
+    const own = await suggest(chatApiOf(t.kernel), 'own-sessions', 'alice', '');
     expect(own).toContain(open.sessionId);
     expect(own).not.toContain(bobs.sessionId);
     const alices = await t.kernel.orchestrator.listSessions({ userId: 'alice' });
@@ -486,17 +490,17 @@ describe('suggest', () => {
   });
 
   it('offers a project admin the open sessions of projects they administer', async () => {
-    const any = await suggest(t.kernel, 'any-sessions', 'dave', '');
+    const any = await suggest(chatApiOf(t.kernel), 'any-sessions', 'dave', '');
     const web = await t.kernel.orchestrator.listSessions({ projectId: 'web', states: ['DRAFT', 'PLAN_READY', 'PLAN_FAILED'] });
     expect(any.length).toBeGreaterThan(0);
     expect([...any].sort()).toEqual(web.map((session) => session.id).sort());
   });
 
   it('lists the quota keys of every resource type, sorted', async () => {
-    const keys = await suggest(t.kernel, 'quota-keys', 'alice', '');
+    const keys = await suggest(chatApiOf(t.kernel), 'quota-keys', 'alice', '');
     expect(keys).toEqual(expect.arrayContaining(['compute_vm', 'storage_bucket', 'database']));
     expect(keys).toEqual([...keys].sort());
-    expect(await suggest(t.kernel, 'quota-keys', 'alice', 'stor')).toEqual(['storage_bucket']);
+    expect(await suggest(chatApiOf(t.kernel), 'quota-keys', 'alice', 'stor')).toEqual(['storage_bucket']);
   });
 });
 

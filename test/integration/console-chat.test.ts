@@ -2,6 +2,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsoleChat } from '../../src/plugins/console/console-chat.js';
 import { startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { chatApiOf } from '../../src/kernel/plugin/chat-adapter.js';
 
 /** Pipes `script` into a console chat as `userId` and returns everything it printed. */
 async function converse(t: TestKernel, userId: string, script: string[]): Promise<string> {
@@ -9,7 +10,7 @@ async function converse(t: TestKernel, userId: string, script: string[]): Promis
   const output = new PassThrough();
   let printed = '';
   output.on('data', (chunk: Buffer) => (printed += chunk.toString('utf8')));
-  const chat = new ConsoleChat(t.kernel, { input, output, userId, interactive: false });
+  const chat = new ConsoleChat(chatApiOf(t.kernel), { input, output, userId, interactive: false });
   const running = chat.run();
   input.end(`${script.join('\n')}\n`);
   await running;
@@ -121,7 +122,7 @@ describe('the console chat whose output closes part-way (| head)', () => {
       },
     });
     const input = new PassThrough();
-    const chat = new ConsoleChat(t.kernel, { input, output, userId: 'piper', interactive: false });
+    const chat = new ConsoleChat(chatApiOf(t.kernel), { input, output, userId: 'piper', interactive: false });
     const running = chat.run();
     input.end(['/cloud-deploy project:sandbox', '/add sandbox.vm web bootSeconds=1', '/approve', ''].join('\n'));
     await running;
@@ -147,7 +148,7 @@ describe('console approvals are bound to the plan the console showed', () => {
     const output = new PassThrough();
     let printed = '';
     output.on('data', (chunk: Buffer) => (printed += chunk.toString('utf8')));
-    const chat = new ConsoleChat(t.kernel, { input: new PassThrough(), output, userId: 'reviewer', interactive: false });
+    const chat = new ConsoleChat(chatApiOf(t.kernel), { input: new PassThrough(), output, userId: 'reviewer', interactive: false });
     return {
       say: async (line) => {
         printed = '';

@@ -3,6 +3,7 @@ import { buildLobby } from '../../src/chat/lobby.js';
 import { renderLobby } from '../../src/plugins/discord/discord-render.js';
 import type { UserInfo } from '../support/discord-emulator/index.js';
 import { button, embedText, startDiscordWorld, type DiscordWorld } from '../support/discord-harness.js';
+import { chatApiOf } from '../../src/kernel/plugin/chat-adapter.js';
 
 describe('a busy channel: many lobbies changing at once stay under Discord’s 5 writes per 5 s', () => {
   let w: DiscordWorld;
@@ -21,7 +22,7 @@ describe('a busy channel: many lobbies changing at once stay under Discord’s 5
 
   /** What the lobby of `sessionId` should say now, rendered from the kernel's current state. */
   async function expectedLobbyText(sessionId: string): Promise<string> {
-    return embedText(renderLobby(await buildLobby(w.t.kernel, await w.t.kernel.orchestrator.getSession(sessionId))));
+    return embedText(renderLobby(await buildLobby(chatApiOf(w.t.kernel), await w.t.kernel.orchestrator.getSession(sessionId))));
   }
 
   function expectNeverOverTheChannelLimit(): void {

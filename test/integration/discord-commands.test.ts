@@ -3,6 +3,7 @@ import { DiscordBot } from '../../src/plugins/discord/discord-bot.js';
 import { DiscordEmulator, MessageFlags, type ChannelInfo, type EmulatedMessage, type InteractionResponseRecord, type UserInfo } from '../support/discord-emulator/index.js';
 import { embedText, startDiscordWorld, type DiscordWorld } from '../support/discord-harness.js';
 import { startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { chatApiOf } from '../../src/kernel/plugin/chat-adapter.js';
 
 /** The embed of an interaction callback's data as plain text. */
 function responseText(response: InteractionResponseRecord): string {
@@ -158,7 +159,7 @@ describe('a slow kernel: replies deferred after deferAfterMs still arrive', () =
     slowDown(t.kernel.orchestrator, 'startSession');
     slowDown(t.kernel.access, 'projectsFor');
     slowDown(t.kernel.access, 'grant');
-    bot = new DiscordBot(t.kernel, { token: emulator.token, applicationId: emulator.applicationId, guildId: guild.id, apiUrl: emulator.apiUrl, registerOnStart: true }, { deferAfterMs: 1 });
+    bot = new DiscordBot(chatApiOf(t.kernel), { token: emulator.token, applicationId: emulator.applicationId, guildId: guild.id, apiUrl: emulator.apiUrl, registerOnStart: true }, { deferAfterMs: 1 });
     await bot.start();
   });
   // Each test is a person typing a command, seconds apart: a new per-channel rate-limit window

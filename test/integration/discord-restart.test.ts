@@ -3,6 +3,7 @@ import { DiscordBot } from '../../src/plugins/discord/discord-bot.js';
 import { embedText } from '../support/discord-harness.js';
 import { DiscordEmulator } from '../support/discord-emulator/index.js';
 import { startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { chatApiOf } from '../../src/kernel/plugin/chat-adapter.js';
 
 // The bot keeps where it posted each lobby in the kernel's database, so a restarted bot (new
 // process, new kernel on the same data dir) keeps editing the lobbies an earlier run posted.
@@ -27,7 +28,7 @@ describe('Discord lobbies across a restart of the bot and the kernel', () => {
     const dataDir = first.dataDir;
     await first.kernel.projects.create({ id: 'web', provider: 'sandbox', createdBy: admin.id });
     await first.kernel.access.grant({ userId: alice.id, projectId: 'web', level: 'deploy', grantedBy: admin.id });
-    const firstBot = new DiscordBot(first.kernel, config);
+    const firstBot = new DiscordBot(chatApiOf(first.kernel), config);
     await firstBot.start();
     await emulator.slashCommand({ user: alice, channel, name: 'cloud-deploy', options: { project: 'web', provider: 'sandbox' } }).response();
     await firstBot.idle();
@@ -40,7 +41,7 @@ describe('Discord lobbies across a restart of the bot and the kernel', () => {
     // Second run on the same data dir: nothing in memory, only what the database holds.
     const second = await startTestKernel({ admins: [admin.id], dataDir });
     cleanup.push(() => second.dispose());
-    const secondBot = new DiscordBot(second.kernel, config);
+    const secondBot = new DiscordBot(chatApiOf(second.kernel), config);
     cleanup.push(() => secondBot.stop());
     await secondBot.start();
     await second.kernel.orchestrator.addResource(sessionId, alice.id, { type: 'sandbox.vm', name: 'web', config: { size: 'small', image: 'debian-12', tags: { team: 'web' } } });

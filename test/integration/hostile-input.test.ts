@@ -10,9 +10,11 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudEngineError } from '../../src/kernel/errors.js';
 import type { Kernel } from '../../src/kernel/kernel.js';
-import { chatCommands, type ChatCommand, type CommandArgs } from '../../src/chat/chat-commands.js';
+import type { ChatCommand, CommandArgs } from '../../src/chat/chat-command.js';
+import { chatCommands } from '../../src/chat/chat-commands.js';
 import { rejection } from '../support/rejection.js';
 import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { chatApiOf } from '../../src/kernel/plugin/chat-adapter.js';
 
 // ---- helpers ----
 
@@ -219,7 +221,7 @@ describe('hostile input', () => {
   beforeAll(async () => {
     t = await startTestKernel();
     kernel = t.kernel;
-    commands = new Map(chatCommands(kernel).map((command) => [command.name, command]));
+    commands = new Map(chatCommands(chatApiOf(kernel)).map((command) => [command.name, command]));
     await createProject(kernel, { id: 'hostile', provider: 'sandbox' });
     await createProject(kernel, { id: 'hostile-aws', provider: 'aws', settings: { region: 'us-east-1', skipCredentialsValidation: true } });
   });

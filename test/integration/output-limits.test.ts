@@ -6,6 +6,7 @@ import { MAX_LINE_CHARS } from '../../src/kernel/terraform/terraform-events.js';
 import { SessionActions } from '../../src/chat/session-actions.js';
 import { rejection } from '../support/rejection.js';
 import { createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { chatApiOf } from '../../src/kernel/plugin/chat-adapter.js';
 
 const REAL_TERRAFORM = process.env.CLOUD_ENGINE_TERRAFORM_BIN || 'terraform';
 /** A credential from the environment, printed where the cut falls: it must be redacted before the line is cut. */
@@ -74,7 +75,7 @@ describe('terraform output lines are cut to a sensible length', () => {
     const all = BEFORE_TOKEN + '(redacted)'.length + AFTER_TOKEN;
     expect(huge).toBe(`${'x'.repeat(BEFORE_TOKEN)}(redacted)${'x'.repeat(MAX_LINE_CHARS - BEFORE_TOKEN - 10 - `… (cut: ${all.toLocaleString('en-US')} characters in all)`.length)}… (cut: 5,008,150 characters in all)`);
     expect(stored.join('\n')).not.toContain(TOKEN.slice(0, 8));
-    const lobby = await new SessionActions(t.kernel).lobby(sessionId, 'alice');
+    const lobby = await new SessionActions(chatApiOf(t.kernel)).lobby(sessionId, 'alice');
     expect(lobby.state).toBe('PLAN_FAILED');
     for (const problem of lobby.problems) expect(problem.length).toBeLessThanOrEqual(MAX_LINE_CHARS);
   });
@@ -85,7 +86,7 @@ describe('terraform output lines are cut to a sensible length', () => {
     const error = stored.find((line) => line.startsWith('Error: boom: yyy') || line.startsWith('Error: boom: xxx'));
     expect(error).toMatch(/… \(cut: 5,000,013 characters in all\)$/);
     expect(error!.length).toBeLessThanOrEqual(MAX_LINE_CHARS);
-    const lobby = await new SessionActions(t.kernel).lobby(sessionId, 'alice');
+    const lobby = await new SessionActions(chatApiOf(t.kernel)).lobby(sessionId, 'alice');
     expect(lobby.problems.length).toBeGreaterThan(0);
     for (const problem of lobby.problems) expect(problem.length).toBeLessThanOrEqual(MAX_LINE_CHARS);
     expect(lobby.problems.join('\n')).toMatch(/characters in all\)/);

@@ -11,6 +11,7 @@ import { chatCommands } from '../../src/chat/chat-commands.js';
 import { buildLobby, renderLobbyText } from '../../src/chat/lobby.js';
 import { SessionActions } from '../../src/chat/session-actions.js';
 import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { chatApiOf } from '../../src/kernel/plugin/chat-adapter.js';
 
 const RECOVERY_CODE = 'rc-7f3e9a1b5c2d8e4f';
 const TAG_PASSWORD = 'hunter2-long';
@@ -82,7 +83,7 @@ describe('a secret field of a resource type', () => {
     const plan = await orchestrator.runPlan(sessionId, 'alice');
     expect(plan.summary).toBe('Plan: 1 to add, 0 to change, 0 to destroy.');
     expect(readFileSync(join(plan.workingDir, 'main.tf.json'), 'utf8')).toContain(RECOVERY_CODE);
-    const lobby = await new SessionActions(t.kernel).lobby(sessionId, 'alice');
+    const lobby = await new SessionActions(chatApiOf(t.kernel)).lobby(sessionId, 'alice');
     expect(lobby.resources).toEqual([{ name: 'client', type: 'sandbox.vault_client', detail: 'recovery_code=(secret), region=local' }]);
     expect(JSON.stringify(lobby)).not.toContain(RECOVERY_CODE);
   });
@@ -97,7 +98,7 @@ describe('the lobby shows everything through the redactor', () => {
       name: 'web',
       config: { bootSeconds: 1, tags: { password: TAG_PASSWORD, key: ACCESS_KEY, auth: `Bearer ${BEARER_TOKEN}`, team: 'web' } },
     });
-    const lobby = await new SessionActions(t.kernel).lobby(session.id, 'alice');
+    const lobby = await new SessionActions(chatApiOf(t.kernel)).lobby(session.id, 'alice');
     const text = [...renderLobbyText(lobby), JSON.stringify(lobby)].join('\n');
     for (const secret of [TAG_PASSWORD, ACCESS_KEY, BEARER_TOKEN]) expect(text).not.toContain(secret);
     expect(lobby.resources[0]!.detail).toContain('"team":"web"');
@@ -106,7 +107,7 @@ describe('the lobby shows everything through the redactor', () => {
 
   it('hides them in problems, outputs and plan lines, whatever the view it is given holds', async () => {
     const view = await t.kernel.orchestrator.getSession(sessionId, 'alice');
-    const lobby = await buildLobby(t.kernel, {
+    const lobby = await buildLobby(chatApiOf(t.kernel), {
       ...view,
       state: 'FAILED',
       error: `terraform apply failed: provider said key ${ACCESS_KEY} is invalid\nAuthorization: Bearer ${BEARER_TOKEN}`,
@@ -123,7 +124,7 @@ describe('the lobby shows everything through the redactor', () => {
 
 describe('chat command replies go through the redactor', () => {
   it('a list hides what the patterns match', async () => {
-    const projects = chatCommands(t.kernel).find((command) => command.name === 'cloud-projects')!;
+    const projects = chatCommands(chatApiOf(t.kernel)).find((command) => command.name === 'cloud-projects')!;
     const reply = await projects.run(ADMIN, {});
     expect(reply.kind).toBe('message');
     const lines = reply.kind === 'message' ? reply.message.lines : [];
@@ -132,7 +133,7 @@ describe('chat command replies go through the redactor', () => {
   });
 
   it('an error message hides a secret it quotes from the input', async () => {
-    const create = chatCommands(t.kernel).find((command) => command.name === 'cloud-create-project')!;
+    const create = chatCommands(chatApiOf(t.kernel)).find((command) => command.name === 'cloud-create-project')!;
     const error = await create.run(ADMIN, { project_id: 'p2', provider: 'sandbox', settings: ACCESS_KEY }).then(
       () => undefined,
       (failure: unknown) => failure,

@@ -1,6 +1,7 @@
 import { DiscordBot } from '../../src/plugins/discord/discord-bot.js';
 import { DiscordEmulator, type ChannelInfo, type EmulatedMessage, type GuildInfo, type UserInfo } from './discord-emulator/index.js';
 import { startTestKernel, type TestKernel } from './test-kernel.js';
+import { chatApiOf } from '../../src/kernel/plugin/chat-adapter.js';
 
 export interface DiscordWorld {
   emulator: DiscordEmulator;
@@ -31,7 +32,7 @@ export async function startDiscordWorld(options: { streamIntervalMs?: number; de
   };
   const t = await startTestKernel({ admins: [users.admin.id] });
   const bot = new DiscordBot(
-    t.kernel,
+    chatApiOf(t.kernel),
     { token: emulator.token, applicationId: emulator.applicationId, guildId: guild.id, apiUrl: emulator.apiUrl, registerOnStart: true },
     { streamIntervalMs: options.streamIntervalMs ?? 1100, deferAfterMs: options.deferAfterMs },
   );

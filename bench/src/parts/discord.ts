@@ -8,6 +8,7 @@ import { DiscordEmulator, type ChannelInfo, type EmulatedMessage, type Interacti
 import { AWS_SETTINGS, CONFIG, load, round, sleep, useFakeAwsCredentials } from '../lib/config.js';
 import { resources } from '../lib/spec.js';
 import { quantile, summarize } from '../lib/stats.js';
+import { chatApiOf } from '../../../src/kernel/plugin/chat-adapter.js';
 
 type Kind = 'button:refresh' | 'button:approve-refused' | 'command:/cloud-list' | 'command:/cloud-quota';
 
@@ -136,7 +137,7 @@ export async function discordPart() {
   try {
     kernel = await createKernel({ logLevel: 'silent', dataDir, admins: [users.admin.id], tfPluginDir: CONFIG.pluginDir, env: {}, maxTerraform: CONFIG.discordCap });
     const k = kernel;
-    bot = new DiscordBot(kernel, { token: emulator.token, applicationId: emulator.applicationId, guildId: guild.id, apiUrl: emulator.apiUrl, registerOnStart: true }, { streamIntervalMs: 1100 });
+    bot = new DiscordBot(chatApiOf(kernel), { token: emulator.token, applicationId: emulator.applicationId, guildId: guild.id, apiUrl: emulator.apiUrl, registerOnStart: true }, { streamIntervalMs: 1100 });
     await bot.start();
     const provider = CONFIG.discordProvider;
     await k.projects.create({ id: 'plans', provider, createdBy: users.admin.id, settings: provider === 'aws' ? { ...AWS_SETTINGS } : {} });

@@ -1,15 +1,82 @@
+import type { AccessService } from '../access/access-service.js';
+import type { Authorizer } from '../access/authorizer.js';
+import type { KernelEvents } from '../events/kernel-events.js';
 import type { Kernel } from '../kernel.js';
+import type { Logger } from '../logger.js';
+import type { ProjectService } from '../projects/project-service.js';
+import type { QuotaService } from '../quotas/quota-service.js';
+import type { Redactor } from '../secrets/redactor.js';
+import type { Orchestrator } from '../sessions/orchestrator.js';
+import type { PluginState } from './plugin-state.js';
+import type { ResourceType } from './resource-type.js';
+
+/**
+ * What a chat adapter (and the chat library under it, `src/chat`) may use of
+ * a running kernel: the calls chat makes and nothing else — no registries, no
+ * close(). Every rule stays in the services behind it.
+ */
+export interface ChatApi {
+  readonly logger: Logger;
+  readonly orchestrator: Pick<
+    Orchestrator,
+    'startSession' | 'getSession' | 'addResource' | 'removeResource' | 'runPlan' | 'checkApproval' | 'approveAndApply' | 'cancelSession' | 'listSessions' | 'stats'
+  >;
+  readonly projects: Pick<ProjectService, 'get' | 'create' | 'bootstrap'>;
+  readonly access: Pick<AccessService, 'projectsFor' | 'levelOf' | 'grant' | 'revoke'>;
+  readonly quotas: Pick<QuotaService, 'usage' | 'set'>;
+  readonly authorizer: Pick<Authorizer, 'authorize' | 'isGlobalAdmin'>;
+  /** Lobbies follow sessions through these events. */
+  readonly events: Pick<KernelEvents, 'on'>;
+  /** Everything shown in a channel passes it. */
+  readonly redactor: Redactor;
+  /** Small JSON values the adapter keeps across restarts (where it posted what). */
+  pluginState(pluginId: string): PluginState;
+  /** The loaded cloud providers, for choices. */
+  providers(): readonly ChatProvider[];
+  /** The loaded resource types, all of them or those of one provider. */
+  resourceTypes(provider?: string): readonly ResourceType[];
+  /** One resource type by name (`sandbox.vm`), if loaded. */
+  resourceType(type: string): ResourceType | undefined;
+}
+
+/** A cloud provider as chat names it. */
+export interface ChatProvider {
+  readonly id: string;
+  readonly displayName: string;
+}
 
 /** A chat front end (Discord, console, …); every rule lives in the kernel, adapters render and ask. */
 export interface ChatAdapter {
   readonly id: string;
   /** Whether this adapter is configured to run (e.g. a bot token is present). */
   enabled?(): boolean;
-  start(kernel: Kernel): Promise<void>;
+  start(api: ChatApi): Promise<void>;
   stop(): Promise<void>;
   /**
    * For adapters that can finish by themselves (the console when its input
    * ends): resolves then. Adapters without it run until the process stops.
    */
   readonly closed?: Promise<void>;
+}
+
+/**
+ * The chat API over a kernel: its services themselves (not copies), so what
+ * the kernel's services do is what chat sees; registries are read when asked.
+ */
+export function chatApiOf(kernel: Kernel): ChatApi {
+  const { logger, orchestrator, projects, access, quotas, authorizer, events, redactor, registries } = kernel;
+  return {
+    logger,
+    orchestrator,
+    projects,
+    access,
+    quotas,
+    authorizer,
+    events,
+    redactor,
+    pluginState: (pluginId) => kernel.pluginState(pluginId),
+    providers: () => registries.providers.list().map((provider) => ({ id: provider.id, displayName: provider.displayName })),
+    resourceTypes: (provider) => registries.resourceTypes.list().filter((type) => provider === undefined || type.provider === provider),
+    resourceType: (type) => registries.resourceTypes.get(type),
+  };
 }

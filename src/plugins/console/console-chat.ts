@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { isCloudEngineError, CloudEngineError } from '../../kernel/errors.js';
-import type { Kernel } from '../../kernel/kernel.js';
-import { chatCommands, type ChatCommand, type CommandArgs } from '../../chat/chat-commands.js';
+import type { ChatApi } from '../../kernel/plugin/chat-adapter.js';
+import type { ChatCommand, CommandArgs } from '../../chat/chat-command.js';
+import { chatCommands } from '../../chat/chat-commands.js';
 import { errorReply, type ChatMessage, type ChatReply } from '../../chat/chat-message.js';
 import { renderLobbyText, type LobbyModel } from '../../chat/lobby.js';
 import { configFromText } from '../../chat/resource-form.js';
@@ -47,17 +48,17 @@ export class ConsoleChat {
   private readonly shownPlans = new Map<string, NonNullable<LobbyModel['plan']>>();
 
   constructor(
-    private readonly kernel: Kernel,
+    private readonly api: ChatApi,
     private readonly options: ConsoleChatOptions,
   ) {
-    this.actions = new SessionActions(kernel);
-    this.write = safeWriter(options.output, (error) => kernel.logger.warn({ err: error }, 'console output closed; commands go on, their output is dropped'));
-    this.commands = new Map(chatCommands(kernel, this.actions).map((command) => [command.name, command]));
+    this.actions = new SessionActions(api);
+    this.write = safeWriter(options.output, (error) => api.logger.warn({ err: error }, 'console output closed; commands go on, their output is dropped'));
+    this.commands = new Map(chatCommands(api, this.actions).map((command) => [command.name, command]));
   }
 
   /** Reads commands until the input ends or /exit, running each to completion before the next. */
   async run(): Promise<void> {
-    const { project, created } = await this.kernel.projects.bootstrap({ id: 'sandbox', provider: 'sandbox', adminUserId: this.options.userId });
+    const { project, created } = await this.api.projects.bootstrap({ id: 'sandbox', provider: 'sandbox', adminUserId: this.options.userId });
     this.print(`Cloud Engine console — you are ${this.options.userId}. Type /help for commands.`);
     if (created) this.print(`A "${project.id}" project was created for you (you are its admin). Try: /cloud-deploy project:${project.id}`);
     const lines = createInterface({ input: this.options.input, terminal: false, crlfDelay: Infinity });
@@ -80,7 +81,7 @@ export class ConsoleChat {
       await this.dispatch(parsed);
     } catch (error) {
       const reference = randomUUID().slice(0, 8);
-      if (!isCloudEngineError(error)) this.kernel.logger.error({ err: error, reference, line: line.slice(0, 200) }, 'console command failed');
+      if (!isCloudEngineError(error)) this.api.logger.error({ err: error, reference, line: line.slice(0, 200) }, 'console command failed');
       this.render(errorReply(error, reference));
     }
   }
@@ -109,7 +110,7 @@ export class ConsoleChat {
         return this.add(parsed);
       case 'remove': {
         const sessionId = this.sessionOf(parsed, 1);
-        await this.kernel.orchestrator.removeResource(sessionId, user, this.requireWord(parsed, 0, 'resource name', '/remove <name>'));
+        await this.api.orchestrator.removeResource(sessionId, user, this.requireWord(parsed, 0, 'resource name', '/remove <name>'));
         return this.planAndShow(sessionId);
       }
       case 'approve':
@@ -138,7 +139,7 @@ export class ConsoleChat {
       if (at <= 0) throw new CloudEngineError('INVALID_INPUT', `"${word}" is not key=value; write e.g. size=medium.`, { field: 'config', value: word });
       values[word.slice(0, at)] = word.slice(at + 1);
     }
-    const type = this.kernel.registries.resourceTypes.get(typeName);
+    const type = this.api.resourceType(typeName);
     const config = type ? configFromText(type, values) : values;
     const sessionId = this.sessionOf(parsed, Infinity);
     const { lobby, planned } = await this.actions.addResource(sessionId, this.options.userId, { type: typeName, name, config }, (line) => this.print(`  ${line}`));
@@ -263,7 +264,7 @@ export class ConsoleChat {
 
   private types(): void {
     const lines: string[] = [];
-    for (const type of this.kernel.registries.resourceTypes.list()) {
+    for (const type of this.api.resourceTypes()) {
       const fields = Object.keys(type.schema.shape as object).join(', ');
       lines.push(`  ${type.type} — ${type.description} [${fields}]`);
     }

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { definePlugin } from '../../kernel/plugin/define-plugin.js';
-import type { ChatAdapter } from '../../kernel/plugin/chat-adapter.js';
-import type { Kernel } from '../../kernel/kernel.js';
+import type { ChatAdapter, ChatApi } from '../../kernel/plugin/chat-adapter.js';
 import { ConsoleChat } from './console-chat.js';
 import { consoleUserId } from './console-user.js';
 
@@ -34,12 +33,12 @@ export function createConsoleAdapter(settings: ConsoleSettings = {}): ChatAdapte
       if (mode === 'off' || mode === 'false' || mode === '0') return false;
       return !settings.discordToken;
     },
-    async start(kernel: Kernel) {
-      const chat = new ConsoleChat(kernel, { input: process.stdin, output: process.stdout, userId: consoleUserId(settings.user), interactive: Boolean(process.stdin.isTTY) });
+    async start(api: ChatApi) {
+      const chat = new ConsoleChat(api, { input: process.stdin, output: process.stdout, userId: consoleUserId(settings.user), interactive: Boolean(process.stdin.isTTY) });
       // The console runs alongside other adapters; start() returns once it is listening.
       void chat
         .run()
-        .catch((error: unknown) => kernel.logger.error({ err: error }, 'console chat stopped'))
+        .catch((error: unknown) => api.logger.error({ err: error }, 'console chat stopped'))
         .finally(() => finish());
     },
     async stop() {

@@ -1,5 +1,5 @@
 import { ApplicationCommandOptionType, REST, Routes, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
-import type { ChatCommand } from '../../chat/chat-commands.js';
+import type { ChatCommand } from '../../chat/chat-command.js';
 
 /** The slash command definitions Discord receives, from the shared command layer. */
 export function slashCommandsJson(commands: readonly ChatCommand[]): RESTPostAPIChatInputApplicationCommandsJSONBody[] {

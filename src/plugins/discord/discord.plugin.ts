@@ -9,11 +9,11 @@ export function createDiscordAdapter(config: DiscordConfig | undefined): ChatAda
   return {
     id: 'discord',
     enabled: () => config !== undefined,
-    async start(kernel) {
+    async start(api) {
       if (!config) throw new Error('Discord is not configured: set DISCORD_TOKEN and DISCORD_APPLICATION_ID.');
       // discord.js is loaded only when the bot runs, so other kernels start faster.
       const { DiscordBot } = await import('./discord-bot.js');
-      bot = new DiscordBot(kernel, config);
+      bot = new DiscordBot(api, config);
       await bot.start();
     },
     async stop() {

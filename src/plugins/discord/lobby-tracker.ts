@@ -1,0 +1,139 @@
+import type { Client, TextChannel } from 'discord.js';
+import type { ChatApi } from '../../kernel/plugin/chat-adapter.js';
+import type { PluginState } from '../../kernel/plugin/plugin-state.js';
+import { FINAL_STATES } from '../../kernel/sessions/deployment-state.js';
+import { buildLobby, type LobbyModel } from '../../chat/lobby.js';
+import type { BackgroundWork } from './background-work.js';
+import type { ChannelPacer } from './channel-pacer.js';
+import { renderLobby } from './discord-render.js';
+
+/** Where a session's lobby message lives, so the bot can edit it with its own token. */
+export interface LobbyLocation {
+  readonly channelId: string;
+  readonly messageId: string;
+}
+
+/**
+ * Knows where each session's lobby is and keeps it current. Locations are
+ * kept in the plugin's state, so a restarted bot keeps editing old lobbies,
+ * and cached here; a finished session's lobby is forgotten. Every post and
+ * edit goes through the channel pacer.
+ */
+export class LobbyTracker {
+  private readonly lobbies = new Map<string, LobbyLocation>();
+  /** Sessions known to have no stored lobby (most events are about sessions this bot never posted). */
+  private readonly noLobby = new Set<string>();
+  /** Sessions whose lobby is being posted, and whether they changed meanwhile (the refresh then follows the post). */
+  private readonly posting = new Map<string, boolean>();
+  private readonly state: PluginState;
+
+  constructor(
+    private readonly api: ChatApi,
+    private readonly client: Client,
+    private readonly pacer: ChannelPacer,
+    private readonly work: BackgroundWork,
+  ) {
+    this.state = api.pluginState('discord');
+  }
+
+  /**
+   * Runs `post`, which puts a session's lobby in a channel. A change that
+   * arrives meanwhile finds no lobby to edit, so it is shown right after.
+   */
+  async posted(sessionId: string, post: () => Promise<void>): Promise<void> {
+    this.posting.set(sessionId, false);
+    try {
+      await post();
+    } finally {
+      const changed = this.posting.get(sessionId);
+      this.posting.delete(sessionId);
+      if (changed) void this.refresh(sessionId);
+    }
+  }
+
+  /**
+   * Posts a session's lobby into a channel when the channel's pace allows,
+   * built then (a lobby that waited for room is not posted out of date), and remembers it.
+   */
+  async postWhenRoom(sessionId: string, channelId: string, channel: TextChannel): Promise<void> {
+    const message = await this.pacer.send(channelId, async () => channel.send(renderLobby(await this.current(sessionId))));
+    await this.remember(sessionId, { channelId: message.channelId, messageId: message.id });
+  }
+
+  /** Records where a session's lobby is; a failure to store it is logged, never the interaction's failure. */
+  async remember(sessionId: string, location: LobbyLocation): Promise<void> {
+    this.lobbies.set(sessionId, location);
+    this.noLobby.delete(sessionId);
+    try {
+      await this.state.set(lobbyKey(sessionId), location);
+    } catch (error) {
+      this.api.logger.warn({ err: error, sessionId }, 'lobby location not stored; it will not update after a restart');
+    }
+  }
+
+  /** Whether this run of the bot knows the lobby's place already. */
+  knows(sessionId: string): boolean {
+    return this.lobbies.has(sessionId);
+  }
+
+  /** Where a session's lobby is: from memory, else from what an earlier run of the bot stored. */
+  async locate(sessionId: string): Promise<LobbyLocation | undefined> {
+    const known = this.lobbies.get(sessionId);
+    if (known || this.noLobby.has(sessionId)) return known;
+    const stored = await this.state.get<Partial<LobbyLocation>>(lobbyKey(sessionId));
+    if (typeof stored?.channelId === 'string' && typeof stored.messageId === 'string') {
+      const location = { channelId: stored.channelId, messageId: stored.messageId };
+      this.lobbies.set(sessionId, location);
+      return location;
+    }
+    this.noLobby.add(sessionId);
+    return undefined;
+  }
+
+  /**
+   * Re-renders a session's lobby. The edit waits its turn in the channel's pace and is built
+   * from the session as it is when the turn comes; edits still waiting are replaced by the
+   * newest, so a burst of changes costs one edit and no older state follows a newer one.
+   */
+  refresh(sessionId: string): Promise<void> {
+    if (this.posting.has(sessionId)) {
+      this.posting.set(sessionId, true);
+      return Promise.resolve();
+    }
+    const running = (async () => {
+      try {
+        const location = await this.locate(sessionId);
+        if (!location) return;
+        await this.pacer.send(location.channelId, () => this.edit(sessionId), { key: lobbyKey(sessionId) });
+      } catch (error) {
+        this.api.logger.warn({ err: error, sessionId }, 'lobby refresh failed');
+      }
+    })();
+    this.work.track(running);
+    return running;
+  }
+
+  /** The lobby of the session as it is now, as the whole channel may see it. */
+  async current(sessionId: string): Promise<LobbyModel> {
+    return buildLobby(this.api, await this.api.orchestrator.getSession(sessionId));
+  }
+
+  private async edit(sessionId: string): Promise<void> {
+    // Looked up again: an edit before this one may have found the session finished and forgotten its lobby.
+    const location = await this.locate(sessionId);
+    if (!location) return;
+    const lobby = await this.current(sessionId);
+    const channel = (await this.client.channels.fetch(location.channelId)) as TextChannel | null;
+    await channel?.messages.edit(location.messageId, renderLobby(lobby));
+    // A finished session's lobby never changes again: forget where it is.
+    if (FINAL_STATES.includes(lobby.state)) {
+      await this.state.delete(lobbyKey(sessionId));
+      this.lobbies.delete(sessionId);
+      this.noLobby.add(sessionId);
+    }
+  }
+}
+
+function lobbyKey(sessionId: string): string {
+  return `lobby:${sessionId}`;
+}

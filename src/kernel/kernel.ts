@@ -18,7 +18,6 @@ import { chatApiOf, type ChatAdapter } from './plugin/chat-adapter.js';
 import type { Plugin } from './plugin/define-plugin.js';
 import { registerPlugins } from './plugin/register-plugins.js';
 import {
-  ChatAdapterRegistry,
   CostEstimatorRegistry,
   PolicyValidatorRegistry,
   ProviderRegistry,
@@ -26,6 +25,7 @@ import {
   type KernelRegistries,
 } from './plugin/registries.js';
 import { ProjectService, ProjectServiceToken } from './projects/project-service.js';
+import { DeploymentService, DeploymentServiceToken } from './deployments/deployment-service.js';
 import {
   Orchestrator,
   OrchestratorToken,
@@ -46,6 +46,8 @@ export interface Kernel {
   readonly logger: Logger;
   readonly projects: ProjectService;
   readonly orchestrator: Orchestrator;
+  /** The long-lived deployments sessions change: list and get. */
+  readonly deployments: DeploymentService;
   readonly audit: AuditLog;
   /** Just-in-time grants: read < deploy < admin per project. */
   readonly access: AccessService;
@@ -92,7 +94,6 @@ export async function createKernel(options: KernelConfigOptions = {}, plugins: r
   container.bind(ResourceTypeRegistry).toConstantValue(registries.resourceTypes);
   container.bind(PolicyValidatorRegistry).toConstantValue(registries.policyValidators);
   container.bind(CostEstimatorRegistry).toConstantValue(registries.costEstimators);
-  container.bind(ChatAdapterRegistry).toConstantValue(registries.chatAdapters);
   container.bind(AccessServiceToken).to(AccessService).inSingletonScope();
   container.bind(Authorizer).to(GrantAuthorizer).inSingletonScope();
   container.bind(QuotaServiceToken).to(QuotaService).inSingletonScope();
@@ -121,6 +122,7 @@ export async function createKernel(options: KernelConfigOptions = {}, plugins: r
     }),
   );
   container.bind(OrchestratorToken).to(Orchestrator).inSingletonScope();
+  container.bind(DeploymentServiceToken).to(DeploymentService).inSingletonScope();
 
   const kernel = new RunningKernel(container, config, logger, database, registries, loaded);
   const recovered = await kernel.orchestrator.recoverInterrupted();
@@ -131,6 +133,7 @@ export async function createKernel(options: KernelConfigOptions = {}, plugins: r
 class RunningKernel implements Kernel {
   readonly projects: ProjectService;
   readonly orchestrator: Orchestrator;
+  readonly deployments: DeploymentService;
   readonly audit: AuditLog;
   readonly access: AccessService;
   readonly quotas: QuotaService;
@@ -152,6 +155,7 @@ class RunningKernel implements Kernel {
   ) {
     this.projects = container.get(ProjectServiceToken);
     this.orchestrator = container.get(OrchestratorToken);
+    this.deployments = container.get(DeploymentServiceToken);
     this.audit = container.get(AuditLogToken);
     this.access = container.get(AccessServiceToken);
     this.quotas = container.get(QuotaServiceToken);

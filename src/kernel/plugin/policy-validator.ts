@@ -23,6 +23,11 @@ export interface PlanPolicyContext<S = unknown> extends PolicyContext<S> {
   readonly plan: PlanJson;
   /** `destroy` for a deliberate teardown (`destroySession`), `apply` otherwise. */
   readonly operation: 'apply' | 'destroy';
+  /**
+   * Addresses the plan deletes because the user removed their resources
+   * from the deployment in this change: destroys that were asked for.
+   */
+  readonly requestedDeletes: readonly string[];
   /** The plan's cost, when a cost estimator is loaded. */
   readonly cost?: PlanCost;
   /** Monthly cost of the project's APPLIED sessions (priced lines only), USD. */

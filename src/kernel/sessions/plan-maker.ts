@@ -77,7 +77,7 @@ export class PlanMaker {
     let cost: PlanCost | undefined;
     try {
       cost = await this.checks.estimate(project, rawPlan);
-      const violations = await this.checks.planViolations(view, project, userId, rawPlan, cost, purpose);
+      const violations = await this.checks.planViolations(view, project, userId, rawPlan, cost, purpose, requestedDeletes(rawPlan, synthesis.addresses));
       if (violations.length > 0) throw SessionErrors.violations(sessionId, violations, purpose === 'destroy' ? 'in the teardown plan' : 'in the plan');
     } catch (error) {
       // A plugin's message may quote the plan's sensitive values.
@@ -120,6 +120,17 @@ export class PlanMaker {
       return fields.map((field) => resource.config[field]).filter((value): value is string => typeof value === 'string');
     });
   }
+}
+
+/**
+ * The addresses a plan deletes outright that no resource of the session
+ * synthesizes to any more: the user removed those resources in this change.
+ */
+function requestedDeletes(plan: PlanJson, addresses: Readonly<Record<string, readonly string[]>>): string[] {
+  const configured = new Set(Object.values(addresses).flat());
+  return (plan.resource_changes ?? [])
+    .filter((change) => change.mode !== 'data' && change.change.actions.length === 1 && change.change.actions[0] === 'delete' && !configured.has(change.address))
+    .map((change) => change.address);
 }
 
 /** The error with secrets redacted and its text bounded (terraform's diagnostics can be megabytes). */

@@ -54,8 +54,16 @@ export class SessionChecks {
     return violations;
   }
 
-  /** Every policy's `validatePlan` on the real (unredacted) plan, with its cost and the project's spend. */
-  async planViolations(view: SessionView, project: Project, userId: string, plan: PlanJson, cost: PlanCost | undefined, operation: 'apply' | 'destroy'): Promise<PolicyViolation[]> {
+  /** Every policy's `validatePlan` on the real (unredacted) plan, with its cost, the project's spend and the deletes the user asked for. */
+  async planViolations(
+    view: SessionView,
+    project: Project,
+    userId: string,
+    plan: PlanJson,
+    cost: PlanCost | undefined,
+    operation: 'apply' | 'destroy',
+    requestedDeletes: readonly string[] = [],
+  ): Promise<PolicyViolation[]> {
     const { policies, store } = this.services;
     const validators = policies.list().filter((validator) => validator.validatePlan);
     if (validators.length === 0) return [];
@@ -66,7 +74,7 @@ export class SessionChecks {
       const settings = policySettings(project, validator);
       violations.push(
         ...(await this.runPlugin(`policy ${validator.id}`, policies.pluginOf(validator.id), () =>
-          check({ session: view, project, userId, settings, plan, cost, projectMonthlySpend, operation }),
+          check({ session: view, project, userId, settings, plan, cost, projectMonthlySpend, operation, requestedDeletes }),
         )),
       );
     }

@@ -14,13 +14,18 @@ export const destroyGuardSettingsSchema = z
 /** Parsed settings of `destroy-guard`. */
 export type DestroyGuardSettings = NonNullable<z.output<typeof destroyGuardSettingsSchema>>;
 
-/** Refuses plans that destroy or replace resources unless the project allows it; on by default. Deliberate teardowns pass. */
+/**
+ * Refuses plans that destroy or replace resources the user did not ask to
+ * (a config change that forces replacement, a delete nobody requested)
+ * unless the project allows it; on by default. Removing a resource in a
+ * change is asked for and passes, and so do deliberate teardowns.
+ */
 export const destroyGuardPolicy: PolicyValidator<DestroyGuardSettings | undefined> = {
   id: ID,
   description: 'Refuses plans that destroy or replace resources unless the project allows it.',
   settingsSchema: destroyGuardSettingsSchema,
 
-  validatePlan({ plan, project, settings, operation }): PolicyViolation[] {
+  validatePlan({ plan, project, settings, operation, requestedDeletes = [] }): PolicyViolation[] {
     // A teardown is the point of destroySession, approved like any plan; the guard is for deletes hidden in changes.
     if (operation === 'destroy') return [];
     const allowDestroy = settings?.allowDestroy ?? false;
@@ -31,6 +36,8 @@ export const destroyGuardPolicy: PolicyValidator<DestroyGuardSettings | undefine
       if (change.mode === 'data') continue;
       const actions = change.change.actions;
       if (!actions.includes('delete')) continue;
+      // The user removed this resource from the deployment: the destroy is the change they asked for.
+      if (requestedDeletes.includes(change.address) && !actions.includes('create')) continue;
       if (actions.includes('create')) {
         if (allowReplace) continue;
         const forcedBy = replacePaths(change.change.replace_paths);

@@ -58,4 +58,12 @@ describe('destroy-guard policy', () => {
     const data = { ...change('data_thing.x', ['delete']), mode: 'data' as const };
     expect(await checkPlan(destroyGuardPolicy, planContext(undefined, { changes: [data, ...plan.slice(0, 3)] }))).toEqual([]);
   });
+
+  it('lets through the destroys the user asked for (resources removed in the change), never a replacement', async () => {
+    const violations = await checkPlan(destroyGuardPolicy, planContext(undefined, { changes: plan, requestedDeletes: ['terraform_data.gone', 'terraform_data.vm'] }));
+    expect(violations.map((violation) => [violation.code, violation.address])).toEqual([
+      ['REPLACE_DENIED', 'terraform_data.vm'],
+      ['REPLACE_DENIED', 'aws_instance.web'],
+    ]);
+  });
 });

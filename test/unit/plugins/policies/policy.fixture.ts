@@ -65,6 +65,7 @@ export function sessionContext<S>(settings: S | undefined, options: ContextOptio
 export interface PlanOptions extends ContextOptions {
   changes?: ResourceChange[];
   operation?: 'apply' | 'destroy';
+  requestedDeletes?: string[];
   cost?: PlanCost;
   projectMonthlySpend?: number;
 }
@@ -78,6 +79,7 @@ export function planContext<S>(settings: S | undefined, options: PlanOptions = {
     cost: options.cost,
     projectMonthlySpend: options.projectMonthlySpend ?? 0,
     operation: options.operation ?? 'apply',
+    requestedDeletes: options.requestedDeletes ?? [],
   };
 }
 

@@ -11,7 +11,6 @@ export const ProviderRegistry = token<Registry<CloudProvider>>('registry.provide
 export const ResourceTypeRegistry = token<Registry<ResourceType>>('registry.resource-types');
 export const PolicyValidatorRegistry = token<Registry<PolicyValidator>>('registry.policy-validators');
 export const CostEstimatorRegistry = token<Registry<CostEstimator>>('registry.cost-estimators');
-export const ChatAdapterRegistry = token<Registry<ChatAdapter>>('registry.chat-adapters');
 
 /** The registries of everything plugins contributed. */
 export interface KernelRegistries {

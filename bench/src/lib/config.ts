@@ -69,7 +69,7 @@ export function useFakeAwsCredentials(): void {
 }
 
 /**
- * The environment the kernel gives terraform (terraform-runner.ts), so bare runs
+ * The environment the kernel gives terraform (commandEnv in kernel/terraform/terraform-process.ts), so bare runs
  * do the same work: automation mode, no checkpoint calls, no CLI config file.
  */
 export function terraformEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -71,9 +71,10 @@ export class Deployments1732838400000 implements MigrationInterface {
     ]);
     await queryRunner.createIndex('sessions', new TableIndex({ columnNames: ['deployment_id'] }));
 
-    const manager = queryRunner.manager;
-    const sessions = (await manager.createQueryBuilder().select('*').from('sessions', 's').getRawMany()) as SessionRow[];
-    const resources = (await manager.createQueryBuilder().select('*').from('resources', 'r').getRawMany()) as ResourceRow[];
+    const postgres = queryRunner.connection.options.type === 'postgres';
+    const placeholder = (index: number) => (postgres ? `$${index + 1}` : '?');
+    const sessions = (await queryRunner.query('SELECT * FROM sessions ORDER BY created_at, id')) as SessionRow[];
+    const resources = (await queryRunner.query('SELECT * FROM resources ORDER BY created_at, name')) as ResourceRow[];
     const bySession = new Map<string, ResourceRow[]>();
     for (const resource of resources) bySession.set(resource.session_id, [...(bySession.get(resource.session_id) ?? []), resource]);
     for (const session of sessions) {
@@ -82,34 +83,30 @@ export class Deployments1732838400000 implements MigrationInterface {
       const current = live ? (bySession.get(session.id) ?? []).filter((resource) => held === null || held.includes(resource.name)) : [];
       const applied = live || session.state === 'DESTROYED';
       const deploymentId = newId();
-      await manager
-        .createQueryBuilder()
-        .insert()
-        .into('deployments')
-        .values({
-          id: deploymentId,
-          project_id: session.project_id,
-          name: `s-${session.id}`,
-          provider: session.provider,
-          state: session.state === 'DESTROYED' ? 'DESTROYED' : applied && (current.length > 0 || held === null) ? 'ACTIVE' : 'NEW',
-          version: applied ? 1 : 0,
-          resources: JSON.stringify(current.map((resource) => ({ name: resource.name, type: resource.type, config: JSON.parse(resource.config), createdBy: resource.created_by }))),
-          outputs: live ? session.outputs : null,
-          last_session_id: applied ? session.id : null,
-          open_session_id: OPEN.includes(session.state) ? session.id : null,
-          work_dir: `sessions/${session.id}`,
-          state_key: session.id,
-          created_by: session.user_id,
-          created_at: session.created_at,
-          updated_at: session.updated_at,
-        })
-        .execute();
-      await manager
-        .createQueryBuilder()
-        .update('sessions')
-        .set({ deployment_id: deploymentId, base_version: 0, work_dir: `sessions/${session.id}`, state_key: session.id })
-        .where('id = :id', { id: session.id })
-        .execute();
+      const row: Record<string, unknown> = {
+        id: deploymentId,
+        project_id: session.project_id,
+        name: `s-${session.id}`,
+        provider: session.provider,
+        state: session.state === 'DESTROYED' ? 'DESTROYED' : applied && (current.length > 0 || held === null) ? 'ACTIVE' : 'NEW',
+        version: applied ? 1 : 0,
+        resources: JSON.stringify(current.map((resource) => ({ name: resource.name, type: resource.type, config: JSON.parse(resource.config), createdBy: resource.created_by }))),
+        outputs: live ? session.outputs : null,
+        last_session_id: applied ? session.id : null,
+        open_session_id: OPEN.includes(session.state) ? session.id : null,
+        work_dir: `sessions/${session.id}`,
+        state_key: session.id,
+        created_by: session.user_id,
+        created_at: session.created_at,
+        updated_at: session.updated_at,
+      };
+      // Plain SQL with the table's own column names: entities change with later releases, this migration must not.
+      const columns = Object.keys(row);
+      await queryRunner.query(`INSERT INTO deployments (${columns.join(', ')}) VALUES (${columns.map((_, index) => placeholder(index)).join(', ')})`, Object.values(row));
+      await queryRunner.query(
+        `UPDATE sessions SET deployment_id = ${placeholder(0)}, base_version = 0, work_dir = ${placeholder(1)}, state_key = ${placeholder(2)} WHERE id = ${placeholder(3)}`,
+        [deploymentId, `sessions/${session.id}`, session.id, session.id],
+      );
     }
   }
 

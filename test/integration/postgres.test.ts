@@ -205,7 +205,7 @@ describe.skipIf(!HAS_POSTGRES)('the kernel on PostgreSQL', () => {
       const times = trail.map((event) => event.at.getTime());
       expect(times).toEqual([...times].sort((a, b) => a - b));
       const byAction = (action: string): AuditEvent => trail.find((event) => event.action === action)!;
-      expect(byAction('session.started').details).toEqual({ provider: 'sandbox' });
+      expect(byAction('session.started').details).toEqual({ provider: 'sandbox', deploymentId: expect.any(String), deployment: expect.stringMatching(/^d-/), version: 0, newDeployment: true });
       expect(trail.filter((event) => event.action === 'resource.added').map((event) => event.details)).toEqual([
         { name: 'web', type: 'sandbox.vm' },
         { name: 'assets', type: 'sandbox.bucket' },

@@ -49,16 +49,29 @@ export function redactError<E>(error: E, redactor: { redact(text: string): strin
   return new CloudEngineError(error.code, text, { field: error.field, value, details: redactor.redactDeep(error.details), cause: error });
 }
 
-/** A user-facing error: the code and the kernel's message; internal failures get a short honest text and a reference. */
+/**
+ * A user-facing error: a CloudEngineError's code (as the title) and message.
+ * Anything unexpected, and any INTERNAL error (its text is for the log: a
+ * driver's message, a server path), is a short honest line with the
+ * reference its log line carries (see `failureReply`).
+ */
 export function errorReply(error: unknown, reference?: string): ChatReply {
-  if (isCloudEngineError(error)) {
+  if (isCloudEngineError(error) && !isInternalError(error)) {
     return message(error.message.split('\n'), { title: titleOf(error), tone: 'error', ephemeral: true, fields: error.field ? [{ name: 'Field', value: error.field }] : undefined });
   }
-  return message(`Something went wrong on our side${reference ? ` (reference ${reference})` : ''}. Nothing was changed; try again, and tell an admin if it keeps happening.`, {
+  const text = reference
+    ? `Internal error (ref ${reference}). It has been logged; try again, and give an admin this reference if it keeps happening.`
+    : 'Internal error. Try again, and tell an admin if it keeps happening.';
+  return message(text, {
     title: 'Internal error',
     tone: 'error',
     ephemeral: true,
   });
+}
+
+/** Whether an error is ours to log rather than the user's to read: anything but a CloudEngineError, and INTERNAL ones. */
+export function isInternalError(error: unknown): boolean {
+  return !isCloudEngineError(error) || error.code === 'INTERNAL';
 }
 
 function titleOf(error: CloudEngineError): string {

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { isCloudEngineError, CloudEngineError } from '../../kernel/errors.js';
 import type { ChatApi } from '../../kernel/plugin/chat-adapter.js';
 import type { ChatCommand, CommandArgs } from '../../chat/chat-command.js';
 import { chatCommands } from '../../chat/chat-commands.js';
+import { failureReply } from '../../chat/chat-errors.js';
 import { errorReply, type ChatMessage, type ChatReply } from '../../chat/chat-message.js';
 import { renderLobbyText, type LobbyModel } from '../../chat/lobby.js';
 import { configFromText } from '../../chat/resource-form.js';
@@ -80,9 +80,7 @@ export class ConsoleChat {
       if (!parsed) return;
       await this.dispatch(parsed);
     } catch (error) {
-      const reference = randomUUID().slice(0, 8);
-      if (!isCloudEngineError(error)) this.api.logger.error({ err: error, reference, line: line.slice(0, 200) }, 'console command failed');
-      this.render(errorReply(error, reference));
+      this.render(failureReply(error, this.api.logger, 'console command failed', { userId: this.options.userId, line: line.slice(0, 200) }));
     }
   }
 

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, MessageFlags, type ButtonInteraction, type ModalSubmitInteraction, type StringSelectMenuInteraction } from 'discord.js';
 import type { ChatApi } from '../../kernel/plugin/chat-adapter.js';
-import { errorReply } from '../../chat/chat-message.js';
 import { configFromText } from '../../chat/resource-form.js';
 import { requirePreconditions, sessionAccess } from '../../chat/preconditions/index.js';
 import type { SessionActions } from '../../chat/session-actions.js';
 import type { BackgroundWork } from './background-work.js';
 import { customId, parseCustomId, renderMessage, renderResourceModal, renderTypeSelect } from './discord-render.js';
-import { replyError } from './interaction-errors.js';
+import { interactionFailure, replyError } from './interaction-errors.js';
 import type { LobbyTracker } from './lobby-tracker.js';
 
 /** A modal that failed validation: what was typed, kept so nothing is lost. */
@@ -82,7 +81,7 @@ export class ResourceForms {
       // Keep what was typed: a button reopens the modal with it.
       const key = randomUUID().slice(0, 12);
       this.drafts.set(key, { sessionId: id.sessionId, type: id.extra, values, userId, expires: Date.now() + DRAFT_TTL_MS });
-      const reply = errorReply(error);
+      const reply = interactionFailure(interaction, error, this.api.logger);
       const body = reply.kind === 'message' ? renderMessage(reply.message) : { embeds: [] };
       const retry = new ActionRowBuilder<ButtonBuilder>().addComponents(
         new ButtonBuilder().setCustomId(customId('retry', id.sessionId, key)).setLabel('Edit and retry').setStyle(ButtonStyle.Primary),

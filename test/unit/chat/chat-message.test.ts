@@ -36,7 +36,6 @@ describe('errorReply', () => {
     ['TERRAFORM_FAILED', 'Terraform failed'],
     ['PLUGIN_FAILED', 'Plugin failed'],
     ['CONFIG_INVALID', 'Configuration problem'],
-    ['INTERNAL', 'INTERNAL'],
   ] as const)('titles a %s error %j, as an ephemeral error', (code, title) => {
     const reply = messageOf(errorReply(new CloudEngineError(code, 'What went wrong.')));
     expect(reply).toEqual({ lines: ['What went wrong.'], title, tone: 'error', ephemeral: true, fields: undefined });
@@ -54,13 +53,15 @@ describe('errorReply', () => {
     expect(reply.fields).toEqual([{ name: 'Field', value: 'config.size' }]);
   });
 
-  it('answers a plain Error with a generic text and the reference, never its message or stack', () => {
-    const error = new Error('SQLITE_BUSY: database is locked at /srv/secret/path.db');
+  it.each([
+    ['a plain Error', new Error('SQLITE_BUSY: database is locked at /srv/secret/path.db')],
+    ['an INTERNAL CloudEngineError', new CloudEngineError('INTERNAL', 'The database refused a write (SQLITE_BUSY: database is locked at /srv/secret/path.db); nothing was changed.', { field: 'x' })],
+  ])('answers %s with "Internal error (ref …)", never its message, field or stack', (_what, error) => {
     const reply = messageOf(errorReply(error, 'ref-42'));
     expect(reply.title).toBe('Internal error');
     expect(reply.tone).toBe('error');
     expect(reply.ephemeral).toBe(true);
-    expect(reply.lines).toEqual(['Something went wrong on our side (reference ref-42). Nothing was changed; try again, and tell an admin if it keeps happening.']);
+    expect(reply.lines).toEqual(['Internal error (ref ref-42). It has been logged; try again, and give an admin this reference if it keeps happening.']);
     const shown = JSON.stringify(reply);
     expect(shown).not.toContain('SQLITE');
     expect(shown).not.toContain('/srv/secret');
@@ -68,6 +69,6 @@ describe('errorReply', () => {
   });
 
   it('answers a thrown non-Error without a reference with the generic text only', () => {
-    expect(messageOf(errorReply('boom')).lines).toEqual(['Something went wrong on our side. Nothing was changed; try again, and tell an admin if it keeps happening.']);
+    expect(messageOf(errorReply('boom')).lines).toEqual(['Internal error. Try again, and tell an admin if it keeps happening.']);
   });
 });

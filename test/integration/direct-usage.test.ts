@@ -37,7 +37,7 @@ describe('a sandbox session driven through the programmatic API', () => {
     expect(plan.changes.map((change) => change.address).sort()).toEqual(['terraform_data.assets', 'terraform_data.web']);
     expect(plan.changes.every((change) => change.actions.join() === 'create')).toBe(true);
     expect(plan.planJson.resource_changes?.length).toBe(2);
-    expect(plan.workingDir).toBe(join(t.dataDir, 'sessions', session.id));
+    expect(plan.workingDir).toBe(join(t.dataDir, 'deployments', session.deploymentId));
   });
 
   it('ends APPLIED with the outputs the resources declared', () => {

@@ -523,8 +523,8 @@ describe('faults', () => {
     it('working dirs full: the plan fails PLAN_FAILED naming ENOSPC; the kernel serves on; freeing space lets the session plan', async () => {
       const t = await startTestKernel();
       try {
-        // Only the session working dirs are on the small filesystem; the database has room.
-        const sessions = join(t.dataDir, 'sessions');
+        // Only the deployments' working dirs are on the small filesystem; the database has room.
+        const sessions = join(t.dataDir, 'deployments');
         mountSmall(sessions);
         await createProject(t.kernel, { id: 'full', provider: 'sandbox' });
         const { orchestrator } = t.kernel;
@@ -551,7 +551,7 @@ describe('faults', () => {
         expect((await orchestrator.runPlan(other.id, 'bob')).toAdd).toBe(1);
       } finally {
         await t.kernel.close();
-        const sessions = join(t.dataDir, 'sessions');
+        const sessions = join(t.dataDir, 'deployments');
         if (mounts.includes(sessions) && tryRun('umount', [sessions])) mounts.splice(mounts.indexOf(sessions), 1);
         await t.dispose();
       }

@@ -64,6 +64,8 @@ export class Orchestrator {
   private readonly recovery: Recovery;
   private readonly queries: Queries;
   private readonly deploymentStore: DeploymentStore;
+  /** The terraform runner (its provider pool); tests look at it. */
+  private readonly runner: TerraformRunner;
 
   constructor(
     @inject(DatabaseToken) db: Database,
@@ -123,6 +125,7 @@ export class Orchestrator {
     this.ownerId = operations.ownerId;
     this.operations = operations;
     this.deploymentStore = deployments;
+    this.runner = runner;
     this.editing = new Editing(services);
     this.planning = new Planning(services, checks);
     this.approval = new Approval(services);

@@ -11,7 +11,14 @@ export interface ResourceSynthContext<C> {
    */
   readonly config: C;
   readonly project: { readonly id: string; readonly settings: Readonly<Record<string, unknown>> };
+  /** Stable across the changes of one deployment (its state key): derive lasting values from it. */
   readonly sessionId: string;
+  /**
+   * The outputs of the resource a reference field names (`ref(...)` in the
+   * schema), as Terraform references — e.g. `ctx.reference(config.network).id`.
+   * That resource is synthesized first.
+   */
+  reference(name: string): ResourceOutputs;
 }
 
 /** Output values of one resource (token strings from cdktf attributes, or literals). */

@@ -5,6 +5,9 @@ import type { JsonObject } from '../persistence/columns.js';
 import { CloudResourceEntity } from '../persistence/entities/cloud-resource.entity.js';
 import { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
 import { DeploymentState, EDITABLE_STATES } from './deployment-state.js';
+import type { Registry } from '../plugin/registry.js';
+import type { ResourceType } from '../plugin/resource-type.js';
+import { dependentsOf, referenceProblems } from '../synth/reference-graph.js';
 import { checkResourceInput } from './resource-input.js';
 import { SessionErrors } from './session-errors.js';
 import { LIMITS, type ResourceInput } from './session-inputs.js';
@@ -97,6 +100,11 @@ export class Editing {
     const existing = (await store.resources(sessionId)).find((resource) => resource.name === input?.name);
     if (!existing) throw noSuchResource(sessionId, input?.name);
     const { config } = checkResourceInput(resourceTypes, session, { type: existing.type, name: existing.name, config: input.config });
+    requireReferences(
+      (await store.resources(sessionId)).map((resource) => (resource.name === existing.name ? { ...resource, config } : resource)),
+      existing.name,
+      resourceTypes,
+    );
     return locks.run(sessionId, 'update resource', userId, async () => {
       await db.transaction(async (manager) => {
         const current = await store.load(sessionId, manager);
@@ -129,6 +137,7 @@ export class Editing {
             value: name,
           });
         }
+        requireReferences([...existing, { name, type: type.type, config }], name, resourceTypes);
         if (existing.length >= LIMITS.resourcesPerSession) {
           throw new CloudEngineError(
             'INVALID_INPUT',
@@ -156,13 +165,21 @@ export class Editing {
   /** Removes a resource by name; like any change, it invalidates the plan. */
   async removeResource(sessionId: string, userId: string, name: string): Promise<SessionView> {
     requireUser(userId);
-    const { store, locks, db, audit, events } = this.services;
+    const { store, locks, db, audit, events, resourceTypes } = this.services;
     const session = await store.load(sessionId);
     await authorize(this.services, userId, 'session.change', session.projectId, session);
     return locks.run(sessionId, 'remove resource', userId, async () => {
       await db.transaction(async (manager) => {
         const current = await store.load(sessionId, manager);
         requireEditable(current);
+        const dependents = dependentsOf(name, await store.resources(sessionId, manager), resourceTypes);
+        if (dependents.length > 0) {
+          throw new CloudEngineError(
+            'INVALID_INPUT',
+            `Invalid name: ${JSON.stringify(name)} cannot be removed while ${dependents.join(', ')} ${dependents.length > 1 ? 'refer' : 'refers'} to it. Change or remove ${dependents.length > 1 ? 'them' : 'it'} first.`,
+            { field: 'name', value: name, details: { dependents } },
+          );
+        }
         const result = await manager.delete(CloudResourceEntity, { sessionId, name });
         if (result.affected !== 1) throw noSuchResource(sessionId, name);
         await audit.record({ actor: userId, action: 'resource.removed', projectId: current.projectId, sessionId, details: { name } }, manager);
@@ -201,6 +218,15 @@ function requireDeploymentRef(value: unknown): string {
     );
   }
   return value;
+}
+
+/** INVALID_INPUT naming the field when the references among `resources` do not hold (for the resource `changed`, first). */
+function requireReferences(resources: readonly { name: string; type: string; config: Readonly<Record<string, unknown>> }[], changed: string, types: Registry<ResourceType>): void {
+  const problems = referenceProblems(resources, types);
+  const problem = problems.find((candidate) => candidate.name === changed) ?? problems[0];
+  if (!problem) return;
+  const field = problem.field ? `config.${problem.field}` : 'config';
+  throw new CloudEngineError('INVALID_INPUT', `Invalid ${field}: ${problem.name} ${problem.message}.`, { field, details: { problems } });
 }
 
 function noSuchResource(sessionId: string, name: unknown): CloudEngineError {

@@ -3,6 +3,7 @@ import type { PlanJson } from '../terraform/plan-json.js';
 import type { PolicyValidator, PolicyViolation } from '../plugin/policy-validator.js';
 import type { DeployedResource } from '../persistence/entities/deployment.entity.js';
 import type { Project } from '../projects/project-service.js';
+import { referenceProblems } from '../synth/reference-graph.js';
 import { estimateCost } from './cost.js';
 import type { SessionServices } from './session-services.js';
 import type { PlanCost, SessionView } from './session-view.js';
@@ -43,6 +44,9 @@ export class SessionChecks {
       } else if (!type.schema.safeParse(resource.config).success) {
         violations.push({ code: 'INVALID_CONFIG', message: `The config of ${resource.name} is no longer valid for ${resource.type}; remove and re-add it.`, address: resource.name });
       }
+    }
+    for (const problem of referenceProblems(view.resources, this.services.resourceTypes)) {
+      violations.push({ code: 'INVALID_REFERENCE', message: `${problem.field ? `${problem.field} ` : ''}${problem.message}`, address: problem.name });
     }
     const { policies } = this.services;
     for (const validator of policies.list()) {

@@ -5,7 +5,8 @@ import { Construct } from 'constructs';
 import { CloudEngineError } from '../errors.js';
 import type { CloudProvider } from '../plugin/cloud-provider.js';
 import type { Registry } from '../plugin/registry.js';
-import type { ResourceType } from '../plugin/resource-type.js';
+import type { ResourceOutputs, ResourceType } from '../plugin/resource-type.js';
+import { inReferenceOrder } from './reference-graph.js';
 import { token } from '../plugin/token.js';
 import { KernelSettingsSchema, splitSettings } from '../projects/project-settings.js';
 import { canonicalJson, sha256 } from './canonical-json.js';
@@ -69,7 +70,9 @@ export class StackSynthesizer {
 
     const outputs = new Construct(stack, 'Outputs');
     const addresses: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
-    for (const resource of input.resources) {
+    const made = new Map<string, ResourceOutputs>();
+    // Referred-to resources first; otherwise as given (construct ids are names, so order never changes a plan).
+    for (const resource of inReferenceOrder(input.resources, this.resourceTypes)) {
       const type = this.resourceTypes.get(resource.type);
       if (!type) {
         throw new CloudEngineError(
@@ -87,6 +90,7 @@ export class StackSynthesizer {
           config,
           project: { id: input.project.id, settings: input.project.settings },
           sessionId: input.sessionId,
+          reference: (name) => referenceTo(made, resource.name, name),
         });
       } catch (error) {
         if (error instanceof CloudEngineError) throw error;
@@ -102,6 +106,7 @@ export class StackSynthesizer {
         .flatMap((child) => child.node.findAll())
         .filter((construct): construct is TerraformResource => construct instanceof TerraformResource)
         .map((made) => `${made.terraformResourceType}.${made.friendlyUniqueId}`);
+      made.set(resource.name, values ?? {});
       if (values && Object.keys(values).length > 0) {
         const output = new TerraformOutput(outputs, resource.name, { value: values });
         output.overrideLogicalId(resource.name);
@@ -120,6 +125,18 @@ export class StackSynthesizer {
       addresses,
     };
   }
+}
+
+/** The outputs of the resource `name`, for one that refers to it; the kernel has checked it exists and comes first. */
+function referenceTo(made: ReadonlyMap<string, ResourceOutputs>, from: string, name: string): ResourceOutputs {
+  const outputs = made.get(name);
+  if (outputs === undefined) {
+    throw new CloudEngineError('INVALID_INPUT', `Invalid reference: ${from} refers to ${JSON.stringify(name)}, which is not a reference field's resource of this deployment.`, {
+      field: 'config',
+      value: name,
+    });
+  }
+  return outputs;
 }
 
 export const StackSynthesizerToken = token<StackSynthesizer>('kernel.stack-synthesizer');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DataResource } from 'cdktf';
 import { z } from 'zod';
+import { ref } from '../../kernel/plugin/resource-ref.js';
 import { defineResourceType } from '../../kernel/plugin/resource-type.js';
 import { tagsSchema } from '../tags.schema.js';
 
@@ -32,6 +33,7 @@ export const sandboxVmSchema = z.strictObject({
     .default(0)
     .describe('Simulated boot time (seconds)'),
   tags: tagsSchema(),
+  network: ref('sandbox.network', 'Network (a sandbox.network of this deployment)').optional(),
 });
 
 /** Validated config of a `sandbox.vm`. */
@@ -71,9 +73,11 @@ export const sandboxVmResource = defineResourceType({
   description: 'A simulated virtual machine (no cloud needed); can take a while to "boot".',
   quotaKey: 'compute_vm',
   schema: sandboxVmSchema,
-  synthesize(scope, { name, config, sessionId }) {
+  synthesize(scope, { name, config, sessionId, reference }) {
     const { vcpus, memoryMb } = SANDBOX_VM_SIZES[config.size];
     const privateIp = sandboxPrivateIp(sessionId, name);
+    // A real reference to the network's id (terraform orders them), never the name the user typed.
+    const network = config.network === undefined ? {} : { networkId: reference(config.network).id };
     const vm = new DataResource(scope, name, {
       input: {
         kind: 'sandbox.vm',
@@ -85,6 +89,7 @@ export const sandboxVmResource = defineResourceType({
         bootSeconds: config.bootSeconds,
         privateIp,
         tags: config.tags ?? {},
+        ...network,
       },
       // As on a real cloud, a new image means a new machine rather than an in-place change.
       triggersReplace: { image: config.image },

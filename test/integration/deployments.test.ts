@@ -49,6 +49,8 @@ describe('a deployment lives: deploy, change, change again, tear down', () => {
     const deployed = await deployments.get('web', 'alice', 'live');
     expect(deployed).toMatchObject({ state: 'ACTIVE', version: 1, openSessionId: null, sessions: [first.session.id] });
     expect(deployed.resources.map((resource) => resource.name)).toEqual(['app', 'assets']);
+    // What it costs: the first plan priced everything it made (the sandbox is free; the arithmetic is in the store's unit test).
+    expect(deployed.monthlyCost).toBe(first.plan.cost?.monthly);
 
     // Update in place: a bigger size.
     const bigger = await change(t.kernel, 'web', (id) => orchestrator.updateResource(id, 'alice', { name: 'app', config: { size: 'large' } }));
@@ -56,6 +58,7 @@ describe('a deployment lives: deploy, change, change again, tear down', () => {
     expect(actions(bigger.plan)).toEqual({ 'terraform_data.app': 'update' });
     expect(bigger.plan.summary).toBe('Plan: 0 to add, 1 to change, 0 to destroy.');
     expect((await orchestrator.approveAndApply(bigger.session.id, 'bob')).state).toBe('APPLIED');
+    expect((await deployments.get('web', undefined, 'live')).monthlyCost).toBeCloseTo(deployed.monthlyCost! + bigger.plan.cost!.monthlyDelta, 2);
 
     // Replacement (a new image is a new machine), an addition and a removal in one change.
     const mixed = await change(t.kernel, 'web', async (id) => {
@@ -84,7 +87,7 @@ describe('a deployment lives: deploy, change, change again, tear down', () => {
     expect(teardown.summary).toBe('Plan: 0 to add, 0 to change, 2 to destroy.');
     const openId = (await deployments.get(now.id)).openSessionId!;
     expect((await orchestrator.approveAndApply(openId, 'bob')).state).toBe('APPLIED');
-    expect(await deployments.get(now.id)).toMatchObject({ state: 'DESTROYED', resources: [], openSessionId: null, version: 4 });
+    expect(await deployments.get(now.id)).toMatchObject({ state: 'DESTROYED', resources: [], openSessionId: null, version: 4, monthlyCost: null });
     expect(stateNames(final.workingDir)).toEqual([]);
   });
 

@@ -26,6 +26,8 @@ export interface DeploymentView {
   /** As last applied; secret fields read "(secret)". */
   readonly resources: readonly { readonly name: string; readonly type: string; readonly config: Readonly<Record<string, unknown>> }[];
   readonly outputs: Readonly<Record<string, unknown>> | null;
+  /** What its priced resources cost a month, USD (null when nothing was priced). */
+  readonly monthlyCost: number | null;
   /** The open change, if any (the deployment's lock). */
   readonly openSessionId: string | null;
   /** Its sessions (changes), newest first. */
@@ -94,6 +96,7 @@ export class DeploymentService {
       version: deployment.version,
       resources: deployment.resources.map((resource) => ({ name: resource.name, type: resource.type, config: hideSecretFields(resource.config, this.resourceTypes.get(resource.type)) })),
       outputs: deployment.outputs,
+      monthlyCost: deployment.monthlyCost,
       openSessionId: deployment.openSessionId,
       sessions: sessions.filter((session) => session.deploymentId === deployment.id).map((session) => session.id),
       createdAt: deployment.createdAt,

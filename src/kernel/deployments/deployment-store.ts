@@ -4,6 +4,7 @@ import type { Database } from '../persistence/database.js';
 import { CloudResourceEntity } from '../persistence/entities/cloud-resource.entity.js';
 import { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
 import { DeploymentEntity, type DeployedResource } from '../persistence/entities/deployment.entity.js';
+import { PlanRecordEntity } from '../persistence/entities/plan-record.entity.js';
 import { DeploymentState } from '../sessions/deployment-state.js';
 import { RESOURCE_NAME } from '../validation.js';
 import { DeploymentStatus } from './deployment-status.js';
@@ -108,6 +109,7 @@ export class DeploymentStore {
       return;
     }
     const resources = after.state === S.DESTROYED ? [] : await this.resourcesAfter(manager, deployment, after);
+    const monthlyCost = after.state === S.DESTROYED || resources.length === 0 ? null : after.state === S.APPLIED ? await this.costAfter(manager, deployment, after) : deployment.monthlyCost;
     const state = resources.length > 0 ? DeploymentStatus.ACTIVE : deployment.state === DeploymentStatus.NEW && after.state === S.FAILED ? DeploymentStatus.NEW : DeploymentStatus.DESTROYED;
     await manager.update(DeploymentEntity, { id: deployment.id }, {
       ...free,
@@ -115,6 +117,7 @@ export class DeploymentStore {
       state,
       outputs: after.state === S.APPLIED ? after.outputs : after.state === S.DESTROYED ? null : deployment.outputs,
       version: deployment.version + 1,
+      monthlyCost,
       lastSessionId: after.id,
       updatedAt: now,
     });
@@ -153,6 +156,7 @@ export class DeploymentStore {
       version: 0,
       resources: [],
       outputs: null,
+      monthlyCost: null,
       lastSessionId: null,
       openSessionId: null,
       workDir: `deployments/${input.id}`,
@@ -166,6 +170,14 @@ export class DeploymentStore {
   /** Whether a deployment is free of open changes (for listings). */
   async unlocked(id: string): Promise<boolean> {
     return this.db.manager.existsBy(DeploymentEntity, { id, openSessionId: IsNull() });
+  }
+
+  /** What the deployment costs a month after an applied change: before, plus the change's monthly delta. */
+  private async costAfter(manager: EntityManager, deployment: DeploymentEntity, session: CloudSessionEntity): Promise<number | null> {
+    const plan = session.currentPlanId ? await manager.findOne(PlanRecordEntity, { where: { id: session.currentPlanId }, select: { id: true, cost: true } }) : null;
+    const delta = plan?.cost?.monthlyDelta;
+    if (typeof delta !== 'number') return deployment.monthlyCost;
+    return Math.round(((deployment.monthlyCost ?? 0) + delta) * 100) / 100;
   }
 
   /**

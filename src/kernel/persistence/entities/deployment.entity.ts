@@ -41,6 +41,13 @@ export class DeploymentEntity {
   @Column({ type: 'text', nullable: true, transformer: jsonText })
   outputs!: JsonObject | null;
 
+  /**
+   * What its priced resources cost a month, USD: each applied change's plan
+   * adds its monthly delta. null when nothing applied was ever priced.
+   */
+  @Column({ type: 'double precision', name: 'monthly_cost', nullable: true })
+  monthlyCost!: number | null;
+
   /** The session whose apply (or teardown) made the current version; null before the first. */
   @Column({ type: 'varchar', length: 32, name: 'last_session_id', nullable: true })
   lastSessionId!: string | null;

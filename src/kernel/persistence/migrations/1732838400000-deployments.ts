@@ -14,6 +14,7 @@ interface SessionRow {
   state: string;
   outputs: string | null;
   resources_in_state: string | null;
+  current_plan_id: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -51,6 +52,7 @@ export class Deployments1732838400000 implements MigrationInterface {
           { name: 'version', type: 'integer' },
           { name: 'resources', type: 'text' },
           { name: 'outputs', type: 'text', isNullable: true },
+          { name: 'monthly_cost', type: 'double precision', isNullable: true },
           { name: 'last_session_id', type: 'varchar', length: '32', isNullable: true },
           { name: 'open_session_id', type: 'varchar', length: '32', isNullable: true },
           { name: 'work_dir', type: 'varchar', length: '128' },
@@ -75,6 +77,7 @@ export class Deployments1732838400000 implements MigrationInterface {
     const placeholder = (index: number) => (postgres ? `$${index + 1}` : '?');
     const sessions = (await queryRunner.query('SELECT * FROM sessions ORDER BY created_at, id')) as SessionRow[];
     const resources = (await queryRunner.query('SELECT * FROM resources ORDER BY created_at, name')) as ResourceRow[];
+    const costs = new Map(((await queryRunner.query('SELECT id, cost FROM plans')) as { id: string; cost: string | null }[]).map((plan) => [plan.id, plan.cost]));
     const bySession = new Map<string, ResourceRow[]>();
     for (const resource of resources) bySession.set(resource.session_id, [...(bySession.get(resource.session_id) ?? []), resource]);
     for (const session of sessions) {
@@ -92,6 +95,8 @@ export class Deployments1732838400000 implements MigrationInterface {
         version: applied ? 1 : 0,
         resources: JSON.stringify(current.map((resource) => ({ name: resource.name, type: resource.type, config: JSON.parse(resource.config), createdBy: resource.created_by }))),
         outputs: live ? session.outputs : null,
+        // The applied plan of a first (and only) change priced everything it made.
+        monthly_cost: live ? monthlyOf(costs.get(session.current_plan_id ?? '') ?? null) : null,
         last_session_id: applied ? session.id : null,
         open_session_id: OPEN.includes(session.state) ? session.id : null,
         work_dir: `sessions/${session.id}`,
@@ -115,6 +120,12 @@ export class Deployments1732838400000 implements MigrationInterface {
     for (const column of ['state_key', 'work_dir', 'base_version', 'deployment_id']) await queryRunner.dropColumn('sessions', column);
     await queryRunner.dropTable('deployments');
   }
+}
+
+/** The monthly total of a stored plan cost, when it has one. */
+function monthlyOf(cost: string | null): number | null {
+  const monthly = cost === null ? undefined : (JSON.parse(cost) as { monthly?: unknown }).monthly;
+  return typeof monthly === 'number' ? monthly : null;
 }
 
 /** A deployment id as the kernel makes them: lowercase letters and digits people can read aloud. */

@@ -69,7 +69,7 @@ describe.skipIf(!HAS_POSTGRES)('sessions with pg state on a local PostgreSQL ser
 
   const plannedSession = (name: string, bootSeconds: number) => plannedVmSession(t!.kernel, PROJECT, name, bootSeconds);
 
-  it('writes each session\'s state to rows in its own schema and nothing to the working dir', async () => {
+  it('writes each deployment\'s state to rows in its own schema and nothing to the working dir', async () => {
     const { orchestrator } = t!.kernel;
     const first = await plannedSession('web', 0);
     const applied = await orchestrator.approveAndApply(first.id, 'bob');
@@ -81,12 +81,13 @@ describe.skipIf(!HAS_POSTGRES)('sessions with pg state on a local PostgreSQL ser
       `SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE $1 ORDER BY schema_name`,
       [`${SCHEMA}\\_%`],
     );
-    expect(schemas.map((row) => row.schema_name)).toEqual([`${SCHEMA}_${first.id}`, `${SCHEMA}_${second.id}`].sort());
+    // Each deployment's state lives under its state key (its id): a later change of it finds it there.
+    expect(schemas.map((row) => row.schema_name)).toEqual([`${SCHEMA}_${first.deploymentId}`, `${SCHEMA}_${second.deploymentId}`].sort());
     // One workspace per schema holds the state (`default` today; `session` once the kernel selects it, see below).
-    expect((await stateRows(first.id)).filter((row) => row.resources.length > 0)).toEqual([
+    expect((await stateRows(first.deploymentId)).filter((row) => row.resources.length > 0)).toEqual([
       { name: expect.stringMatching(/^(default|session)$/), resources: ['terraform_data.web'] },
     ]);
-    expect((await stateRows(second.id)).flatMap((row) => row.resources)).toEqual(['terraform_data.db']);
+    expect((await stateRows(second.deploymentId)).flatMap((row) => row.resources)).toEqual(['terraform_data.db']);
     expect(localStateFiles(applied.workingDir)).toEqual([]);
   }, 40_000);
 

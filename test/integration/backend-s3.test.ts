@@ -53,7 +53,7 @@ describe.skipIf(!HAS_AWS_EMULATORS)('sessions with s3 state on s3rver, locked in
     restoreEnv?.();
   }, 30_000);
 
-  const stateKey = (sessionId: string) => `${KEY_PREFIX}/${PROJECT}/${sessionId}.tfstate`;
+  const stateKey = (deploymentId: string) => `${KEY_PREFIX}/${PROJECT}/${deploymentId}.tfstate`;
   const lockItems = async () => (await emulators!.dynamodb.scan(LOCK_TABLE)) as LockItem[];
 
   const plannedSession = (name: string, bootSeconds: number) => plannedVmSession(t!.kernel, PROJECT, name, bootSeconds);
@@ -69,20 +69,20 @@ describe.skipIf(!HAS_AWS_EMULATORS)('sessions with s3 state on s3rver, locked in
     const second = await plannedSession('db', 0);
     expect((await orchestrator.approveAndApply(second.id, 'bob')).state).toBe('APPLIED');
 
-    expect(await emulators!.s3.listKeys(BUCKET, `${KEY_PREFIX}/`)).toEqual([stateKey(first.id), stateKey(second.id)].sort());
-    const state = JSON.parse(await emulators!.s3.getText(BUCKET, stateKey(first.id))) as { resources: { type: string; name: string }[] };
+    expect(await emulators!.s3.listKeys(BUCKET, `${KEY_PREFIX}/`)).toEqual([stateKey(first.deploymentId), stateKey(second.deploymentId)].sort());
+    const state = JSON.parse(await emulators!.s3.getText(BUCKET, stateKey(first.deploymentId))) as { resources: { type: string; name: string }[] };
     expect(state.resources.map((resource) => `${resource.type}.${resource.name}`)).toEqual(['terraform_data.web']);
 
     expect(localStateFiles(applied.workingDir)).toEqual([]);
     // The lock table keeps the state's digest; no lock is left behind.
     const items = await lockItems();
-    expect(items.map((item) => item.LockID?.S).sort()).toEqual([`${BUCKET}/${stateKey(first.id)}-md5`, `${BUCKET}/${stateKey(second.id)}-md5`].sort());
+    expect(items.map((item) => item.LockID?.S).sort()).toEqual([`${BUCKET}/${stateKey(first.deploymentId)}-md5`, `${BUCKET}/${stateKey(second.deploymentId)}-md5`].sort());
   }, 40_000);
 
   it('refuses a second terraform operation on the session while its apply holds the DynamoDB lock', async () => {
     const { orchestrator } = t!.kernel;
     const session = await plannedSession('slow', 6);
-    const lockId = `${BUCKET}/${stateKey(session.id)}`;
+    const lockId = `${BUCKET}/${stateKey(session.deploymentId)}`;
     const applying = orchestrator.approveAndApply(session.id, 'bob');
     applying.catch(() => undefined);
     try {

@@ -29,7 +29,7 @@ describe('a google session synthesized through the kernel', () => {
       output: Record<string, unknown>;
     };
     expect(json.provider.google[0]).toMatchObject({ project: 'acme-dev-123', region: 'europe-west1' });
-    expect(json.terraform.backend.gcs).toEqual({ bucket: 'acme-tf-state', prefix: `chatops/gcp-dev/${session.id}` });
+    expect(json.terraform.backend.gcs).toEqual({ bucket: 'acme-tf-state', prefix: `chatops/gcp-dev/${session.deploymentId}` });
     expect(json.resource.google_compute_instance!.web).toMatchObject({ machine_type: 'e2-medium', zone: 'europe-west1-a', labels: { team: 'web' } });
     expect(json.resource.google_storage_bucket!['site-assets']).toMatchObject({ location: 'EU' });
     expect(Object.keys(json.output).sort()).toEqual(['site-assets', 'web']);

@@ -33,7 +33,7 @@ export const sandboxVmSchema = z.strictObject({
     .default(0)
     .describe('Simulated boot time (seconds)'),
   tags: tagsSchema(),
-  network: ref('sandbox.network', 'Network (a sandbox.network of this deployment)').optional(),
+  network: ref('sandbox.network').optional().describe('Network (a sandbox.network of this deployment)'),
 });
 
 /** Validated config of a `sandbox.vm`. */

@@ -28,13 +28,14 @@ async function contributions(plugin: Plugin) {
 }
 
 describe('provider plugins', () => {
-  it('sandbox registers its provider, sandbox.vm and sandbox.bucket', async () => {
+  it('sandbox registers its provider, sandbox.vm, sandbox.bucket and sandbox.network', async () => {
     expect(sandboxPlugin.id).toBe('sandbox');
     expect(await contributions(sandboxPlugin)).toEqual({
       providers: ['sandbox'],
       types: [
         ['sandbox.vm', 'sandbox', 'compute_vm'],
         ['sandbox.bucket', 'sandbox', 'storage_bucket'],
+        ['sandbox.network', 'sandbox', 'network'],
       ],
     });
   });

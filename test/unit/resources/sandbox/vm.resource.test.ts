@@ -45,6 +45,7 @@ describe('sandbox.vm schema', () => {
       ['image', 'Image'],
       ['bootSeconds', 'Simulated boot time (seconds)'],
       ['tags', 'Tags'],
+      ['network', 'Network (a sandbox.network of this deployment)'],
     ]);
   });
 });

@@ -21,7 +21,7 @@ describe('DeploymentStore keeps a deployment in step with its changes', () => {
     const session = await editing.startSession('alice', 'dep', undefined, { deployment });
     await edit(session.id);
     const planId = `p-${session.id}`;
-    await services.db.manager.insert(PlanRecordEntity, {
+    await services.db.manager.insert(PlanRecordEntity, Object.assign(new PlanRecordEntity(), {
       id: planId,
       sessionId: session.id,
       createdBy: 'alice',
@@ -36,7 +36,7 @@ describe('DeploymentStore keeps a deployment in step with its changes', () => {
       cost: { currency: 'USD', hourly: 0, monthly: 0, monthlyDelta, lines: [], unpriced: [] },
       sealedSecrets: null,
       createdAt: new Date(),
-    });
+    }));
     const { store } = services;
     await store.transition({ sessionId: session.id, from: ['DRAFT'], via: ['VALIDATING', 'PLANNING'], to: 'PLAN_READY', actor: 'alice', patch: { currentPlanId: planId } });
     if (end === 'CANCELLED') await store.transition({ sessionId: session.id, from: ['PLAN_READY'], to: 'CANCELLED', actor: 'alice' });

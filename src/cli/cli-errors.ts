@@ -6,7 +6,7 @@ export const ExitCode = {
   OK: 0,
   /** Something broke: terraform failed, an apply ended FAILED, an internal error. */
   FAILURE: 1,
-  /** The user can fix it: invalid input, permission, policy, quota, stale plan, wrong state. */
+  /** The user can fix it: invalid input, permission, policy, quota, stale plan, wrong state, something else holding the lock. */
   USER_ERROR: 2,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -21,6 +21,8 @@ export const USER_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'NOT_FOUND',
   'INVALID_STATE',
   'CONFIG_INVALID',
+  // Nothing was changed and nothing broke: another change or process holds it; cancel that one, or wait.
+  'LOCKED',
 ]);
 
 /** The process exit code for an error a command ended with. */

@@ -18,11 +18,24 @@ const ResourceSpecSchema = z.strictObject({
   config: z.record(z.string(), z.unknown(), { error: 'expected a mapping of the resource type\'s fields, e.g. { size: small }' }).optional(),
 });
 
-/** What `cloud-engine plan` and `deploy` read: one session's project, provider and resources. */
+/** A deployment's name as a spec gives it; the kernel also takes ids and a leading underscore, a spec names deployments people read. */
+export const DEPLOYMENT_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+const deploymentNameError = (issue: { input?: unknown }) =>
+  `expected a deployment name of 1-63 lowercase letters, digits, dashes and underscores, starting with a letter (e.g. web-prod); received ${describeValue(issue.input)}`;
+
+/**
+ * What `cloud-engine plan` and `deploy` read: a project, its provider, and
+ * the resources a deployment should hold (`deployment` names it; without
+ * it, each run is a new deployment with a generated name).
+ */
 export const DeploymentSpecSchema = z
   .strictObject({
     project: text('a project id such as sandbox'),
     provider: text('a provider id such as sandbox').optional(),
+    deployment: z
+      .string({ error: deploymentNameError })
+      .regex(DEPLOYMENT_NAME, { error: deploymentNameError })
+      .optional(),
     resources: z
       .array(ResourceSpecSchema, { error: missingOr('expected a list of resources, each { type, name, config? }') })
       .min(1, 'expected at least one resource')
@@ -62,7 +75,7 @@ export function parseSpec(content: string, source: string, format: SpecFormat = 
   if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new CloudEngineError(
       'INVALID_INPUT',
-      `${source}: expected a mapping with project, provider (optional) and resources; received ${describeValue(raw ?? null)}.`,
+      `${source}: expected a mapping with project, provider (optional), deployment (optional) and resources; received ${describeValue(raw ?? null)}.`,
       { details: { file: source }, value: raw },
     );
   }
@@ -73,7 +86,7 @@ export function parseSpec(content: string, source: string, format: SpecFormat = 
   const problems = result.error.issues.map((issue) => {
     const path = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
-      const allowed = path.length === 0 ? 'project, provider, resources' : 'type, name, config';
+      const allowed = path.length === 0 ? 'project, provider, deployment, resources' : 'type, name, config';
       // Name the unknown key itself, so the field points at the line to fix.
       return { field: [...path, issue.keys[0]!].join('.'), message: `unknown field${issue.keys.length > 1 ? `s ${issue.keys.join(', ')}` : ''}; expected only ${allowed}` };
     }

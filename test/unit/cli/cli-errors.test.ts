@@ -13,8 +13,8 @@ describe('exitCodeFor', () => {
     ['NOT_FOUND', 2],
     ['INVALID_STATE', 2],
     ['CONFIG_INVALID', 2],
+    ['LOCKED', 2],
     ['TERRAFORM_FAILED', 1],
-    ['LOCKED', 1],
     ['PLUGIN_FAILED', 1],
     ['INTERNAL', 1],
   ] as const)('maps %s to exit %i', (code, exit) => {

@@ -68,7 +68,7 @@ describe('parseSpec', () => {
     ['a resource without a type', 'project: dev\nresources: [{ name: web }]', 'resources.0.type', /resources\.0\.type: missing; expected a resource type/],
     ['a second resource whose name is a number', 'project: dev\nresources: [{ type: sandbox.vm, name: web }, { type: sandbox.vm, name: 7 }]', 'resources.1.name', /resources\.1\.name: expected a resource name/],
     ['a config that is a list', 'project: dev\nresources: [{ type: sandbox.vm, name: web, config: [1] }]', 'resources.0.config', /resources\.0\.config: expected a mapping/],
-    ['an unknown top-level field (a typo)', 'projct: dev\nproject: dev\nresources: [{ type: sandbox.vm, name: web }]', 'projct', /projct: unknown field; expected only project, provider, resources/],
+    ['an unknown top-level field (a typo)', 'projct: dev\nproject: dev\nresources: [{ type: sandbox.vm, name: web }]', 'projct', /projct: unknown field; expected only project, provider, deployment, resources/],
     ['an unknown resource field', 'project: dev\nresources: [{ type: sandbox.vm, name: web, size: small }]', 'resources.0.size', /resources\.0\.size: unknown field; expected only type, name, config/],
     ['two resources with one name', 'project: dev\nresources: [{ type: sandbox.vm, name: web }, { type: sandbox.bucket, name: web }]', 'resources.1.name', /resources\.1\.name: duplicate name "web"/],
   ])('refuses %s, naming the field %s and the file', (_situation, content, field, message) => {
@@ -77,6 +77,29 @@ describe('parseSpec', () => {
     expect(error.message).toMatch(/^deploy\/web\.yaml: invalid /);
     expect(error.message).toMatch(message);
     expect(error.details.file).toBe('deploy/web.yaml');
+  });
+
+  it('reads the deployment a spec names', () => {
+    expect(parseSpec('project: dev\ndeployment: web-prod_2\nresources: [{ type: sandbox.vm, name: web }]', 'spec.yaml')).toEqual({
+      project: 'dev',
+      deployment: 'web-prod_2',
+      resources: [{ type: 'sandbox.vm', name: 'web' }],
+    });
+  });
+
+  it.each([
+    ['uppercase letters', 'Web', '"Web"'],
+    ['a leading underscore (ids the kernel also takes are not names)', '_web', '"_web"'],
+    ['a leading digit', '1web', '"1web"'],
+    ['a dot', 'web.prod', '"web.prod"'],
+    ['64 characters', `w${'x'.repeat(63)}`, '"wxxx'],
+    ['empty text', '""', '""'],
+    ['a number', '42', '42'],
+  ])('refuses a deployment name with %s, naming the field deployment and what it received', (_situation, value, received) => {
+    const error = specError(`project: dev\ndeployment: ${value}\nresources: [{ type: sandbox.vm, name: web }]`);
+    expect(error.field).toBe('deployment');
+    expect(error.message).toContain('spec.yaml: invalid deployment: expected a deployment name of 1-63 lowercase letters, digits, dashes and underscores, starting with a letter');
+    expect(error.message).toContain(`received ${received}`);
   });
 
   it('lists every problem of a spec, not only the first', () => {
@@ -129,7 +152,7 @@ describe('parseSpec', () => {
     ['a bare scalar', 'sandbox'],
     ['a list', '- project: dev'],
   ])('refuses %s, saying a mapping is expected', (_situation, content) => {
-    expect(specError(content).message).toMatch(/^spec\.yaml: expected a mapping with project, provider \(optional\) and resources/);
+    expect(specError(content).message).toMatch(/^spec\.yaml: expected a mapping with project, provider \(optional\), deployment \(optional\) and resources/);
   });
 });
 

@@ -2,32 +2,41 @@ import type { Command } from 'commander';
 import { ExitCode } from './cli-errors.js';
 import { runCommand, withJsonOption, type CliRuntime, type OutputOptions } from './cli-context.js';
 import { applySession } from './approve.command.js';
-import { planOutput } from './session-output.js';
-import { planSpec } from './plan.command.js';
+import { deploymentRef, planOutput } from './session-output.js';
+import { planSpec, specPlanJson } from './plan.command.js';
 
 interface DeployOptions extends OutputOptions {
   approve?: boolean;
 }
 
-/** `cloud-engine deploy <spec> [--approve]`: plan, and with --approve apply that plan at once. */
+/** `cloud-engine deploy <spec> [--approve]`: converge the spec's deployment; plan, and with --approve apply that plan at once. */
 export function registerDeployCommand(program: Command, runtime: CliRuntime): void {
   withJsonOption(
     program
       .command('deploy')
-      .description('Plan a spec file like `plan`; with --approve, approve and apply that plan, streaming the apply to stderr.')
-      .argument('<spec>', 'spec file: { project, provider?, resources: [{ type, name, config? }] } (YAML or JSON, - for stdin)')
+      .description('Plan a spec file like `plan`; with --approve, apply that plan, streaming the apply to stderr (a deployment already up to date applies nothing).')
+      .argument('<spec>', 'spec file: { project, provider?, deployment?, resources: [{ type, name, config? }] } (YAML or JSON, - for stdin)')
       .option('--approve', 'approve and apply the plan right away (exit 1 if the apply fails)'),
   ).action(async (spec: string, options: DeployOptions) => {
     runtime.exitCode = await runCommand(runtime.io, options, async (ctx) => {
-      const { sessionId, plan } = await planSpec(ctx, spec);
+      const planned = await planSpec(ctx, spec);
+      const { sessionId, plan } = planned;
+      if (planned.upToDate) {
+        if (ctx.json) ctx.result(specPlanJson(planned));
+        return ExitCode.OK;
+      }
       if (!options.approve) {
-        if (ctx.json) ctx.result({ sessionId, state: 'PLAN_READY', plan: planOutput(plan) });
+        if (ctx.json) ctx.result(specPlanJson(planned));
         ctx.say(`Not applied: run with --approve, or approve this plan with: cloud-engine approve ${sessionId} --plan ${plan.id}`);
         return ExitCode.OK;
       }
       // Exactly the plan just shown: a re-plan from elsewhere in between is refused, not applied.
       const final = await applySession(ctx, sessionId, plan.id);
-      if (ctx.json) ctx.result({ sessionId, state: final.state, plan: planOutput(plan), outputs: final.outputs ?? {}, error: final.error });
+      const deployment = await ctx.kernel.deployments.get(planned.deployment.id);
+      if (final.state === 'APPLIED') ctx.say(`Deployment ${deployment.name} ${deployment.state} at version ${deployment.version}`);
+      if (ctx.json) {
+        ctx.result({ sessionId, state: final.state, upToDate: false, deployment: deploymentRef(deployment), plan: planOutput(plan), outputs: final.outputs ?? {}, error: final.error });
+      }
       return final.state === 'APPLIED' ? ExitCode.OK : ExitCode.FAILURE;
     });
   });

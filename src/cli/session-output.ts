@@ -1,4 +1,6 @@
 import { formatCost } from '../kernel/sessions/cost.js';
+import type { DeploymentView } from '../kernel/deployments/deployment-service.js';
+import type { Redactor } from '../kernel/secrets/redactor.js';
 import type { PlanCost, PlanSummary, SessionView } from '../kernel/sessions/session-view.js';
 
 /** A plan as `--json` prints it: everything but the raw plan JSON and file paths. */
@@ -26,11 +28,38 @@ export function planOutput(plan: PlanSummary): PlanOutput {
   };
 }
 
+/** Which deployment a result is about, as `--json` prints it. */
+export function deploymentRef(deployment: DeploymentView): { id: string; name: string; projectId: string; state: string; version: number } {
+  return { id: deployment.id, name: deployment.name, projectId: deployment.projectId, state: deployment.state, version: deployment.version };
+}
+
+/** A deployment as `deployments --json` prints it; configs pass the redactor (secret fields already read "(secret)"). */
+export function deploymentJson(deployment: DeploymentView, redactor: Redactor): Record<string, unknown> {
+  return {
+    ...deploymentRef(deployment),
+    provider: deployment.provider,
+    resources: deployment.resources.map((resource) => ({ name: resource.name, type: resource.type, config: redactor.redactDeep(resource.config) })),
+    outputs: deployment.outputs === null ? null : redactor.redactDeep(deployment.outputs),
+    monthlyCost: deployment.monthlyCost,
+    openSessionId: deployment.openSessionId,
+    sessions: [...deployment.sessions],
+    createdAt: deployment.createdAt.toISOString(),
+    updatedAt: deployment.updatedAt.toISOString(),
+  };
+}
+
+/** "$12.34/month", or "-" when nothing of it was priced. */
+export function monthlyText(monthlyCost: number | null): string {
+  return monthlyCost === null ? '-' : `$${monthlyCost.toFixed(2)}/month`;
+}
+
 /** A session as `--json` prints it. */
 export function sessionJson(session: SessionView): Record<string, unknown> {
   return {
     id: session.id,
     projectId: session.projectId,
+    deploymentId: session.deploymentId,
+    deploymentName: session.deploymentName,
     provider: session.provider,
     userId: session.userId,
     state: session.state,

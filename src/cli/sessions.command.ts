@@ -38,13 +38,14 @@ export function registerSessionsCommand(program: Command, runtime: CliRuntime): 
       const rows = sessions.map((session) => [
         session.id,
         session.projectId,
+        session.deploymentName,
         session.state,
         session.userId,
         String(session.resources.length),
         session.plan?.summary ?? session.error?.split('\n')[0]?.slice(0, 60) ?? '',
         session.updatedAt.toISOString(),
       ]);
-      for (const line of formatTable(['SESSION', 'PROJECT', 'STATE', 'OWNER', 'RESOURCES', 'PLAN / ERROR', 'UPDATED'], rows)) ctx.say(line);
+      for (const line of formatTable(['SESSION', 'PROJECT', 'DEPLOYMENT', 'STATE', 'OWNER', 'RESOURCES', 'PLAN / ERROR', 'UPDATED'], rows)) ctx.say(line);
     });
   });
 }

@@ -6,6 +6,8 @@ import { processIO, reportError, type CliIO, type CliRuntime } from './cli-conte
 import { ExitCode, errorJson, exitCodeFor } from './cli-errors.js';
 import { runDemo } from './demo.js';
 import { registerDeployCommand } from './deploy.command.js';
+import { registerDeploymentsCommand } from './deployments.command.js';
+import { registerDestroyCommand } from './destroy.command.js';
 import { registerGrantCommand } from './grant.command.js';
 import { registerPlanCommand } from './plan.command.js';
 import { registerProjectsCommand } from './projects.command.js';
@@ -25,7 +27,7 @@ export function createProgram(runtime: CliRuntime): Command {
     .name('cloud-engine')
     .description(
       'Deploy cloud infrastructure from chat: plan first, approve, apply.\n' +
-        'Subcommands act as CLOUD_ENGINE_USER (else the OS user). Exit codes: 0 ok, 1 failure, 2 user error (invalid input, permission, policy, quota).',
+        'Subcommands act as CLOUD_ENGINE_USER (else the OS user). Exit codes: 0 ok, 1 failure, 2 user error (invalid input, permission, policy, quota, locked).',
     )
     .version(version)
     .exitOverride()
@@ -54,6 +56,8 @@ export function createProgram(runtime: CliRuntime): Command {
   registerSessionsCommand(program, runtime);
   registerPlanCommand(program, runtime);
   registerDeployCommand(program, runtime);
+  registerDeploymentsCommand(program, runtime);
+  registerDestroyCommand(program, runtime);
   registerApproveCommand(program, runtime);
   registerCancelCommand(program, runtime);
   registerSynthCommand(program, runtime);

@@ -93,96 +93,95 @@ export class Editing {
 
   /** New config for one of the session's resources (same type); like any change, it invalidates the plan. */
   async updateResource(sessionId: string, userId: string, input: { name: string; config?: Record<string, unknown> }): Promise<SessionView> {
-    requireUser(userId);
-    const { store, locks, db, audit, events, resourceTypes } = this.services;
-    const session = await store.load(sessionId);
-    await authorize(this.services, userId, 'session.change', session.projectId, session);
-    const existing = (await store.resources(sessionId)).find((resource) => resource.name === input?.name);
+    const { store, resourceTypes } = this.services;
+    const session = await this.changeable(sessionId, userId);
+    const resources = await store.resources(sessionId);
+    const existing = resources.find((resource) => resource.name === input?.name);
     if (!existing) throw noSuchResource(sessionId, input?.name);
     const { config } = checkResourceInput(resourceTypes, session, { type: existing.type, name: existing.name, config: input.config });
     requireReferences(
-      (await store.resources(sessionId)).map((resource) => (resource.name === existing.name ? { ...resource, config } : resource)),
+      resources.map((resource) => (resource.name === existing.name ? { ...resource, config } : resource)),
       existing.name,
       resourceTypes,
     );
-    return locks.run(sessionId, 'update resource', userId, async () => {
-      await db.transaction(async (manager) => {
-        const current = await store.load(sessionId, manager);
-        requireEditable(current);
-        const result = await manager.update(CloudResourceEntity, { sessionId, name: existing.name }, { config: config as JsonObject });
-        if (result.affected !== 1) throw noSuchResource(sessionId, existing.name);
-        await audit.record({ actor: userId, action: 'resource.updated', projectId: current.projectId, sessionId, details: { name: existing.name, type: existing.type } }, manager);
-        await this.invalidatePlan(current, userId, manager);
-      });
-      events.emit('session.resourcesChanged', { sessionId, actor: userId });
-      return store.view(sessionId);
+    return this.change(sessionId, userId, 'update resource', async (manager) => {
+      const result = await manager.update(CloudResourceEntity, { sessionId, name: existing.name }, { config: config as JsonObject });
+      if (result.affected !== 1) throw noSuchResource(sessionId, existing.name);
+      return { action: 'resource.updated', details: { name: existing.name, type: existing.type } };
     });
   }
 
   /** Adds a resource; a session with a plan goes back to DRAFT (the plan no longer matches). */
   async addResource(sessionId: string, userId: string, input: ResourceInput): Promise<SessionView> {
-    requireUser(userId);
-    const { store, locks, db, audit, events, resourceTypes } = this.services;
-    const session = await store.load(sessionId);
-    await authorize(this.services, userId, 'session.change', session.projectId, session);
+    const { store, resourceTypes } = this.services;
+    const session = await this.changeable(sessionId, userId);
     const { type, name, config } = checkResourceInput(resourceTypes, session, input);
-    return locks.run(sessionId, 'add resource', userId, async () => {
-      await db.transaction(async (manager) => {
-        const current = await store.load(sessionId, manager);
-        requireEditable(current);
-        const existing = await store.resources(sessionId, manager);
-        if (existing.some((resource) => resource.name === name)) {
-          throw new CloudEngineError('INVALID_INPUT', `Invalid name: session ${sessionId} already has a resource named "${name}"; pick another name or remove that one first.`, {
-            field: 'name',
-            value: name,
-          });
-        }
-        requireReferences([...existing, { name, type: type.type, config }], name, resourceTypes);
-        if (existing.length >= LIMITS.resourcesPerSession) {
-          throw new CloudEngineError(
-            'INVALID_INPUT',
-            `Session ${sessionId} already has ${existing.length} resources, the most one session may hold (${LIMITS.resourcesPerSession}). Deploy these first, then start another session.`,
-            { field: 'name', details: { limit: LIMITS.resourcesPerSession } },
-          );
-        }
-        await manager.insert(CloudResourceEntity, {
-          id: newId(12),
-          sessionId,
-          name,
-          type: type.type,
-          config: config as JsonObject,
-          createdBy: userId,
-          createdAt: new Date(),
+    return this.change(sessionId, userId, 'add resource', async (manager) => {
+      const existing = await store.resources(sessionId, manager);
+      if (existing.some((resource) => resource.name === name)) {
+        throw new CloudEngineError('INVALID_INPUT', `Invalid name: session ${sessionId} already has a resource named "${name}"; pick another name or remove that one first.`, {
+          field: 'name',
+          value: name,
         });
-        await audit.record({ actor: userId, action: 'resource.added', projectId: current.projectId, sessionId, details: { name, type: type.type } }, manager);
-        await this.invalidatePlan(current, userId, manager);
-      });
-      events.emit('session.resourcesChanged', { sessionId, actor: userId });
-      return store.view(sessionId);
+      }
+      requireReferences([...existing, { name, type: type.type, config }], name, resourceTypes);
+      if (existing.length >= LIMITS.resourcesPerSession) {
+        throw new CloudEngineError(
+          'INVALID_INPUT',
+          `Session ${sessionId} already has ${existing.length} resources, the most one session may hold (${LIMITS.resourcesPerSession}). Deploy these first, then start another session.`,
+          { field: 'name', details: { limit: LIMITS.resourcesPerSession } },
+        );
+      }
+      await manager.insert(CloudResourceEntity, { id: newId(12), sessionId, name, type: type.type, config: config as JsonObject, createdBy: userId, createdAt: new Date() });
+      return { action: 'resource.added', details: { name, type: type.type } };
     });
   }
 
-  /** Removes a resource by name; like any change, it invalidates the plan. */
+  /** Removes a resource by name; like any change, it invalidates the plan. A resource others refer to stays. */
   async removeResource(sessionId: string, userId: string, name: string): Promise<SessionView> {
+    const { store, resourceTypes } = this.services;
+    await this.changeable(sessionId, userId);
+    return this.change(sessionId, userId, 'remove resource', async (manager) => {
+      const dependents = dependentsOf(name, await store.resources(sessionId, manager), resourceTypes);
+      if (dependents.length > 0) {
+        throw new CloudEngineError(
+          'INVALID_INPUT',
+          `Invalid name: ${JSON.stringify(name)} cannot be removed while ${dependents.join(', ')} ${dependents.length > 1 ? 'refer' : 'refers'} to it. Change or remove ${dependents.length > 1 ? 'them' : 'it'} first.`,
+          { field: 'name', value: name, details: { dependents } },
+        );
+      }
+      const result = await manager.delete(CloudResourceEntity, { sessionId, name });
+      if (result.affected !== 1) throw noSuchResource(sessionId, name);
+      return { action: 'resource.removed', details: { name } };
+    });
+  }
+
+  /** The session, once `userId` (a valid user id) may change it. */
+  private async changeable(sessionId: string, userId: string): Promise<CloudSessionEntity> {
     requireUser(userId);
-    const { store, locks, db, audit, events, resourceTypes } = this.services;
-    const session = await store.load(sessionId);
+    const session = await this.services.store.load(sessionId);
     await authorize(this.services, userId, 'session.change', session.projectId, session);
-    return locks.run(sessionId, 'remove resource', userId, async () => {
+    return session;
+  }
+
+  /**
+   * One change of a session's resources: under the session's lock, in one
+   * transaction with the session still editable, `work` changes the rows and
+   * says what to audit; the plan is invalidated; the change is announced.
+   */
+  private async change(
+    sessionId: string,
+    userId: string,
+    operation: string,
+    work: (manager: EntityManager, current: CloudSessionEntity) => Promise<{ action: string; details: Record<string, unknown> }>,
+  ): Promise<SessionView> {
+    const { store, locks, db, audit, events } = this.services;
+    return locks.run(sessionId, operation, userId, async () => {
       await db.transaction(async (manager) => {
         const current = await store.load(sessionId, manager);
         requireEditable(current);
-        const dependents = dependentsOf(name, await store.resources(sessionId, manager), resourceTypes);
-        if (dependents.length > 0) {
-          throw new CloudEngineError(
-            'INVALID_INPUT',
-            `Invalid name: ${JSON.stringify(name)} cannot be removed while ${dependents.join(', ')} ${dependents.length > 1 ? 'refer' : 'refers'} to it. Change or remove ${dependents.length > 1 ? 'them' : 'it'} first.`,
-            { field: 'name', value: name, details: { dependents } },
-          );
-        }
-        const result = await manager.delete(CloudResourceEntity, { sessionId, name });
-        if (result.affected !== 1) throw noSuchResource(sessionId, name);
-        await audit.record({ actor: userId, action: 'resource.removed', projectId: current.projectId, sessionId, details: { name } }, manager);
+        const done = await work(manager, current);
+        await audit.record({ actor: userId, action: done.action, projectId: current.projectId, sessionId, details: done.details }, manager);
         await this.invalidatePlan(current, userId, manager);
       });
       events.emit('session.resourcesChanged', { sessionId, actor: userId });

@@ -4,7 +4,7 @@ import type { Precondition } from './preconditions/precondition.js';
 import type { SessionActions } from './session-actions.js';
 
 /** Where an option's suggestions come from, for adapters that autocomplete. */
-export type Suggestions = 'deployable-projects' | 'readable-projects' | 'administered-projects' | 'own-sessions' | 'any-sessions' | 'quota-keys';
+export type Suggestions = 'deployable-projects' | 'readable-projects' | 'administered-projects' | 'own-sessions' | 'any-sessions' | 'quota-keys' | 'project-deployments';
 
 export interface CommandOption {
   readonly name: string;

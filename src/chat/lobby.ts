@@ -9,6 +9,9 @@ import { renderQuotaBar } from '../kernel/quotas/quota-bar.js';
 /** Everything a lobby shows, computed once for every adapter. */
 export interface LobbyModel {
   readonly sessionId: string;
+  /** The deployment this session is a change of. */
+  readonly deploymentId: string;
+  readonly deploymentName: string;
   readonly projectId: string;
   readonly provider: string;
   readonly owner: string;
@@ -17,14 +20,33 @@ export interface LobbyModel {
   /** Waiting for a terraform slot: place in the queue. */
   readonly queuePosition: number | null;
   readonly resources: readonly { readonly name: string; readonly type: string; readonly detail: string }[];
-  /** The plan shown, with its id: an approval carries it, so only this plan can be applied. */
+  /**
+   * The plan shown, with its id: an approval carries it, so only this plan can be applied.
+   * Each change reads "<symbol> <address> (<action>)": create, update in place, replace, destroy.
+   */
   readonly plan: { readonly id: string; readonly summary: string; readonly changes: readonly string[] } | null;
-  readonly cost: { readonly text: string; readonly unpriced: readonly string[] } | null;
+  /** The plan's cost after the change, and what the change adds or saves a month ("+$7.30/month", "−$7.30/month"). */
+  readonly cost: { readonly text: string; readonly delta: string; readonly unpriced: readonly string[] } | null;
   readonly quotas: readonly { readonly quotaKey: string; readonly bar: string }[];
   /** Reasons the last plan failed, one per line. */
   readonly problems: readonly string[];
   readonly outputs: Readonly<Record<string, unknown>> | null;
-  readonly actions: { readonly approve: boolean; readonly add: boolean; readonly refresh: boolean; readonly cancel: boolean };
+  readonly actions: LobbyActions;
+}
+
+/** Which of the lobby's buttons work now. */
+export interface LobbyActions {
+  readonly approve: boolean;
+  readonly add: boolean;
+  /** Edit Resource and Remove Resource: an editable session with resources. */
+  readonly edit: boolean;
+  readonly remove: boolean;
+  readonly refresh: boolean;
+  readonly cancel: boolean;
+  /** Change: open a new change of the deployment (once this one is applied, or failed). */
+  readonly change: boolean;
+  /** Destroy: plan the deployment's teardown as a change of its own. */
+  readonly destroy: boolean;
 }
 
 export const STATE_LABELS: Readonly<Record<DeploymentState, string>> = {
@@ -44,7 +66,29 @@ export const STATE_LABELS: Readonly<Record<DeploymentState, string>> = {
   DESTROYED: '🗑️ Destroyed',
 };
 
-const ACTION_SYMBOLS: Record<string, string> = { create: '+', delete: '-', update: '~', 'delete,create': '-/+', 'create,delete': '+/-', read: '<=' };
+/** Terraform's actions of a planned change (`resource_changes[].change.actions`) as a diff symbol and words. */
+export const PLAN_ACTIONS: Readonly<Record<string, { readonly symbol: string; readonly words: string }>> = {
+  create: { symbol: '+', words: 'create' },
+  delete: { symbol: '-', words: 'destroy' },
+  update: { symbol: '~', words: 'update in place' },
+  // Both orders are a replacement: destroy first (the default), or create the new one first (create_before_destroy).
+  'delete,create': { symbol: '-/+', words: 'replace' },
+  'create,delete': { symbol: '+/-', words: 'replace, new one first' },
+  read: { symbol: '<=', words: 'read' },
+};
+
+/** One planned change as a lobby line: "-/+ terraform_data.web (replace)". */
+export function changeLine(actions: readonly string[], address: string): string {
+  const known = PLAN_ACTIONS[actions.join(',')];
+  return known ? `${known.symbol} ${address} (${known.words})` : `${actions.join('/')} ${address}`;
+}
+
+/** A monthly cost change as people read it: "+$7.30/month", "−$7.30/month", "±$0.00/month". */
+export function formatDelta(monthlyDelta: number): string {
+  const amount = `$${Math.abs(monthlyDelta).toFixed(2)}/month`;
+  if (amount === '$0.00/month') return `±${amount}`;
+  return monthlyDelta > 0 ? `+${amount}` : `−${amount}`;
+}
 
 /**
  * Builds the lobby of a session: state, resources, plan line, cost, quota
@@ -62,8 +106,11 @@ export async function buildLobby(api: ChatApi, session: SessionView): Promise<Lo
     .map((row) => ({ quotaKey: row.quotaKey, bar: renderQuotaBar(row.used + row.reserved, row.limit!) }));
   const plan = session.plan;
   const editable = session.state === 'DRAFT' || session.state === 'PLAN_READY' || session.state === 'PLAN_FAILED';
+  const done = session.state === 'APPLIED' || session.state === 'FAILED';
   return {
     sessionId: session.id,
+    deploymentId: session.deploymentId,
+    deploymentName: session.deploymentName,
     projectId: session.projectId,
     provider: session.provider,
     owner: session.userId,
@@ -76,10 +123,10 @@ export async function buildLobby(api: ChatApi, session: SessionView): Promise<Lo
       detail: describeConfig(shownConfig(resource.config, api.resourceType(resource.type), redactor)),
     })),
     plan: plan
-      ? { id: plan.id, summary: redact(plan.summary), changes: plan.changes.map((change) => redact(`${ACTION_SYMBOLS[change.actions.join(',')] ?? change.actions.join('/')} ${change.address}`)) }
+      ? { id: plan.id, summary: redact(plan.summary), changes: plan.changes.map((change) => redact(changeLine(change.actions, change.address))) }
       : null,
     cost: plan?.cost
-      ? { text: formatCost(plan.cost), unpriced: plan.cost.unpriced.map((item) => redact(`${item.address}: ${item.reason}`)) }
+      ? { text: formatCost(plan.cost), delta: formatDelta(plan.cost.monthlyDelta), unpriced: plan.cost.unpriced.map((item) => redact(`${item.address}: ${item.reason}`)) }
       : null,
     quotas,
     problems:
@@ -92,14 +139,24 @@ export async function buildLobby(api: ChatApi, session: SessionView): Promise<Lo
             .map(capLine)
         : [],
     outputs: session.outputs && redactor.redactDeep(session.outputs),
-    actions: { approve: session.state === 'PLAN_READY' || session.state === 'DESTROY_READY', add: editable, refresh: true, cancel: editable || session.state === 'VALIDATING' || session.state === 'PLANNING' || session.state === 'APPLYING' },
+    actions: {
+      approve: session.state === 'PLAN_READY' || session.state === 'DESTROY_READY',
+      add: editable,
+      edit: editable && session.resources.length > 0,
+      remove: editable && session.resources.length > 0,
+      refresh: true,
+      cancel: editable || session.state === 'VALIDATING' || session.state === 'PLANNING' || session.state === 'APPLYING',
+      change: done,
+      // An applied teardown leaves nothing to destroy; a failed apply may have left anything.
+      destroy: (session.state === 'APPLIED' && session.resources.length > 0) || session.state === 'FAILED',
+    },
   };
 }
 
 /** The lobby as plain text lines (console, logs, thread summaries). */
 export function renderLobbyText(lobby: LobbyModel): string[] {
   const lines = [
-    `── Session ${lobby.sessionId} · project ${lobby.projectId} (${lobby.provider}) · owner ${lobby.owner}`,
+    `── Session ${lobby.sessionId} · deployment ${lobby.deploymentName} · project ${lobby.projectId} (${lobby.provider}) · owner ${lobby.owner}`,
     `State: ${lobby.stateLabel}`,
   ];
   if (lobby.resources.length === 0) lines.push('Resources: none yet');
@@ -113,7 +170,7 @@ export function renderLobbyText(lobby: LobbyModel): string[] {
     if (lobby.plan.changes.length > 20) lines.push(`  … and ${lobby.plan.changes.length - 20} more`);
   }
   if (lobby.cost) {
-    lines.push(`Cost: ${lobby.cost.text}`);
+    lines.push(`Cost: ${lobby.cost.text} (change: ${lobby.cost.delta})`);
     for (const item of lobby.cost.unpriced) lines.push(`  unpriced: ${item}`);
   }
   for (const quota of lobby.quotas) lines.push(`Quota ${quota.quotaKey}: ${quota.bar}`);

@@ -1,15 +1,40 @@
 import type { ChatApi } from '../kernel/plugin/chat-adapter.js';
-import { isCloudEngineError } from '../kernel/errors.js';
+import { referencesOf } from '../kernel/plugin/resource-ref.js';
+import type { ResourceType } from '../kernel/plugin/resource-type.js';
+import { CloudEngineError, isCloudEngineError } from '../kernel/errors.js';
+import type { SessionResource, SessionView } from '../kernel/sessions/session-view.js';
 import { buildLobby, type LobbyModel } from './lobby.js';
+import { editedConfig } from './resource-form.js';
 
-/** The lobby's buttons as operations every adapter shares: change, plan by itself, approve, cancel. */
+/** A change made from the lobby: the lobby right after it, and the lobby once the plan that follows by itself has finished. */
+export interface ChangeResult {
+  readonly lobby: LobbyModel;
+  readonly planned: Promise<LobbyModel>;
+}
+
+/**
+ * The lobby's buttons as operations every adapter shares: open or change a
+ * deployment, add, edit and remove resources (each plans by itself),
+ * approve, cancel, and plan a deployment's teardown.
+ */
 export class SessionActions {
   constructor(private readonly api: ChatApi) {}
 
-  /** Starts a session (`/cloud-deploy`) and returns its lobby. */
-  async open(userId: string, projectId: string, provider?: string): Promise<LobbyModel> {
-    const session = await this.api.orchestrator.startSession(userId, projectId, provider);
+  /**
+   * Starts a session (`/cloud-deploy`) and returns its lobby: a change of the
+   * deployment `deployment` names (id or name; it starts with its current
+   * resources), a new deployment of that name, or a new one with a generated
+   * name. LOCKED, worded by the kernel, while another change of it is open.
+   */
+  async open(userId: string, projectId: string, provider?: string, deployment?: string): Promise<LobbyModel> {
+    const session = await this.api.orchestrator.startSession(userId, projectId, provider, deployment === undefined ? {} : { deployment });
     return buildLobby(this.api, session);
+  }
+
+  /** Change: a new change of the session's deployment, starting from its current resources. */
+  async change(sessionId: string, userId: string): Promise<LobbyModel> {
+    const session = await this.api.orchestrator.getSession(sessionId, userId);
+    return this.open(userId, session.projectId, undefined, session.deploymentId);
   }
 
   async lobby(sessionId: string, viewerId: string): Promise<LobbyModel> {
@@ -26,8 +51,43 @@ export class SessionActions {
     userId: string,
     resource: { type: string; name: string; config: Record<string, unknown> },
     onOutput?: (line: string) => void,
-  ): Promise<{ lobby: LobbyModel; planned: Promise<LobbyModel> }> {
+  ): Promise<ChangeResult> {
     const session = await this.api.orchestrator.addResource(sessionId, userId, resource);
+    return { lobby: await buildLobby(this.api, session), planned: this.plan(sessionId, userId, onOutput) };
+  }
+
+  /** One resource of the session to edit: what the form is built from (its shown config: secret fields read "(secret)"). */
+  async resourceToEdit(sessionId: string, userId: string, name: string): Promise<{ session: SessionView; resource: SessionResource; type: ResourceType }> {
+    const session = await this.api.orchestrator.getSession(sessionId, userId);
+    const resource = session.resources.find((candidate) => candidate.name === name);
+    if (!resource) {
+      const names = session.resources.map((candidate) => candidate.name);
+      throw new CloudEngineError('NOT_FOUND', `Session ${sessionId} has no resource named ${JSON.stringify(name)}; its resources are ${names.join(', ') || '(none)'}.`, {
+        field: 'name',
+        value: name,
+      });
+    }
+    const type = this.api.resourceType(resource.type);
+    if (!type) throw new CloudEngineError('INVALID_STATE', `Resource ${name} is a ${resource.type}, a type no loaded plugin provides; it cannot be edited here.`, { field: 'type', value: resource.type });
+    return { session, resource, type };
+  }
+
+  /**
+   * Edit Resource: `typed` (form inputs or key=value words) over the
+   * resource's current config — an emptied field is unset, fields not typed
+   * are kept — then planning starts by itself. The kernel keeps the type and
+   * checks the config and references as for an addition.
+   */
+  async editResource(sessionId: string, userId: string, name: string, typed: Readonly<Record<string, string>>, onOutput?: (line: string) => void): Promise<ChangeResult> {
+    const { resource, type } = await this.resourceToEdit(sessionId, userId, name);
+    const config = editedConfig(type, resource.config, typed);
+    const session = await this.api.orchestrator.updateResource(sessionId, userId, { name, config });
+    return { lobby: await buildLobby(this.api, session), planned: this.plan(sessionId, userId, onOutput) };
+  }
+
+  /** Remove Resource; refused with the kernel's message (naming them) while other resources refer to it. Planning follows by itself. */
+  async removeResource(sessionId: string, userId: string, name: string, onOutput?: (line: string) => void): Promise<ChangeResult> {
+    const session = await this.api.orchestrator.removeResource(sessionId, userId, name);
     return { lobby: await buildLobby(this.api, session), planned: this.plan(sessionId, userId, onOutput) };
   }
 
@@ -41,6 +101,54 @@ export class SessionActions {
       if (error.code === 'PERMISSION_DENIED') throw error;
     }
     return this.lobby(sessionId, userId);
+  }
+
+  /**
+   * Destroy: plans the teardown of the session's deployment as a change of
+   * its own (every resource removed) and returns that change's lobby, to be
+   * approved like any plan. A plan refused on the way (a policy, terraform)
+   * leaves the change open with the reason, and its lobby shows it; a
+   * refusal to start it (permission, LOCKED by an open change) is thrown.
+   */
+  async destroy(sessionId: string, userId: string, onOutput?: (line: string) => void): Promise<LobbyModel> {
+    const session = await this.api.orchestrator.getSession(sessionId, userId);
+    const before = await this.api.deployments.get(session.deploymentId, userId);
+    try {
+      await this.api.orchestrator.destroyDeployment(before.id, userId, { onOutput });
+    } catch (error) {
+      if (!isCloudEngineError(error) || error.code === 'INTERNAL') throw error;
+      const after = await this.api.deployments.get(before.id, userId);
+      // Only a change this call opened is its answer; someone else's open change is the LOCKED refusal.
+      if (!after.openSessionId || after.openSessionId === before.openSessionId) throw error;
+      const opened = await this.api.orchestrator.getSession(after.openSessionId, userId);
+      if (opened.state !== 'DRAFT' || opened.resources.length === 0) return buildLobby(this.api, opened);
+      // Refused before its plan: the kernel removes resources in the order they are listed, and one
+      // that others refer to cannot go first. Finish the teardown here, those referring first.
+      for (const name of this.dependentsFirst(opened.resources)) await this.api.orchestrator.removeResource(opened.id, userId, name);
+      return this.plan(opened.id, userId, onOutput);
+    }
+    const after = await this.api.deployments.get(before.id, userId);
+    if (!after.openSessionId) throw new Error(`deployment ${before.id} has no open change after its teardown was planned`);
+    return this.lobby(after.openSessionId, userId);
+  }
+
+  /** Resource names in an order each can be removed: a resource after every one that refers to it. */
+  private dependentsFirst(resources: readonly SessionResource[]): string[] {
+    const referredBy = new Map<string, Set<string>>(resources.map((resource) => [resource.name, new Set<string>()]));
+    for (const resource of resources) {
+      for (const { name } of referencesOf(this.api.resourceType(resource.type), resource.config)) referredBy.get(name)?.add(resource.name);
+    }
+    const order: string[] = [];
+    const left = new Set(referredBy.keys());
+    while (left.size > 0) {
+      // A cycle (refused by the kernel anyway) leaves nothing free: take the rest as listed.
+      const free = [...left].filter((name) => ![...referredBy.get(name)!].some((other) => left.has(other)));
+      for (const name of free.length ? free : [...left]) {
+        order.push(name);
+        left.delete(name);
+      }
+    }
+    return order;
   }
 
   /**

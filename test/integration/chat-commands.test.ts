@@ -134,8 +134,9 @@ describe('deploying through the lobby', () => {
       cost: null,
       problems: [],
       outputs: null,
-      actions: { approve: false, add: true, refresh: true, cancel: true },
+      actions: { approve: false, add: true, edit: false, remove: false, refresh: true, cancel: true, change: false, destroy: false },
     });
+    expect(lobby.deploymentName).toMatch(/\S/);
     expect(renderLobbyText(lobby)).toContain('Resources: none yet');
   });
 
@@ -154,16 +155,16 @@ describe('deploying through the lobby', () => {
     const ready = await planned;
     expect(ready.state).toBe('PLAN_READY');
     expect(ready.stateLabel).toBe(STATE_LABELS.PLAN_READY);
-    expect(ready.plan).toEqual({ id: expect.any(String), summary: 'Plan: 1 to add, 0 to change, 0 to destroy.', changes: ['+ terraform_data.web'] });
-    expect(ready.cost).toEqual({ text: '$0.00/hour | $0.00/month', unpriced: [] });
+    expect(ready.plan).toEqual({ id: expect.any(String), summary: 'Plan: 1 to add, 0 to change, 0 to destroy.', changes: ['+ terraform_data.web (create)'] });
+    expect(ready.cost).toEqual({ text: '$0.00/hour | $0.00/month', delta: '±$0.00/month', unpriced: [] });
     expect(ready.problems).toEqual([]);
-    expect(ready.actions).toEqual({ approve: true, add: true, refresh: true, cancel: true });
+    expect(ready.actions).toEqual({ approve: true, add: true, edit: true, remove: true, refresh: true, cancel: true, change: false, destroy: false });
     expect(streamed.join('\n')).toContain('Plan: 1 to add');
 
     const text = renderLobbyText(ready);
     expect(text).toContain('Plan: 1 to add, 0 to change, 0 to destroy.');
-    expect(text).toContain('  + terraform_data.web');
-    expect(text).toContain('Cost: $0.00/hour | $0.00/month');
+    expect(text).toContain('  + terraform_data.web (create)');
+    expect(text).toContain('Cost: $0.00/hour | $0.00/month (change: ±$0.00/month)');
     expect(text).toContain('Quota compute_vm: [░░░░░░░░░░] 0/10 (0%)');
   });
 
@@ -174,7 +175,7 @@ describe('deploying through the lobby', () => {
     const ready = await planned;
     expect(ready.state).toBe('PLAN_READY');
     expect(ready.plan?.summary).toBe('Plan: 2 to add, 0 to change, 0 to destroy.');
-    expect([...(ready.plan?.changes ?? [])].sort()).toEqual(['+ terraform_data.api', '+ terraform_data.web']);
+    expect([...(ready.plan?.changes ?? [])].sort()).toEqual(['+ terraform_data.api (create)', '+ terraform_data.web (create)']);
   });
 
   it('approving applies the plan and shows an APPLIED lobby with the outputs', async () => {
@@ -182,7 +183,8 @@ describe('deploying through the lobby', () => {
     const applied = await actions.approve(sessionId, 'alice', (line) => streamed.push(line));
     expect(applied.state).toBe('APPLIED');
     expect(applied.stateLabel).toBe(STATE_LABELS.APPLIED);
-    expect(applied.actions).toEqual({ approve: false, add: false, refresh: true, cancel: false });
+    // Applied: the deployment can be changed again or torn down.
+    expect(applied.actions).toEqual({ approve: false, add: false, edit: false, remove: false, refresh: true, cancel: false, change: true, destroy: true });
     expect(applied.problems).toEqual([]);
     expect(applied.outputs).toEqual({
       web: { id: expect.any(String), ip: expect.stringMatching(/^10\./) },
@@ -232,7 +234,7 @@ describe('a policy failure', () => {
     expect(failed.plan).toBeNull();
     expect(failed.problems.length).toBeGreaterThan(0);
     expect(failed.problems.some((line) => line.includes('MISSING_TAGS') && line.includes('"team"'))).toBe(true);
-    expect(failed.actions).toEqual({ approve: false, add: true, refresh: true, cancel: true });
+    expect(failed.actions).toEqual({ approve: false, add: true, edit: true, remove: true, refresh: true, cancel: true, change: false, destroy: false });
     const text = renderLobbyText(failed);
     expect(text).toContain('Problems:');
     expect(text.some((line) => line.startsWith('  ') && line.includes('MISSING_TAGS'))).toBe(true);
@@ -240,27 +242,36 @@ describe('a policy failure', () => {
 });
 
 describe('cloud-list', () => {
-  it('pages twelve sessions as ten, then two, newest first', async () => {
+  it('pages twelve deployments as ten, then two, newest first, each naming its open change and its owner', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 12; i++) ids.push((await lobbyOf('cloud-deploy', 'carol', { project: 'lists' })).sessionId);
 
     const first = await messageOf('cloud-list', 'carol');
-    expect(first).toMatchObject({ title: 'Your deployments', ephemeral: true, page: { index: 1, count: 2 } });
+    expect(first).toMatchObject({ title: 'Deployments', ephemeral: true, page: { index: 1, count: 2 } });
     expect(first.lines).toHaveLength(PAGE_SIZE);
-    expect(first.lines[0]).toBe(`${ids[11]} · lists · DRAFT · 0 resources · carol`);
+    expect(first.lines[0]).toMatch(new RegExp(`^[a-z0-9_-]+ · lists · NEW · 0 resources · open change ${ids[11]} by carol \\(DRAFT\\)$`));
 
     const second = await messageOf('cloud-list', 'carol', { page: 2 });
     expect(second.page).toEqual({ index: 2, count: 2 });
     expect(second.lines).toHaveLength(2);
-    expect([...first.lines, ...second.lines].map((line) => line.split(' · ')[0]).sort()).toEqual([...ids].sort());
+    const openChange = (line: string) => /open change (\w+)/.exec(line)?.[1];
+    expect([...first.lines, ...second.lines].map(openChange).sort()).toEqual([...ids].sort());
 
     expect((await messageOf('cloud-list', 'carol', { page: 99 })).page).toEqual({ index: 2, count: 2 });
   });
 
-  it('shows the resources and plan of a listed session, and "No deployments." for someone with none', async () => {
+  it('shows an applied deployment with its resources and monthly cost, and "No deployments." for someone with none', async () => {
     const lines = (await messageOf('cloud-list', 'alice')).lines;
-    expect(lines.some((line) => line.includes(' · web · APPLIED · 2 resources · alice · Plan: 2 to add, 0 to change, 0 to destroy.'))).toBe(true);
+    const applied = (await t.kernel.orchestrator.listSessions({ projectId: 'web', states: ['APPLIED'] }))[0]!;
+    expect(lines).toContain(`${applied.deploymentName} · web · ACTIVE · 2 resources · $0.00/month`);
     expect((await messageOf('cloud-list', 'nobody')).lines).toEqual(['No deployments.']);
+  });
+
+  it('lists one project with project:, and refuses a project the user cannot read', async () => {
+    const reply = await messageOf('cloud-list', 'alice', { project: 'web' });
+    expect(reply.title).toBe('Deployments of web');
+    expect(reply.lines.every((line) => line.split(' · ')[1] === 'web')).toBe(true);
+    expect((await rejection(run('cloud-list', 'carol', { project: 'web' }))).code).toBe('PERMISSION_DENIED');
   });
 
   it('rejects a page that is not a whole number as INVALID_INPUT on page', async () => {
@@ -276,7 +287,7 @@ describe('cancelling', () => {
     const lobby = await lobbyOf('cloud-cancel', 'alice', { session_id: opened.sessionId });
     expect(lobby.state).toBe('CANCELLED');
     expect(lobby.stateLabel).toBe(STATE_LABELS.CANCELLED);
-    expect(lobby.actions).toEqual({ approve: false, add: false, refresh: true, cancel: false });
+    expect(lobby.actions).toEqual({ approve: false, add: false, edit: false, remove: false, refresh: true, cancel: false, change: false, destroy: false });
   });
 
   it('cloud-admin-cancel of someone else’s session is PERMISSION_DENIED for a deploy user and works for a project admin', async () => {
@@ -508,3 +519,100 @@ function asMessage(reply: ChatReply): ChatMessage {
   if (reply.kind !== 'message') throw new Error(`expected a message, got a ${reply.kind}`);
   return reply.message;
 }
+
+describe('deployments: open by name, change after APPLIED, edit, remove, destroy', () => {
+  // A project of its own (replacing allowed), after the tests above that count what exists.
+  let applied: string;
+  let change: string;
+  beforeAll(async () => {
+    await createProject(t.kernel, { id: 'shop', provider: 'sandbox', settings: { policies: { 'destroy-guard': { allowReplace: true } } } }, { alice: 'deploy', bob: 'deploy', rita: 'read' });
+  });
+
+  it('cloud-deploy deployment:store opens a new deployment of that name, its lobby naming it; a network and a VM in it are applied', async () => {
+    const opened = await lobbyOf('cloud-deploy', 'alice', { project: 'shop', deployment: 'store' });
+    expect(opened).toMatchObject({ deploymentName: 'store', state: 'DRAFT', resources: [] });
+    expect(renderLobbyText(opened)[0]).toBe(`── Session ${opened.sessionId} · deployment store · project shop (sandbox) · owner alice`);
+    await actions.addResource(opened.sessionId, 'alice', { type: 'sandbox.network', name: 'net', config: {} });
+    const { planned } = await actions.addResource(opened.sessionId, 'alice', { type: 'sandbox.vm', name: 'web', config: { network: 'net' } });
+    expect((await planned).plan?.summary).toBe('Plan: 2 to add, 0 to change, 0 to destroy.');
+    const done = await actions.approve(opened.sessionId, 'bob');
+    expect(done.state).toBe('APPLIED');
+    expect(done.actions).toMatchObject({ change: true, destroy: true, add: false, edit: false, remove: false });
+    applied = opened.sessionId;
+  });
+
+  it('Change after APPLIED opens a change of the same deployment with its current resources and no plan yet', async () => {
+    const lobby = await actions.change(applied, 'bob');
+    change = lobby.sessionId;
+    expect(change).not.toBe(applied);
+    expect(lobby).toMatchObject({ deploymentName: 'store', owner: 'bob', state: 'DRAFT', plan: null });
+    expect(lobby.resources.map((resource) => resource.name).sort()).toEqual(['net', 'web']);
+    expect(lobby.resources.find((resource) => resource.name === 'web')!.detail).toContain('network=net');
+    expect(lobby.actions).toMatchObject({ add: true, edit: true, remove: true, change: false, destroy: false });
+  });
+
+  it('cloud-deploy of that deployment while the change is open is LOCKED: the kernel names the change, its owner and since when, privately', async () => {
+    const error = await rejection(run('cloud-deploy', 'alice', { project: 'shop', deployment: 'store' }));
+    expect(error.code).toBe('LOCKED');
+    expect(error.message).toMatch(new RegExp(`Deployment store already has an open change: session ${change} by bob, DRAFT since \\d{4}-`));
+    expect(asMessage(errorReply(error))).toMatchObject({ title: 'Busy', ephemeral: true, tone: 'error' });
+    // Change on the applied lobby is the same refusal.
+    expect((await rejection(actions.change(applied, 'alice'))).code).toBe('LOCKED');
+  });
+
+  it('suggests the project’s deployments for deployment:, and nothing for a project the user cannot read', async () => {
+    expect(await suggest(chatApiOf(t.kernel), 'project-deployments', 'alice', 'st', { project: 'shop' })).toEqual(['store']);
+    expect(await suggest(chatApiOf(t.kernel), 'project-deployments', 'alice', '', {})).toContain('store');
+    expect(await suggest(chatApiOf(t.kernel), 'project-deployments', 'carol', '', { project: 'shop' })).toEqual([]);
+  });
+
+  it('cloud-list shows the deployment: state, resources, monthly cost and the open change with its owner', async () => {
+    const reply = await messageOf('cloud-list', 'rita', { project: 'shop' });
+    expect(reply.lines).toEqual([`store · shop · ACTIVE · 2 resources · $0.00/month · open change ${change} by bob (DRAFT)`]);
+  });
+
+  it('Edit Resource changes the VM in place: the plan shows an update, and what was not typed is kept', async () => {
+    const { lobby, planned } = await actions.editResource(change, 'bob', 'web', { size: 'large' });
+    expect(lobby.resources.find((resource) => resource.name === 'web')!.detail).toBe('size=large, image=debian-12, bootSeconds=0, network=net');
+    const ready = await planned;
+    expect(ready.state).toBe('PLAN_READY');
+    expect(ready.plan).toMatchObject({ summary: 'Plan: 0 to add, 1 to change, 0 to destroy.', changes: ['~ terraform_data.web (update in place)'] });
+    expect(ready.cost?.delta).toBe('±$0.00/month');
+  });
+
+  it('Remove Resource of the network the VM refers to is refused with the kernel’s message, and changes nothing', async () => {
+    const error = await rejection(actions.removeResource(change, 'bob', 'net'));
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(error.message).toContain('"net" cannot be removed while web refers to it');
+    const lobby = await actions.lobby(change, 'bob');
+    expect(lobby.state).toBe('PLAN_READY');
+    expect(lobby.resources.map((resource) => resource.name).sort()).toEqual(['net', 'web']);
+  });
+
+  it('an edit that forces a new machine is shown as a replace; removing the VM as a destroy', async () => {
+    const replaced = await (await actions.editResource(change, 'bob', 'web', { image: 'ubuntu-24' })).planned;
+    expect(replaced.plan?.changes).toEqual(['-/+ terraform_data.web (replace)']);
+    await actions.editResource(change, 'bob', 'web', { image: 'debian-12' });
+    const removed = await (await actions.removeResource(change, 'bob', 'web')).planned;
+    expect(removed.plan).toMatchObject({ summary: 'Plan: 0 to add, 0 to change, 1 to destroy.', changes: ['- terraform_data.web (destroy)'] });
+    await actions.cancel(change, 'bob');
+  });
+
+  it('Destroy plans the teardown of every resource (the VM before the network it is in) as a lobby to approve; approved, the deployment is DESTROYED', async () => {
+    const teardown = await actions.destroy(applied, 'alice');
+    expect(teardown).toMatchObject({ deploymentName: 'store', state: 'PLAN_READY', resources: [] });
+    expect(teardown.plan?.summary).toBe('Plan: 0 to add, 0 to change, 2 to destroy.');
+    expect([...teardown.plan!.changes].sort()).toEqual(['- terraform_data.net (destroy)', '- terraform_data.web (destroy)']);
+    expect(teardown.actions.approve).toBe(true);
+    const done = await actions.approve(teardown.sessionId, 'bob');
+    expect(done.state).toBe('APPLIED');
+    expect(done.actions).toMatchObject({ change: true, destroy: false });
+    expect(await t.kernel.deployments.get('store', undefined, 'shop')).toMatchObject({ state: 'DESTROYED', resources: [], openSessionId: null });
+    expect((await messageOf('cloud-list', 'rita', { project: 'shop' })).lines).toEqual(['store · shop · DESTROYED · 0 resources']);
+  });
+
+  it('Destroy by a reader is refused and opens nothing', async () => {
+    expect((await rejection(actions.destroy(applied, 'rita'))).code).toBe('PERMISSION_DENIED');
+    expect((await t.kernel.deployments.get('store', undefined, 'shop')).openSessionId).toBeNull();
+  });
+});

@@ -1,4 +1,5 @@
 import type { AccessService } from '../access/access-service.js';
+import type { DeploymentService } from '../deployments/deployment-service.js';
 import type { Authorizer } from '../access/authorizer.js';
 import type { KernelEvents } from '../events/kernel-events.js';
 import type { Kernel } from '../kernel.js';
@@ -19,8 +20,21 @@ export interface ChatApi {
   readonly logger: Logger;
   readonly orchestrator: Pick<
     Orchestrator,
-    'startSession' | 'getSession' | 'addResource' | 'removeResource' | 'runPlan' | 'checkApproval' | 'approveAndApply' | 'cancelSession' | 'listSessions' | 'stats'
+    | 'startSession'
+    | 'getSession'
+    | 'addResource'
+    | 'updateResource'
+    | 'removeResource'
+    | 'runPlan'
+    | 'destroyDeployment'
+    | 'checkApproval'
+    | 'approveAndApply'
+    | 'cancelSession'
+    | 'listSessions'
+    | 'stats'
   >;
+  /** The deployments sessions change: `/cloud-list`, autocomplete, Change and Destroy. */
+  readonly deployments: Pick<DeploymentService, 'list' | 'get'>;
   readonly projects: Pick<ProjectService, 'get' | 'create' | 'bootstrap'>;
   readonly access: Pick<AccessService, 'projectsFor' | 'levelOf' | 'grant' | 'revoke'>;
   readonly quotas: Pick<QuotaService, 'usage' | 'set'>;
@@ -64,10 +78,11 @@ export interface ChatAdapter {
  * the kernel's services do is what chat sees; registries are read when asked.
  */
 export function chatApiOf(kernel: Kernel): ChatApi {
-  const { logger, orchestrator, projects, access, quotas, authorizer, events, redactor, registries } = kernel;
+  const { logger, orchestrator, deployments, projects, access, quotas, authorizer, events, redactor, registries } = kernel;
   return {
     logger,
     orchestrator,
+    deployments,
     projects,
     access,
     quotas,

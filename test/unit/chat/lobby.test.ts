@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DeploymentState } from '../../../src/kernel/sessions/deployment-state.js';
-import { STATE_LABELS, renderLobbyText, type LobbyModel } from '../../../src/chat/lobby.js';
+import { PLAN_ACTIONS, STATE_LABELS, changeLine, formatDelta, renderLobbyText, type LobbyModel } from '../../../src/chat/lobby.js';
 
 const base: LobbyModel = {
   sessionId: 's1',
+  deploymentId: 'd1',
+  deploymentName: 'shop',
   projectId: 'web',
   provider: 'sandbox',
   owner: 'alice',
@@ -16,7 +18,7 @@ const base: LobbyModel = {
   quotas: [],
   problems: [],
   outputs: null,
-  actions: { approve: false, add: true, refresh: true, cancel: true },
+  actions: { approve: false, add: true, edit: false, remove: false, refresh: true, cancel: true, change: false, destroy: false },
 };
 
 describe('STATE_LABELS', () => {
@@ -29,7 +31,7 @@ describe('STATE_LABELS', () => {
 describe('renderLobbyText', () => {
   it('shows an empty draft as header, state and "none yet"', () => {
     expect(renderLobbyText(base)).toEqual([
-      '── Session s1 · project web (sandbox) · owner alice',
+      '── Session s1 · deployment shop · project web (sandbox) · owner alice',
       'State: 📝 Draft — add resources to plan',
       'Resources: none yet',
     ]);
@@ -45,13 +47,13 @@ describe('renderLobbyText', () => {
         { name: 'assets', type: 'sandbox.bucket', detail: '' },
       ],
       plan: { id: 'p1', summary: 'Plan: 2 to add, 0 to change, 0 to destroy.', changes: ['+ terraform_data.web', '+ terraform_data.assets'] },
-      cost: { text: '$0.00/hour | $0.00/month', unpriced: ['aws_thing.x: no price'] },
+      cost: { text: '$0.01/hour | $7.30/month', delta: '+$7.30/month', unpriced: ['aws_thing.x: no price'] },
       quotas: [{ quotaKey: 'compute_vm', bar: '[██░░░░░░░░] 2/10 (20%)' }],
       problems: ['web: missing tag [MISSING_TAGS]'],
       outputs: { web: { id: 'abc', ip: '10.0.0.1' } },
     });
     expect(lines).toEqual([
-      '── Session s1 · project web (sandbox) · owner alice',
+      '── Session s1 · deployment shop · project web (sandbox) · owner alice',
       'State: ❌ Plan failed',
       'Resources (2):',
       '  • web — sandbox.vm (size=small)',
@@ -59,7 +61,7 @@ describe('renderLobbyText', () => {
       'Plan: 2 to add, 0 to change, 0 to destroy.',
       '  + terraform_data.web',
       '  + terraform_data.assets',
-      'Cost: $0.00/hour | $0.00/month',
+      'Cost: $0.01/hour | $7.30/month (change: +$7.30/month)',
       '  unpriced: aws_thing.x: no price',
       'Quota compute_vm: [██░░░░░░░░] 2/10 (20%)',
       'Problems:',
@@ -78,5 +80,38 @@ describe('renderLobbyText', () => {
 
   it('leaves out the outputs heading when there are no outputs', () => {
     expect(renderLobbyText({ ...base, outputs: {} }).some((line) => line.startsWith('Outputs'))).toBe(false);
+  });
+});
+
+describe('changeLine', () => {
+  it.each([
+    [['create'], '+ terraform_data.web (create)'],
+    [['update'], '~ terraform_data.web (update in place)'],
+    [['delete'], '- terraform_data.web (destroy)'],
+    [['delete', 'create'], '-/+ terraform_data.web (replace)'],
+    [['create', 'delete'], '+/- terraform_data.web (replace, new one first)'],
+    [['read'], '<= terraform_data.web (read)'],
+  ])('says what terraform will do for actions %j', (actions, line) => {
+    expect(changeLine(actions, 'terraform_data.web')).toBe(line);
+  });
+
+  it('counts both orders of terraform\'s replacement as a replace', () => {
+    expect(PLAN_ACTIONS['delete,create']!.words).toMatch(/^replace/);
+    expect(PLAN_ACTIONS['create,delete']!.words).toMatch(/^replace/);
+  });
+
+  it('shows actions it does not know as terraform names them', () => {
+    expect(changeLine(['forget'], 'terraform_data.web')).toBe('forget terraform_data.web');
+  });
+});
+
+describe('formatDelta', () => {
+  it.each([
+    [7.3, '+$7.30/month'],
+    [-14.6, '−$14.60/month'],
+    [0, '±$0.00/month'],
+    [-0.001, '±$0.00/month'],
+  ])('writes a monthly change of %d as %s', (delta, text) => {
+    expect(formatDelta(delta)).toBe(text);
   });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { isCloudEngineError, type CloudEngineError } from '../../../src/kernel/errors.js';
 import { defineResourceType, type ResourceType } from '../../../src/kernel/plugin/resource-type.js';
-import { MAX_FORM_FIELDS, configFromText, formFor, parseMap } from '../../../src/chat/resource-form.js';
+import { MAX_FORM_FIELDS, configFields, configFromText, editValues, editedConfig, formFor, parseMap } from '../../../src/chat/resource-form.js';
+import { ref } from '../../../src/kernel/plugin/resource-ref.js';
 import { awsDynamodbTableResource } from '../../../src/resources/aws/dynamodb-table.resource.js';
 import { awsInstanceResource } from '../../../src/resources/aws/instance.resource.js';
 import { awsS3BucketResource } from '../../../src/resources/aws/s3-bucket.resource.js';
@@ -187,5 +188,105 @@ describe('parseMap', () => {
 describe('parseMap with keys that would touch the prototype', () => {
   it.each(['__proto__', 'constructor', 'prototype'])('refuses %s as a key instead of dropping it', (key) => {
     expect(() => parseMap('tags', `${key}=x, team=web`)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', field: 'config.tags' }));
+  });
+});
+
+describe('reference fields in forms', () => {
+  const withNetworks = { resources: [{ name: 'net-a', type: 'sandbox.network' }, { name: 'web', type: 'sandbox.vm' }, { name: 'net-b', type: 'sandbox.network' }] };
+
+  it('lists the session’s resources of the target type as the field’s candidates and placeholder, and keeps it in the form', () => {
+    const form = formFor(sandboxVmResource, withNetworks);
+    expect(form.map((field) => field.id)).toEqual(['name', 'size', 'image', 'bootSeconds', 'network']);
+    expect(form.find((field) => field.id === 'network')).toMatchObject({
+      kind: 'reference',
+      target: 'sandbox.network',
+      candidates: ['net-a', 'net-b'],
+      placeholder: 'sandbox.network: net-a | net-b',
+      required: false,
+    });
+  });
+
+  it('says there is nothing to refer to yet, and leaves the field out of a full form, when the session has none of the target type', () => {
+    const context = { resources: [{ name: 'web', type: 'sandbox.vm' }] };
+    expect(formFor(sandboxVmResource, context).map((field) => field.id)).toEqual(['name', 'size', 'image', 'bootSeconds', 'tags']);
+    expect(configFields(sandboxVmResource, context).find((field) => field.id === 'network')).toMatchObject({
+      kind: 'reference',
+      candidates: [],
+      placeholder: 'no sandbox.network in this deployment yet; add one first',
+    });
+  });
+
+  it('names the target type without a session, and never offers a resource as a candidate for its own references', () => {
+    expect(configFields(sandboxVmResource).find((field) => field.id === 'network')).toMatchObject({ kind: 'reference', target: 'sandbox.network', placeholder: 'name of a sandbox.network of this deployment' });
+    const selfish = defineResourceType({
+      type: 'test.node',
+      provider: 'sandbox',
+      description: 'Refers to its own kind',
+      quotaKey: 'test_node',
+      schema: z.strictObject({ parent: ref('test.node').optional() }),
+      synthesize() {},
+    });
+    const field = configFields(selfish, { resources: [{ name: 'a', type: 'test.node' }, { name: 'b', type: 'test.node' }], editing: 'a' })[0]!;
+    expect(field.candidates).toEqual(['b']);
+  });
+
+  it('keeps a reference as the name typed', () => {
+    expect(configFromText(sandboxVmResource, { network: ' net-a ' })).toEqual({ network: 'net-a' });
+  });
+});
+
+describe('editing a resource', () => {
+  const database = defineResourceType({
+    type: 'test.database',
+    provider: 'sandbox',
+    description: 'Has a secret',
+    quotaKey: 'database',
+    schema: z.strictObject({ password: z.string().min(8), size: z.enum(['s', 'm']).default('s'), tags: z.record(z.string(), z.string()).optional() }),
+    secretFields: ['password'],
+    synthesize() {},
+  });
+
+  it('prefills the current config as text, maps as key=value, and never a secret', () => {
+    expect(editValues(sandboxVmResource, { size: 'medium', image: 'debian-12', bootSeconds: 3, tags: { team: 'web', env: 'dev' }, network: 'net' }, 'web')).toEqual({
+      name: 'web',
+      size: 'medium',
+      image: 'debian-12',
+      bootSeconds: '3',
+      tags: 'team=web, env=dev',
+      network: 'net',
+    });
+    expect(editValues(database, { password: '(secret)', size: 'm' }, 'db')).toEqual({ name: 'db', size: 'm' });
+    expect(formFor(database, { resources: [], editing: 'db' }).find((field) => field.id === 'password')).toMatchObject({ secret: true, required: true });
+  });
+
+  it('puts what was typed over the current config: an emptied field is unset, fields not typed are kept', () => {
+    const current = { size: 'small', image: 'debian-12', bootSeconds: 0, tags: { team: 'web' }, network: 'net' };
+    expect(editedConfig(sandboxVmResource, current, { size: 'large', image: 'debian-12', bootSeconds: '0', network: '' })).toEqual({
+      size: 'large',
+      image: 'debian-12',
+      bootSeconds: 0,
+      tags: { team: 'web' },
+    });
+  });
+
+  it('refuses an edit that does not give a secret again (a session shows only "(secret)"), naming the field and never the value', () => {
+    const error = thrown(() => editedConfig(database, { password: '(secret)', size: 's' }, { size: 'm', password: '' }));
+    expect(error.code).toBe('INVALID_INPUT');
+    expect(error.field).toBe('config.password');
+    expect(editedConfig(database, { password: '(secret)', size: 's' }, { size: 'm', password: 'correct-horse' })).toEqual({ password: 'correct-horse', size: 'm' });
+  });
+
+  it('keeps a secret field in an edit form even when the type has more fields than fit', () => {
+    const wide = defineResourceType({
+      type: 'test.wide-secret',
+      provider: 'sandbox',
+      description: 'A secret among many fields',
+      quotaKey: 'test_wide',
+      schema: z.strictObject({ a: z.string(), b: z.string(), c: z.string(), d: z.string().optional(), token: z.string().optional() }),
+      secretFields: ['token'],
+      synthesize() {},
+    });
+    expect(formFor(wide).map((field) => field.id)).toEqual(['name', 'a', 'b', 'c', 'd']);
+    expect(formFor(wide, { resources: [], editing: 'x' }).map((field) => field.id)).toEqual(['name', 'a', 'b', 'c', 'token']);
   });
 });

@@ -43,7 +43,10 @@ describe('the console chat driven through a pipe, on a fresh data dir', () => {
   });
 
   it('lists every command in /help, the chat ones and the lobby buttons', () => {
-    for (const command of ['/cloud-deploy', '/cloud-grant', '/cloud-stats', '/add <type> <name> key=value', '/approve [session]']) expect(transcript).toContain(command);
+    for (const command of ['/cloud-deploy', '/cloud-grant', '/cloud-stats', '/add <type> <name> key=value', '/approve [session]', '/edit <name> key=value', '/remove <name>', '/change [session]', '/destroy [session]']) {
+      expect(transcript).toContain(command);
+    }
+    expect(transcript).toContain('[deployment:…]');
   });
 
   it('suggests the nearest command for a typo', () => {
@@ -60,7 +63,7 @@ describe('the console chat driven through a pipe, on a fresh data dir', () => {
       'State: ✅ Plan ready — waiting for approval',
       '+ terraform_data.assets',
       'Cost: $0.00/hour | $0.00/month',
-      'Next: /add <type> <name> key=value · /approve · /cancel',
+      'Next: /add <type> <name> key=value · /edit <name> key=value · /remove <name> · /approve · /cancel',
       'Approving',
       '│ terraform_data.web: (local-exec): booting web: 1/1s',
       '▸ 2/2 resources done',
@@ -78,7 +81,7 @@ describe('the console chat driven through a pipe, on a fresh data dir', () => {
 
   it('shows the project in /cloud-projects and the deployment in /cloud-list and /cloud-quota', () => {
     expect(transcript).toContain('sandbox — sandbox — your access: admin');
-    expect(transcript).toMatch(/\w+ · sandbox · APPLIED · 2 resources · newcomer/);
+    expect(transcript).toMatch(/[a-z0-9_-]+ · sandbox · ACTIVE · 2 resources · \$0\.00\/month/);
     expect(transcript).toContain('compute_vm: 1 used (no limit)');
   });
 
@@ -196,5 +199,95 @@ describe('console approvals are bound to the plan the console showed', () => {
     expect((await t.kernel.orchestrator.getSession(sessionId)).state).toBe('PLAN_READY');
     const applied = await chat.say(`/approve ${sessionId} plan=${planId}`);
     expect(applied).toContain('State: 🎉 Applied');
+  });
+});
+
+describe('console deployments: deployment:, /cloud-list, /change, /edit, /remove, /destroy', () => {
+  let t: TestKernel;
+  let transcript: string;
+  beforeAll(async () => {
+    t = await startTestKernel({ admins: [] });
+    transcript = await converse(t, 'ann', [
+      '/cloud-deploy project:sandbox deployment:shop',
+      '/add sandbox.network net',
+      '/types sandbox.vm',
+      '/add sandbox.vm web network=net',
+      '/approve',
+      '/change',
+      '/cloud-deploy project:sandbox deployment:shop',
+      '/cloud-list',
+      '/edit web',
+      '/edit web size=large',
+      '/remove net',
+      '/approve',
+      '/destroy',
+      '/approve',
+      '/cloud-list',
+    ]);
+  });
+  afterAll(() => t?.dispose());
+
+  /** The transcript from the echo of `line` (the n-th time it was typed) to the next echoed line. */
+  function answerTo(line: string, occurrence = 1): string {
+    let at = -1;
+    for (let seen = 0; seen < occurrence; seen++) at = transcript.indexOf(`> ${line}\n`, at + 1);
+    expect(at, line).toBeGreaterThanOrEqual(0);
+    const next = transcript.indexOf('\n> ', at + 1);
+    return transcript.slice(at, next < 0 ? undefined : next);
+  }
+
+  it('/cloud-deploy deployment:shop names the deployment in the lobby', () => {
+    expect(answerTo('/cloud-deploy project:sandbox deployment:shop')).toMatch(/── Session \w+ · deployment shop · project sandbox \(sandbox\) · owner ann/);
+  });
+
+  it('/types sandbox.vm shows the form with the network field and the session’s networks it may name', () => {
+    expect(answerTo('/types sandbox.vm')).toContain('network=… — network (sandbox.network): one of net (sandbox.network)');
+  });
+
+  it('after APPLIED the lobby offers /change and /destroy; /change opens a change of shop with its resources', () => {
+    expect(answerTo('/approve')).toContain('Next: /change · /destroy');
+    const change = answerTo('/change');
+    expect(change).toContain('· deployment shop ·');
+    expect(change).toContain('State: 📝 Draft');
+    expect(change).toContain('• net — sandbox.network');
+    expect(change).toContain('• web — sandbox.vm (size=small, image=debian-12, bootSeconds=0, network=net)');
+  });
+
+  it('a second change while one is open is refused with the kernel’s message: the open session, its owner, since when', () => {
+    const refused = answerTo('/cloud-deploy project:sandbox deployment:shop', 2);
+    expect(refused).toContain('✖ Busy');
+    expect(refused).toMatch(/Deployment shop already has an open change: session \w+ by ann, DRAFT since \d{4}-/);
+  });
+
+  it('/cloud-list lists the deployment with its open change', () => {
+    expect(answerTo('/cloud-list')).toMatch(/shop · sandbox · ACTIVE · 2 resources · \$0\.00\/month · open change \w+ by ann \(DRAFT\)/);
+  });
+
+  it('/edit <name> alone shows the resource’s form with its current values', () => {
+    const form = answerTo('/edit web');
+    expect(form).toContain('web (sandbox.vm) — change it with /edit web key=value …');
+    expect(form).toContain('size=… — Size: small | medium | large · now small');
+    expect(form).toContain('network=… — network (sandbox.network): one of net (sandbox.network) · now net');
+  });
+
+  it('/edit web size=large plans an update in place', () => {
+    const edited = answerTo('/edit web size=large');
+    expect(edited).toContain('Changed web in');
+    expect(edited).toContain('Plan: 0 to add, 1 to change, 0 to destroy.');
+    expect(edited).toContain('~ terraform_data.web (update in place)');
+  });
+
+  it('/remove of the network the VM is in is refused, naming the VM', () => {
+    expect(answerTo('/remove net')).toContain('Invalid name: "net" cannot be removed while web refers to it.');
+  });
+
+  it('/destroy plans the teardown of both resources as a lobby; /approve tears shop down', async () => {
+    const teardown = answerTo('/destroy');
+    expect(teardown).toContain('Plan: 0 to add, 0 to change, 2 to destroy.');
+    expect(teardown).toContain('- terraform_data.net (destroy)');
+    expect(teardown).toContain('- terraform_data.web (destroy)');
+    expect(answerTo('/approve', 3)).toContain('State: 🎉 Applied');
+    expect(answerTo('/cloud-list', 2)).toContain('shop · sandbox · DESTROYED · 0 resources');
+    expect((await t.kernel.deployments.get('shop', undefined, 'sandbox')).state).toBe('DESTROYED');
   });
 });

@@ -6,7 +6,7 @@ import { chatCommands } from '../../chat/chat-commands.js';
 import { failureReply } from '../../chat/chat-errors.js';
 import { errorReply, type ChatMessage, type ChatReply } from '../../chat/chat-message.js';
 import { renderLobbyText, type LobbyModel } from '../../chat/lobby.js';
-import { configFromText } from '../../chat/resource-form.js';
+import { configFields, configFromText, editValues, type FormField } from '../../chat/resource-form.js';
 import { SessionActions } from '../../chat/session-actions.js';
 import { nearest, parseLine, type ParsedLine } from './console-parser.js';
 import { safeWriter, type SafeWrite } from './safe-output.js';
@@ -22,13 +22,16 @@ export interface ConsoleChatOptions {
 
 const SESSION_COMMANDS: readonly { usage: string; description: string }[] = [
   { usage: '/add <type> <name> key=value …', description: 'Add a resource to the current session (plans by itself)' },
-  { usage: '/remove <name>', description: 'Remove a resource from the current session (plans by itself)' },
+  { usage: '/edit <name> key=value …', description: 'Change a resource: the keys given replace theirs, key= unsets one (plans by itself); /edit <name> alone shows its form' },
+  { usage: '/remove <name>', description: 'Remove a resource from the current session (plans by itself; refused while others refer to it)' },
   { usage: '/plan [session]', description: 'Plan again' },
   { usage: '/approve [session] [plan=<id>]', description: 'Approve & Deploy the plan shown last (or the plan named), streaming the apply' },
   { usage: '/refresh [session]', description: 'Show the lobby again' },
   { usage: '/cancel [session]', description: 'Cancel the session' },
+  { usage: '/change [session]', description: "Open a new change of the session's deployment, starting from its current resources" },
+  { usage: '/destroy [session]', description: "Plan the teardown of the session's deployment, shown as a lobby to approve" },
   { usage: '/session <id>', description: 'Switch the current session' },
-  { usage: '/types', description: 'List resource types and their fields' },
+  { usage: '/types [type]', description: 'List resource types and their fields; with a type, its form (reference fields with the names they may take)' },
   { usage: '/help', description: 'This list' },
   { usage: '/exit', description: 'Leave (also Ctrl-D)' },
 ];
@@ -94,7 +97,7 @@ export class ConsoleChat {
         this.exiting = true;
         return;
       case 'types':
-        return this.types();
+        return this.types(parsed.words[0]);
       case 'session':
         this.current = this.requireWord(parsed, 0, 'session id', '/session <id>');
         return this.render({ kind: 'lobby', lobby: await this.actions.lobby(this.current, user) });
@@ -106,10 +109,26 @@ export class ConsoleChat {
         return this.planAndShow(this.sessionOf(parsed));
       case 'add':
         return this.add(parsed);
+      case 'edit':
+        return this.edit(parsed);
       case 'remove': {
+        const name = this.requireWord(parsed, 0, 'resource name', '/remove <name>');
         const sessionId = this.sessionOf(parsed, 1);
-        await this.api.orchestrator.removeResource(sessionId, user, this.requireWord(parsed, 0, 'resource name', '/remove <name>'));
-        return this.planAndShow(sessionId);
+        const { planned } = await this.actions.removeResource(sessionId, user, name, (line) => this.print(`  ${line}`));
+        this.print(`Removed ${name} from ${sessionId}; planning…`);
+        return this.render({ kind: 'lobby', lobby: await planned });
+      }
+      case 'change': {
+        const lobby = await this.actions.change(this.sessionOf(parsed), user);
+        this.current = lobby.sessionId;
+        return this.render({ kind: 'lobby', lobby });
+      }
+      case 'destroy': {
+        const sessionId = this.sessionOf(parsed);
+        this.print(`Planning the teardown of the deployment of ${sessionId}…`);
+        const lobby = await this.actions.destroy(sessionId, user, (line) => this.print(`  ${line}`));
+        this.current = lobby.sessionId;
+        return this.render({ kind: 'lobby', lobby });
       }
       case 'approve':
         return this.approve(parsed);
@@ -131,18 +150,41 @@ export class ConsoleChat {
   private async add(parsed: ParsedLine): Promise<void> {
     const typeName = this.requireWord(parsed, 0, 'resource type', '/add <type> <name> key=value …');
     const name = this.requireWord(parsed, 1, 'resource name', '/add <type> <name> key=value …');
-    const values: Record<string, string> = { ...parsed.options };
-    for (const word of parsed.words.slice(2)) {
-      const at = word.indexOf('=');
-      if (at <= 0) throw new CloudEngineError('INVALID_INPUT', `"${word}" is not key=value; write e.g. size=medium.`, { field: 'config', value: word });
-      values[word.slice(0, at)] = word.slice(at + 1);
-    }
+    const values = this.keyValues(parsed, 2);
     const type = this.api.resourceType(typeName);
     const config = type ? configFromText(type, values) : values;
     const sessionId = this.sessionOf(parsed, Infinity);
     const { lobby, planned } = await this.actions.addResource(sessionId, this.options.userId, { type: typeName, name, config }, (line) => this.print(`  ${line}`));
     this.print(`Added ${name} (${typeName}) to ${lobby.sessionId}; planning…`);
     this.render({ kind: 'lobby', lobby: await planned });
+  }
+
+  /** /edit <name> key=value …: the keys given over the resource's config, then a plan; /edit <name> alone shows its form. */
+  private async edit(parsed: ParsedLine): Promise<void> {
+    const name = this.requireWord(parsed, 0, 'resource name', '/edit <name> key=value …');
+    const values = this.keyValues(parsed, 1);
+    const sessionId = this.sessionOf(parsed, Infinity);
+    if (Object.keys(values).length === 0) {
+      const { session, resource, type } = await this.actions.resourceToEdit(sessionId, this.options.userId, name);
+      const current = editValues(type, resource.config, name);
+      const fields = configFields(type, { resources: session.resources, editing: name });
+      this.print([`${name} (${type.type}) — change it with /edit ${name} key=value … (key= unsets a field):`, ...fields.map((field) => `  ${formLine(field, current[field.id])}`)].join('\n'));
+      return;
+    }
+    const { planned } = await this.actions.editResource(sessionId, this.options.userId, name, values, (line) => this.print(`  ${line}`));
+    this.print(`Changed ${name} in ${sessionId}; planning…`);
+    this.render({ kind: 'lobby', lobby: await planned });
+  }
+
+  /** `key=value` words from `from` on (and key:value options but session), as typed. */
+  private keyValues(parsed: ParsedLine, from: number): Record<string, string> {
+    const values: Record<string, string> = Object.fromEntries(Object.entries(parsed.options).filter(([key]) => key !== 'session'));
+    for (const word of parsed.words.slice(from)) {
+      const at = word.indexOf('=');
+      if (at <= 0) throw new CloudEngineError('INVALID_INPUT', `"${word}" is not key=value; write e.g. size=medium.`, { field: 'config', value: word });
+      values[word.slice(0, at)] = word.slice(at + 1);
+    }
+    return values;
   }
 
   private async planAndShow(sessionId: string): Promise<void> {
@@ -260,13 +302,25 @@ export class ConsoleChat {
     this.print(lines.join('\n'));
   }
 
-  private types(): void {
+  /** Every type with its fields (a reference shown as field→type); with a type, its form for the current session. */
+  private async types(typeName: string | undefined): Promise<void> {
+    if (typeName !== undefined) {
+      const type = this.api.resourceType(typeName);
+      if (!type) {
+        const known = this.api.resourceTypes().map((candidate) => candidate.type);
+        throw new CloudEngineError('INVALID_INPUT', `Unknown resource type ${JSON.stringify(typeName)}; the loaded ones are ${known.join(', ')}.`, { field: 'type', value: typeName });
+      }
+      const session = this.current ? await this.api.orchestrator.getSession(this.current, this.options.userId).catch(() => undefined) : undefined;
+      const fields = configFields(type, session && { resources: session.resources });
+      this.print([`${type.type} — ${type.description}`, `  /add ${type.type} <name> key=value …`, ...fields.map((field) => `  ${formLine(field)}`)].join('\n'));
+      return;
+    }
     const lines: string[] = [];
     for (const type of this.api.resourceTypes()) {
-      const fields = Object.keys(type.schema.shape as object).join(', ');
+      const fields = configFields(type).map((field) => (field.target ? `${field.id}→${field.target}` : field.id)).join(', ');
       lines.push(`  ${type.type} — ${type.description} [${fields}]`);
     }
-    this.print(['Resource types:', ...lines].join('\n'));
+    this.print(['Resource types (/types <type> for one form):', ...lines].join('\n'));
   }
 
   private render(reply: ChatReply): void {
@@ -306,11 +360,31 @@ function withPlanId(lines: string[], lobby: LobbyModel): string[] {
   return lines.map((line, index) => (index === at ? `${line} (plan ${lobby.plan!.id})` : line));
 }
 
+/** One field of a form as a console line: key, label, what it takes (a reference: the names it may take), default or current value. */
+function formLine(field: FormField, current?: string): string {
+  const takes =
+    field.kind === 'reference'
+      ? field.candidates === undefined
+        ? `name of a ${field.target}`
+        : field.candidates.length
+          ? `one of ${field.candidates.join(', ')} (${field.target})`
+          : `name of a ${field.target}; this deployment has none yet`
+      : field.kind === 'choice'
+        ? (field.choices ?? []).join(' | ')
+        : (field.placeholder ?? field.kind);
+  const value = field.secret ? (current === undefined ? '' : ' · secret, never shown: give it again with any edit') : current !== undefined ? ` · now ${current}` : field.defaultValue !== undefined ? ` · default ${field.defaultValue}` : '';
+  return `${field.id}=… — ${field.label}${field.required ? ' (required)' : ''}: ${takes}${value}`;
+}
+
 function nextSteps(lobby: LobbyModel): string {
   const steps: string[] = [];
   if (lobby.actions.add) steps.push('/add <type> <name> key=value');
+  if (lobby.actions.edit) steps.push('/edit <name> key=value');
+  if (lobby.actions.remove) steps.push('/remove <name>');
   if (lobby.actions.approve) steps.push('/approve');
   if (lobby.actions.cancel) steps.push('/cancel');
+  if (lobby.actions.change) steps.push('/change');
+  if (lobby.actions.destroy) steps.push('/destroy');
   return steps.length ? `Next: ${steps.join(' · ')}` : '';
 }
 

@@ -12,7 +12,7 @@ import {
 import type { ResourceType } from '../../kernel/plugin/resource-type.js';
 import type { ChatMessage } from '../../chat/chat-message.js';
 import type { LobbyModel } from '../../chat/lobby.js';
-import { formFor } from '../../chat/resource-form.js';
+import { formFor, type FormContext } from '../../chat/resource-form.js';
 
 /** Discord's limits that rendering must stay within. */
 export const LIMITS = { content: 2000, embedTitle: 256, embedDescription: 4096, fieldValue: 1024, fields: 25, embedTotal: 6000, modalTitle: 45, label: 45, inputValue: 4000, selectOptions: 25 } as const;
@@ -52,7 +52,12 @@ export function clip(text: string, max: number): string {
   return `${text.slice(0, Math.max(0, max - note.length))}${note}`;
 }
 
-/** The lobby message: an embed and its four buttons; the full plan as a file when it does not fit. */
+/**
+ * The lobby message: an embed and its buttons — Approve & Deploy, Add, Edit
+ * and Remove Resource, Cancel; then Refresh, and Change and Destroy once
+ * the session is applied (or failed) — and the full plan as a file when it
+ * does not fit.
+ */
 export function renderLobby(lobby: LobbyModel): {
   embeds: APIEmbed[];
   components: ActionRowBuilder<ButtonBuilder>[];
@@ -63,6 +68,7 @@ export function renderLobby(lobby: LobbyModel): {
     .setColor(STATE_COLORS[lobby.state] ?? COLORS.info)
     .setDescription(clip(lobby.stateLabel, LIMITS.embedDescription))
     .addFields(
+      { name: 'Deployment', value: clip(lobby.deploymentName || lobby.deploymentId, LIMITS.fieldValue), inline: true },
       { name: 'Project', value: lobby.projectId, inline: true },
       { name: 'Provider', value: lobby.provider, inline: true },
       { name: 'Owner', value: `<@${lobby.owner}>`, inline: true },
@@ -90,7 +96,7 @@ export function renderLobby(lobby: LobbyModel): {
   }
   if (lobby.cost) {
     const unpriced = lobby.cost.unpriced.length ? `\nUnpriced:\n${lobby.cost.unpriced.map((item) => `• ${item}`).join('\n')}` : '';
-    embed.addFields({ name: 'Cost', value: clip(`${lobby.cost.text}${unpriced}`, LIMITS.fieldValue) });
+    embed.addFields({ name: 'Cost', value: clip(`${lobby.cost.text}\nThis change: ${lobby.cost.delta}${unpriced}`, LIMITS.fieldValue) });
   }
   if (lobby.quotas.length) {
     embed.addFields({ name: 'Quotas', value: clip(lobby.quotas.map((quota) => `\`${quota.quotaKey}\` ${quota.bar}`).join('\n'), LIMITS.fieldValue) });
@@ -102,13 +108,21 @@ export function renderLobby(lobby: LobbyModel): {
       value: clip(Object.entries(lobby.outputs).map(([name, value]) => `\`${name}\`: ${JSON.stringify(value)}`).join('\n'), LIMITS.fieldValue),
     });
   }
-  const buttons = new ActionRowBuilder<ButtonBuilder>().addComponents(
-    new ButtonBuilder().setCustomId(customId('approve', lobby.sessionId, lobby.plan?.id)).setLabel('Approve & Deploy').setStyle(ButtonStyle.Success).setDisabled(!lobby.actions.approve),
-    new ButtonBuilder().setCustomId(customId('add', lobby.sessionId)).setLabel('Add Resource').setStyle(ButtonStyle.Primary).setDisabled(!lobby.actions.add),
-    new ButtonBuilder().setCustomId(customId('refresh', lobby.sessionId)).setLabel('Refresh').setStyle(ButtonStyle.Secondary).setDisabled(!lobby.actions.refresh),
-    new ButtonBuilder().setCustomId(customId('cancel', lobby.sessionId)).setLabel('Cancel').setStyle(ButtonStyle.Danger).setDisabled(!lobby.actions.cancel),
+  const { actions, sessionId } = lobby;
+  const edits = new ActionRowBuilder<ButtonBuilder>().addComponents(
+    new ButtonBuilder().setCustomId(customId('approve', sessionId, lobby.plan?.id)).setLabel('Approve & Deploy').setStyle(ButtonStyle.Success).setDisabled(!actions.approve),
+    new ButtonBuilder().setCustomId(customId('add', sessionId)).setLabel('Add Resource').setStyle(ButtonStyle.Primary).setDisabled(!actions.add),
+    new ButtonBuilder().setCustomId(customId('edit', sessionId)).setLabel('Edit Resource').setStyle(ButtonStyle.Secondary).setDisabled(!actions.edit),
+    new ButtonBuilder().setCustomId(customId('remove', sessionId)).setLabel('Remove Resource').setStyle(ButtonStyle.Secondary).setDisabled(!actions.remove),
+    new ButtonBuilder().setCustomId(customId('cancel', sessionId)).setLabel('Cancel').setStyle(ButtonStyle.Danger).setDisabled(!actions.cancel),
   );
-  return { embeds: [embed.toJSON()], components: [buttons], files };
+  const more = new ActionRowBuilder<ButtonBuilder>().addComponents(
+    new ButtonBuilder().setCustomId(customId('refresh', sessionId)).setLabel('Refresh').setStyle(ButtonStyle.Secondary).setDisabled(!actions.refresh),
+  );
+  // Offered only where they apply: a lobby being edited is not one to tear down from.
+  if (actions.change) more.addComponents(new ButtonBuilder().setCustomId(customId('change', sessionId)).setLabel('Change').setStyle(ButtonStyle.Primary));
+  if (actions.destroy) more.addComponents(new ButtonBuilder().setCustomId(customId('destroy', sessionId)).setLabel('Destroy').setStyle(ButtonStyle.Danger));
+  return { embeds: [embed.toJSON()], components: [edits, more], files };
 }
 
 /** A chat message as an embed (lines as description, fields, page in the footer). */
@@ -130,18 +144,48 @@ export function renderTypeSelect(sessionId: string, types: readonly ResourceType
   return new ActionRowBuilder<StringSelectMenuBuilder>().addComponents(menu);
 }
 
-/** The add-resource modal built from the type's fields; `values` refills what the user typed. */
-export function renderResourceModal(sessionId: string, type: ResourceType, values: Readonly<Record<string, string>> = {}): ModalBuilder {
-  const modal = new ModalBuilder().setCustomId(customId('modal', sessionId, type.type)).setTitle(clip(`Add ${type.type}`, LIMITS.modalTitle));
-  for (const field of formFor(type)) {
+/** A select of the session's resources, for Edit Resource (`edit-pick`) or Remove Resource (`remove-pick`). */
+export function renderResourceSelect(
+  sessionId: string,
+  action: 'edit-pick' | 'remove-pick',
+  resources: readonly { readonly name: string; readonly type: string }[],
+): ActionRowBuilder<StringSelectMenuBuilder> {
+  const menu = new StringSelectMenuBuilder()
+    .setCustomId(customId(action, sessionId))
+    .setPlaceholder(action === 'edit-pick' ? 'Choose the resource to edit' : 'Choose the resource to remove')
+    .addOptions(resources.slice(0, LIMITS.selectOptions).map((resource) => ({ label: clip(resource.name, 100), value: resource.name, description: clip(resource.type, 100) })));
+  return new ActionRowBuilder<StringSelectMenuBuilder>().addComponents(menu);
+}
+
+/**
+ * The add-resource modal built from the type's fields; `values` refills what
+ * the user typed. With `edit` (a resource's name) it is the Edit Resource
+ * modal: no name input, `values` its current config. Reference fields name
+ * their candidates in the placeholder (`context`: the session's resources):
+ * a modal holds text inputs only.
+ */
+export function renderResourceModal(
+  sessionId: string,
+  type: ResourceType,
+  values: Readonly<Record<string, string>> = {},
+  options: { readonly context?: FormContext; readonly edit?: string } = {},
+): ModalBuilder {
+  const { context, edit } = options;
+  const modal = new ModalBuilder()
+    .setCustomId(edit === undefined ? customId('modal', sessionId, type.type) : customId('edit-modal', sessionId, edit))
+    .setTitle(clip(edit === undefined ? `Add ${type.type}` : `Edit ${edit} (${type.type})`, LIMITS.modalTitle));
+  const fields = formFor(type, context).filter((field) => edit === undefined || field.id !== 'name');
+  for (const field of fields) {
     const input = new TextInputBuilder()
       .setCustomId(field.id)
       .setLabel(clip(field.label, LIMITS.label))
       .setStyle(field.kind === 'map' ? TextInputStyle.Paragraph : TextInputStyle.Short)
       .setRequired(field.required);
-    const value = values[field.id] ?? field.defaultValue;
+    // An edit never prefills a secret (a session shows none); a refused addition gets back what its author typed.
+    const value = field.secret && edit !== undefined ? undefined : (values[field.id] ?? (edit === undefined ? field.defaultValue : undefined));
     if (value !== undefined && value !== '') input.setValue(clip(value, LIMITS.inputValue));
-    if (field.placeholder) input.setPlaceholder(clip(field.placeholder, 100));
+    const placeholder = field.secret && edit !== undefined ? 'secret, never shown: type it again' : field.placeholder;
+    if (placeholder) input.setPlaceholder(clip(placeholder, 100));
     modal.addComponents(new ActionRowBuilder<TextInputBuilder>().addComponents(input));
   }
   return modal;

@@ -1,6 +1,6 @@
-import { type ButtonInteraction } from 'discord.js';
+import { MessageFlags, type ButtonInteraction } from 'discord.js';
 import type { ChatApi } from '../../kernel/plugin/chat-adapter.js';
-import { requirePreconditions, sessionAccess } from '../../chat/preconditions/index.js';
+import { projectAccess, requirePreconditions, sessionAccess } from '../../chat/preconditions/index.js';
 import type { SessionActions } from '../../chat/session-actions.js';
 import type { ApplyThread } from './apply-thread.js';
 import { parseCustomId, renderLobby } from './discord-render.js';
@@ -28,6 +28,10 @@ export class LobbyButtons {
           return await this.applies.approve(interaction, id.sessionId, id.extra);
         case 'add':
           return await this.forms.chooseType(interaction, id.sessionId);
+        case 'edit':
+          return await this.forms.chooseResource(interaction, id.sessionId, 'edit');
+        case 'remove':
+          return await this.forms.chooseResource(interaction, id.sessionId, 'remove');
         case 'retry':
           return await this.forms.reopen(interaction, id.extra);
         case 'refresh':
@@ -41,9 +45,29 @@ export class LobbyButtons {
           await this.lobbies.refresh(id.sessionId);
           return;
         }
+        case 'change':
+          // A new change of the deployment, in a lobby of its own; LOCKED (who holds it, since when) is answered privately.
+          return await this.lobbies.reply(interaction, await this.actions.change(id.sessionId, userId), false);
+        case 'destroy':
+          return await this.destroy(interaction, id.sessionId);
       }
     } catch (error) {
       await replyError(interaction, error, this.api.logger);
     }
+  }
+
+  /**
+   * Destroy: plans the deployment's teardown (a change removing every
+   * resource) and posts that change's lobby, to be approved like any plan.
+   * Whoever may not start a change is refused at once; the plan takes a
+   * while, so real work is acknowledged privately first.
+   */
+  private async destroy(interaction: ButtonInteraction, sessionId: string): Promise<void> {
+    const userId = interaction.user.id;
+    const session = await this.api.orchestrator.getSession(sessionId, userId);
+    await requirePreconditions([projectAccess('session.start')], { api: this.api, userId, args: { project: session.projectId } });
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    const lobby = await this.actions.destroy(sessionId, userId);
+    await this.lobbies.reply(interaction, lobby, true);
   }
 }

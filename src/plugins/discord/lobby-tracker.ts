@@ -1,4 +1,4 @@
-import type { Client, TextChannel } from 'discord.js';
+import type { ButtonInteraction, ChatInputCommandInteraction, Client, TextChannel } from 'discord.js';
 import type { ChatApi } from '../../kernel/plugin/chat-adapter.js';
 import type { PluginState } from '../../kernel/plugin/plugin-state.js';
 import { FINAL_STATES } from '../../kernel/sessions/deployment-state.js';
@@ -49,6 +49,27 @@ export class LobbyTracker {
       this.posting.delete(sessionId);
       if (changed) void this.refresh(sessionId);
     }
+  }
+
+  /**
+   * Puts a new lobby in the channel an interaction came from: as the
+   * interaction's own (public) reply, or, when the interaction was deferred
+   * privately, as a channel message in the channel's pace, the deferral
+   * saying where it is. Either way the bot remembers it and keeps it current.
+   */
+  async reply(interaction: ChatInputCommandInteraction | ButtonInteraction, lobby: LobbyModel, deferred: boolean): Promise<void> {
+    const { sessionId } = lobby;
+    await this.posted(sessionId, async () => {
+      if (deferred) {
+        // The deferral was private; the lobby belongs to the channel.
+        await interaction.editReply({ content: `Lobby for session ${sessionId} below.` });
+        await this.postWhenRoom(sessionId, interaction.channelId, interaction.channel as TextChannel);
+      } else {
+        const response = await interaction.reply({ ...renderLobby(lobby), withResponse: true });
+        const message = response.resource?.message;
+        if (message) await this.remember(sessionId, { channelId: message.channelId, messageId: message.id });
+      }
+    });
   }
 
   /**

@@ -1,9 +1,9 @@
-import { MessageFlags, type AutocompleteInteraction, type ChatInputCommandInteraction, type TextChannel } from 'discord.js';
+import { MessageFlags, type AutocompleteInteraction, type ChatInputCommandInteraction } from 'discord.js';
 import type { ChatApi } from '../../kernel/plugin/chat-adapter.js';
 import type { ChatCommand, CommandArgs } from '../../chat/chat-command.js';
 import type { ChatReply } from '../../chat/chat-message.js';
 import { suggest } from '../../chat/suggestions.js';
-import { renderLobby, renderMessage } from './discord-render.js';
+import { renderMessage } from './discord-render.js';
 import { replyError } from './interaction-errors.js';
 import type { LobbyTracker } from './lobby-tracker.js';
 
@@ -49,26 +49,15 @@ export class SlashCommands {
     const command = this.commands.get(interaction.commandName);
     const focused = interaction.options.getFocused(true);
     const option = command?.options.find((candidate) => candidate.name === focused.name);
-    const values = option?.suggestions ? await suggest(this.api, option.suggestions, interaction.user.id, String(focused.value)) : [];
+    // The other options typed so far: a deployment is suggested from the project chosen.
+    const typed: Record<string, string | number | undefined> = {};
+    for (const other of command?.options ?? []) if (other.type === 'string' && other.name !== focused.name) typed[other.name] = interaction.options.getString(other.name) ?? undefined;
+    const values = option?.suggestions ? await suggest(this.api, option.suggestions, interaction.user.id, String(focused.value), typed) : [];
     await interaction.respond(values.map((value) => ({ name: value, value })));
   }
 
   private async sendReply(interaction: ChatInputCommandInteraction, reply: ChatReply, deferred: boolean): Promise<void> {
-    if (reply.kind === 'lobby') {
-      const sessionId = reply.lobby.sessionId;
-      await this.lobbies.posted(sessionId, async () => {
-        if (deferred) {
-          // The deferral was private; the lobby belongs to the channel.
-          await interaction.editReply({ content: `Lobby for session ${sessionId} below.` });
-          await this.lobbies.postWhenRoom(sessionId, interaction.channelId, interaction.channel as TextChannel);
-        } else {
-          const response = await interaction.reply({ ...renderLobby(reply.lobby), withResponse: true });
-          const message = response.resource?.message;
-          if (message) await this.lobbies.remember(sessionId, { channelId: message.channelId, messageId: message.id });
-        }
-      });
-      return;
-    }
+    if (reply.kind === 'lobby') return this.lobbies.reply(interaction, reply.lobby, deferred);
     const body = renderMessage(reply.message);
     const flags = reply.message.ephemeral ? MessageFlags.Ephemeral : undefined;
     if (!deferred) await interaction.reply({ ...body, flags });

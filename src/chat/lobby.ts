@@ -22,7 +22,7 @@ export interface LobbyModel {
   readonly resources: readonly { readonly name: string; readonly type: string; readonly detail: string }[];
   /**
    * The plan shown, with its id: an approval carries it, so only this plan can be applied.
-   * Each change reads "<symbol> <address> (<action>)": create, update in place, replace, destroy.
+   * Each change reads "<symbol> <address> (<action>)" — update in place, replace, destroy — or "+ <address>" to create.
    */
   readonly plan: { readonly id: string; readonly summary: string; readonly changes: readonly string[] } | null;
   /** The plan's cost after the change, and what the change adds or saves a month ("+$7.30/month", "−$7.30/month"). */
@@ -66,9 +66,12 @@ export const STATE_LABELS: Readonly<Record<DeploymentState, string>> = {
   DESTROYED: '🗑️ Destroyed',
 };
 
-/** Terraform's actions of a planned change (`resource_changes[].change.actions`) as a diff symbol and words. */
-export const PLAN_ACTIONS: Readonly<Record<string, { readonly symbol: string; readonly words: string }>> = {
-  create: { symbol: '+', words: 'create' },
+/**
+ * Terraform's actions of a planned change (`resource_changes[].change.actions`) as a diff
+ * symbol and words. A creation is the plain "+": what a first plan is all made of.
+ */
+export const PLAN_ACTIONS: Readonly<Record<string, { readonly symbol: string; readonly words?: string }>> = {
+  create: { symbol: '+' },
   delete: { symbol: '-', words: 'destroy' },
   update: { symbol: '~', words: 'update in place' },
   // Both orders are a replacement: destroy first (the default), or create the new one first (create_before_destroy).
@@ -77,10 +80,11 @@ export const PLAN_ACTIONS: Readonly<Record<string, { readonly symbol: string; re
   read: { symbol: '<=', words: 'read' },
 };
 
-/** One planned change as a lobby line: "-/+ terraform_data.web (replace)". */
+/** One planned change as a lobby line: "+ terraform_data.web", "-/+ terraform_data.web (replace)". */
 export function changeLine(actions: readonly string[], address: string): string {
   const known = PLAN_ACTIONS[actions.join(',')];
-  return known ? `${known.symbol} ${address} (${known.words})` : `${actions.join('/')} ${address}`;
+  if (!known) return `${actions.join('/')} ${address}`;
+  return known.words ? `${known.symbol} ${address} (${known.words})` : `${known.symbol} ${address}`;
 }
 
 /** A monthly cost change as people read it: "+$7.30/month", "−$7.30/month", "±$0.00/month". */

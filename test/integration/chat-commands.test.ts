@@ -155,7 +155,7 @@ describe('deploying through the lobby', () => {
     const ready = await planned;
     expect(ready.state).toBe('PLAN_READY');
     expect(ready.stateLabel).toBe(STATE_LABELS.PLAN_READY);
-    expect(ready.plan).toEqual({ id: expect.any(String), summary: 'Plan: 1 to add, 0 to change, 0 to destroy.', changes: ['+ terraform_data.web (create)'] });
+    expect(ready.plan).toEqual({ id: expect.any(String), summary: 'Plan: 1 to add, 0 to change, 0 to destroy.', changes: ['+ terraform_data.web'] });
     expect(ready.cost).toEqual({ text: '$0.00/hour | $0.00/month', delta: '±$0.00/month', unpriced: [] });
     expect(ready.problems).toEqual([]);
     expect(ready.actions).toEqual({ approve: true, add: true, edit: true, remove: true, refresh: true, cancel: true, change: false, destroy: false });
@@ -163,7 +163,7 @@ describe('deploying through the lobby', () => {
 
     const text = renderLobbyText(ready);
     expect(text).toContain('Plan: 1 to add, 0 to change, 0 to destroy.');
-    expect(text).toContain('  + terraform_data.web (create)');
+    expect(text).toContain('  + terraform_data.web');
     expect(text).toContain('Cost: $0.00/hour | $0.00/month (change: ±$0.00/month)');
     expect(text).toContain('Quota compute_vm: [░░░░░░░░░░] 0/10 (0%)');
   });
@@ -175,7 +175,7 @@ describe('deploying through the lobby', () => {
     const ready = await planned;
     expect(ready.state).toBe('PLAN_READY');
     expect(ready.plan?.summary).toBe('Plan: 2 to add, 0 to change, 0 to destroy.');
-    expect([...(ready.plan?.changes ?? [])].sort()).toEqual(['+ terraform_data.api (create)', '+ terraform_data.web (create)']);
+    expect([...(ready.plan?.changes ?? [])].sort()).toEqual(['+ terraform_data.api', '+ terraform_data.web']);
   });
 
   it('approving applies the plan and shows an APPLIED lobby with the outputs', async () => {

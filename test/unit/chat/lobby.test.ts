@@ -85,7 +85,7 @@ describe('renderLobbyText', () => {
 
 describe('changeLine', () => {
   it.each([
-    [['create'], '+ terraform_data.web (create)'],
+    [['create'], '+ terraform_data.web'],
     [['update'], '~ terraform_data.web (update in place)'],
     [['delete'], '- terraform_data.web (destroy)'],
     [['delete', 'create'], '-/+ terraform_data.web (replace)'],

@@ -1,4 +1,4 @@
-import { CloudEngineError, isCloudEngineError } from '../kernel/errors.js';
+import { CloudEngineError, ERROR_TITLES, isCloudEngineError } from '../kernel/errors.js';
 import type { LobbyModel } from './lobby.js';
 
 /** A reply in adapter-neutral form: Discord renders an embed, the console text. */
@@ -75,18 +75,5 @@ export function isInternalError(error: unknown): boolean {
 }
 
 function titleOf(error: CloudEngineError): string {
-  const titles: Record<string, string> = {
-    NOT_FOUND: 'Not found',
-    INVALID_INPUT: 'Invalid input',
-    INVALID_STATE: 'Not possible right now',
-    PERMISSION_DENIED: 'Permission denied',
-    QUOTA_EXCEEDED: 'Quota exceeded',
-    POLICY_VIOLATION: 'Policy violation',
-    PLAN_STALE: 'Plan is stale',
-    LOCKED: 'Busy',
-    TERRAFORM_FAILED: 'Terraform failed',
-    PLUGIN_FAILED: 'Plugin failed',
-    CONFIG_INVALID: 'Configuration problem',
-  };
-  return titles[error.code] ?? error.code;
+  return ERROR_TITLES[error.code] ?? error.code;
 }

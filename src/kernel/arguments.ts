@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from './config/duration.js';
-import { CloudEngineError, describeValue } from './errors.js';
+import { describeValue, invalidInput, invalidValue } from './errors.js';
 import { DeploymentState, isDeploymentState } from './sessions/deployment-state.js';
 
 /*
@@ -14,10 +14,7 @@ import { DeploymentState, isDeploymentState } from './sessions/deployment-state.
 export function parseDurationArgument(text: string, name: string): number {
   const ms = parseDuration(text);
   if (ms === undefined) {
-    throw new CloudEngineError('INVALID_INPUT', `Invalid ${name}: expected a number and a unit (s, m, h, d or w) like 30m, 2h or 7d; received ${describeValue(text)}.`, {
-      field: fieldOf(name),
-      value: text,
-    });
+    throw invalidValue(name, 'a number and a unit (s, m, h, d or w) like 30m, 2h or 7d', text, { field: fieldOf(name) });
   }
   return ms;
 }
@@ -26,10 +23,7 @@ export function parseDurationArgument(text: string, name: string): number {
 export function parseWholeNumber(value: unknown, name: string, range: { readonly min?: number; readonly max?: number } = {}): number {
   const number = wholeNumber(value);
   if (number === undefined || (range.min !== undefined && number < range.min) || (range.max !== undefined && number > range.max)) {
-    throw new CloudEngineError('INVALID_INPUT', `Invalid ${name}: expected a whole number${rangeText(range)}; received ${describeValue(value)}.`, {
-      field: fieldOf(name),
-      value,
-    });
+    throw invalidValue(name, `a whole number${rangeText(range)}`, value, { field: fieldOf(name) });
   }
   return number;
 }
@@ -39,10 +33,7 @@ export function parseQuotaLimit(value: unknown, name = 'limit'): number | null {
   if (typeof value === 'string' && /^(none|unlimited)$/i.test(value)) return null;
   const number = wholeNumber(value);
   if (number === undefined || number < 0) {
-    throw new CloudEngineError('INVALID_INPUT', `Invalid ${name}: expected a whole number such as 10, or none; received ${describeValue(value)}.`, {
-      field: fieldOf(name),
-      value,
-    });
+    throw invalidValue(name, 'a whole number such as 10, or none', value, { field: fieldOf(name) });
   }
   return number;
 }
@@ -53,14 +44,11 @@ export function parseStates(values: readonly string[] | undefined, name = 'state
   const states = values.flatMap((value) => value.split(',')).map((value) => value.trim().toUpperCase()).filter(Boolean);
   for (const state of states) {
     if (!isDeploymentState(state)) {
-      throw new CloudEngineError('INVALID_INPUT', `Invalid ${name}: ${describeValue(state)} is not a session state; use ${Object.values(DeploymentState).join(', ')}.`, {
-        field: fieldOf(name),
-        value: state,
-      });
+      throw invalidInput(name, `${describeValue(state)} is not a session state; use ${Object.values(DeploymentState).join(', ')}`, { field: fieldOf(name), value: state });
     }
   }
   if (states.length === 0) {
-    throw new CloudEngineError('INVALID_INPUT', `Invalid ${name}: no state named; use ${Object.values(DeploymentState).join(', ')}.`, { field: fieldOf(name), value: values.join(',') });
+    throw invalidInput(name, `no state named; use ${Object.values(DeploymentState).join(', ')}`, { field: fieldOf(name), value: values.join(',') });
   }
   return states as DeploymentState[];
 }
@@ -78,13 +66,10 @@ export function parseObjectText(text: string, name: string, options: { readonly 
     parsed = format === 'YAML' ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
     const reason = ((error as Error)?.message ?? String(error)).split('\n')[0];
-    throw new CloudEngineError('INVALID_INPUT', `Invalid ${name}${at}: not valid ${format} (${reason}); write an object such as {"region": "us-east-1"}.`, {
-      field: fieldOf(name),
-      value: text,
-    });
+    throw invalidInput(`${name}${at}`, `not valid ${format} (${reason}); write an object such as {"region": "us-east-1"}`, { field: fieldOf(name), value: text });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new CloudEngineError('INVALID_INPUT', `Invalid ${name}${at}: expected a ${format} object such as {"region": "us-east-1"}.`, { field: fieldOf(name), value: text });
+    throw invalidInput(`${name}${at}`, `expected a ${format} object such as {"region": "us-east-1"}`, { field: fieldOf(name), value: text });
   }
   return parsed as Record<string, unknown>;
 }

@@ -15,6 +15,22 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** The short title adapters show above an error's message; typed by code, so a new code needs a title to compile. */
+export const ERROR_TITLES: Readonly<Record<ErrorCode, string>> = Object.freeze({
+  NOT_FOUND: 'Not found',
+  INVALID_INPUT: 'Invalid input',
+  INVALID_STATE: 'Not possible right now',
+  PERMISSION_DENIED: 'Permission denied',
+  QUOTA_EXCEEDED: 'Quota exceeded',
+  POLICY_VIOLATION: 'Policy violation',
+  PLAN_STALE: 'Plan is stale',
+  LOCKED: 'Busy',
+  TERRAFORM_FAILED: 'Terraform failed',
+  CONFIG_INVALID: 'Configuration problem',
+  PLUGIN_FAILED: 'Plugin failed',
+  INTERNAL: 'Internal error',
+});
+
 export interface CloudEngineErrorOptions {
   /** The offending field, when one input field is to blame. */
   field?: string;
@@ -84,6 +100,49 @@ export function sessionNotFound(id: unknown): CloudEngineError {
 /** INVALID_STATE: the thing is in the wrong state for what was asked; says the state and what to do. */
 export function wrongState(message: string, state: string, details: Record<string, unknown> = {}): CloudEngineError {
   return new CloudEngineError('INVALID_STATE', message, { details: { state, ...details } });
+}
+
+/** Where an input error points: the field recorded on the error (default: the name in the message), the value received, extra context. */
+export interface InvalidInputOptions {
+  /** The field recorded on the error when it differs from the name the message uses (a command-line flag, a nested path). */
+  field?: string;
+  value?: unknown;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * INVALID_INPUT: `Invalid <field>: <problem>.` — the problem says what was
+ * wrong, the value received (see `describeValue`) and what to write instead.
+ */
+export function invalidInput(field: string, problem: string, options: InvalidInputOptions = {}): CloudEngineError {
+  return new CloudEngineError('INVALID_INPUT', `Invalid ${field}: ${problem}.`, { field: options.field ?? field, value: options.value, details: options.details });
+}
+
+/** INVALID_INPUT: `Invalid <field>: expected <expected>; received <value>.` */
+export function invalidValue(field: string, expected: string, value: unknown, options: Omit<InvalidInputOptions, 'value'> = {}): CloudEngineError {
+  return invalidInput(field, `expected ${expected}; received ${describeValue(value)}`, { ...options, value });
+}
+
+/**
+ * PLUGIN_FAILED: `Plugin "<id>" <problem>.` — a plugin's definition or
+ * contribution is wrong; `details.pluginId` names it, and the problem says how to fix it.
+ */
+export function pluginFailed(pluginId: string, problem: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}): CloudEngineError {
+  return new CloudEngineError('PLUGIN_FAILED', `Plugin "${pluginId}" ${problem}.`, { cause: options.cause, details: { pluginId, ...options.details } });
+}
+
+/**
+ * CONFIG_INVALID: `Invalid configuration <setting> (<env>): <problem>.` —
+ * `setting` as the operator writes it (`"dataDir"`, `pluginConfig["acme"]`),
+ * `env` the environment variable it can also come from.
+ */
+export function configInvalid(
+  setting: string,
+  problem: string,
+  options: { env?: string; field?: string; value?: unknown; details?: Record<string, unknown> } = {},
+): CloudEngineError {
+  const { env, ...rest } = options;
+  return new CloudEngineError('CONFIG_INVALID', `Invalid configuration ${setting}${env ? ` (${env})` : ''}: ${problem}.`, rest);
 }
 
 /** Why a plan can no longer be approved. */

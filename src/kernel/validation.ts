@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { CloudEngineError, describeValue } from './errors.js';
+import { CloudEngineError, describeValue, invalidInput } from './errors.js';
 
 /**
  * Parses `value` with `schema`; the first problem becomes INVALID_INPUT
@@ -53,10 +53,7 @@ export function requirePattern(value: unknown, pattern: RegExp, field: string, e
           ? ', a name the engine acts under itself; use the person\'s own id'
           : ', a reserved name; pick another'
         : '';
-    throw new CloudEngineError('INVALID_INPUT', `Invalid ${field}: expected ${expected}; received ${describeValue(value)}${reserved}.`, {
-      field,
-      value,
-    });
+    throw invalidInput(field, `expected ${expected}; received ${describeValue(value)}${reserved}`, { value });
   }
   return value;
 }
@@ -78,7 +75,7 @@ function fieldOf(node: JsonNode, fieldPrefix: string): string {
 
 function invalidAt(node: JsonNode, fieldPrefix: string, problem: string): CloudEngineError {
   const field = fieldOf(node, fieldPrefix);
-  return new CloudEngineError('INVALID_INPUT', `Invalid ${field}: ${problem}.`, { field, value: node.key ?? node.value });
+  return invalidInput(field, problem, { value: node.key ?? node.value });
 }
 
 function isPlainContainer(value: unknown): value is Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import { AuditLogToken, type AuditLog } from '../audit/audit-log.js';
 import { EngineConfig } from '../config/engine-config.js';
-import { CloudEngineError, describeValue, projectNotFound } from '../errors.js';
+import { CloudEngineError, describeValue, invalidInput, invalidValue, projectNotFound } from '../errors.js';
 import { DatabaseToken, type Database } from '../persistence/database.js';
 import { AccessGrantEntity } from '../persistence/entities/access-grant.entity.js';
 import { ProjectEntity } from '../persistence/entities/project.entity.js';
@@ -69,17 +69,11 @@ export class AccessService {
     const userId = requirePattern(input.userId, USER_ID, 'userId', 'a user id of 1-64 letters, digits and ._@:-');
     const grantedBy = requirePattern(input.grantedBy, USER_ID, 'grantedBy', 'a user id of 1-64 letters, digits and ._@:-');
     if (!ACCESS_LEVELS.includes(input.level)) {
-      throw new CloudEngineError('INVALID_INPUT', `Invalid level: expected read, deploy or admin; received ${describeValue(input.level)}.`, {
-        field: 'level',
-        value: input.level,
-      });
+      throw invalidValue('level', 'read, deploy or admin', input.level);
     }
     const now = new Date();
     if (input.expiresAt !== undefined && (!(input.expiresAt instanceof Date) || Number.isNaN(input.expiresAt.getTime()) || input.expiresAt <= now)) {
-      throw new CloudEngineError('INVALID_INPUT', `Invalid expiresAt: a grant must end in the future; received ${describeValue(input.expiresAt)}.`, {
-        field: 'expiresAt',
-        value: input.expiresAt,
-      });
+      throw invalidInput('expiresAt', `a grant must end in the future; received ${describeValue(input.expiresAt)}`, { value: input.expiresAt });
     }
     await this.requireProject(projectId);
     const own = await this.levelOf(grantedBy, projectId, now);

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { CloudEngineError, describeValue } from '../errors.js';
+import { configInvalid, describeValue } from '../errors.js';
 import { token } from '../plugin/token.js';
 import type { Plugin } from '../plugin/define-plugin.js';
 import { parseDuration } from './duration.js';
@@ -211,9 +211,5 @@ export function loadConfig(options: KernelConfigOptions = {}): EngineConfig {
   const envName = ENV_KEYS[key as keyof typeof ENV_KEYS] ?? ENV_KEYS[String(issue.path[0]) as keyof typeof ENV_KEYS];
   // A key is never repeated back, not even a malformed one.
   const received = key === 'secretKey' ? '(hidden)' : issue.path.reduce<unknown>((obj, part) => (obj as Record<string, unknown>)?.[part as string], raw);
-  throw new CloudEngineError(
-    'CONFIG_INVALID',
-    `Invalid configuration "${key}"${envName ? ` (${envName})` : ''}: ${issue.message}; received ${describeValue(received)}.`,
-    { field: key, value: received },
-  );
+  throw configInvalid(`"${key}"`, `${issue.message}; received ${describeValue(received)}`, { env: envName, field: key, value: received });
 }

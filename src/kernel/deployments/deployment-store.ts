@@ -1,5 +1,5 @@
 import { IsNull, type EntityManager } from 'typeorm';
-import { CloudEngineError, notFound, planStale } from '../errors.js';
+import { CloudEngineError, invalidInput, notFound, planStale } from '../errors.js';
 import type { Database } from '../persistence/database.js';
 import { CloudResourceEntity } from '../persistence/entities/cloud-resource.entity.js';
 import { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
@@ -140,10 +140,10 @@ export class DeploymentStore {
   newDeployment(input: { id: string; projectId: string; provider: string; name?: string; createdBy: string }): DeploymentEntity {
     const name = input.name ?? `d-${input.id}`;
     if (!RESOURCE_NAME.test(name)) {
-      throw new CloudEngineError(
-        'INVALID_INPUT',
-        `Invalid deployment: ${JSON.stringify(name)} is not a deployment name; use 1-63 lowercase letters, digits, dashes and underscores, starting with a letter (e.g. "web-prod").`,
-        { field: 'deployment', value: name },
+      throw invalidInput(
+        'deployment',
+        `${JSON.stringify(name)} is not a deployment name; use 1-63 lowercase letters, digits, dashes and underscores, starting with a letter (e.g. "web-prod")`,
+        { value: name },
       );
     }
     const now = new Date();

@@ -1,4 +1,4 @@
-import { CloudEngineError, describeValue } from '../errors.js';
+import { configInvalid, describeValue } from '../errors.js';
 import type { Plugin } from './define-plugin.js';
 
 /** Where plugin configuration comes from: `createKernel`'s `pluginConfig` and `env`. */
@@ -18,16 +18,15 @@ export function parsePluginConfig(plugin: Plugin, { given, env }: PluginConfigSo
   const declaration = plugin.config;
   if (declaration === undefined) {
     if (given === undefined) return undefined;
-    throw new CloudEngineError(
-      'CONFIG_INVALID',
-      `Invalid configuration pluginConfig["${plugin.id}"]: plugin "${plugin.id}" declares no configuration; remove pluginConfig["${plugin.id}"].`,
-      { field: `pluginConfig.${plugin.id}`, details: { pluginId: plugin.id } },
-    );
+    throw configInvalid(`pluginConfig["${plugin.id}"]`, `plugin "${plugin.id}" declares no configuration; remove pluginConfig["${plugin.id}"]`, {
+      field: `pluginConfig.${plugin.id}`,
+      details: { pluginId: plugin.id },
+    });
   }
   if (given !== undefined && (given === null || typeof given !== 'object' || Array.isArray(given))) {
-    throw new CloudEngineError(
-      'CONFIG_INVALID',
-      `Invalid configuration pluginConfig["${plugin.id}"]: expected an object of plugin "${plugin.id}"'s settings, e.g. { ${Object.keys(declaration.schema.shape)[0] ?? 'key'}: … }; received ${describeValue(given)}.`,
+    throw configInvalid(
+      `pluginConfig["${plugin.id}"]`,
+      `expected an object of plugin "${plugin.id}"'s settings, e.g. { ${Object.keys(declaration.schema.shape)[0] ?? 'key'}: … }; received ${describeValue(given)}`,
       { field: `pluginConfig.${plugin.id}`, details: { pluginId: plugin.id } },
     );
   }
@@ -50,24 +49,20 @@ export function parsePluginConfig(plugin: Plugin, { given, env }: PluginConfigSo
   const value = issue.path.reduce<unknown>((item, part) => (item as Record<PropertyKey, unknown> | undefined)?.[part], raw);
   const option = `pluginConfig["${plugin.id}"]${top ? `.${top}` : ''}`;
   const where = fromOptions ? option : envName ? `${envName} (or ${option})` : option;
-  throw new CloudEngineError(
-    'CONFIG_INVALID',
-    `Invalid configuration ${key ? `"${key}" ` : ''}of plugin "${plugin.id}"${envName ? ` (${envName})` : ''}: ${issue.message}; received ${secret ? '(hidden)' : describeValue(value)}. Fix ${where}.`,
-    {
-      field: `pluginConfig.${plugin.id}${key ? `.${key}` : ''}`,
-      ...(secret ? {} : { value }),
-      details: { pluginId: plugin.id, key, ...(envName ? { env: envName } : {}) },
-    },
-  );
+  throw configInvalid(`${key ? `"${key}" ` : ''}of plugin "${plugin.id}"`, `${issue.message}; received ${secret ? '(hidden)' : describeValue(value)}. Fix ${where}`, {
+    env: envName,
+    field: `pluginConfig.${plugin.id}${key ? `.${key}` : ''}`,
+    ...(secret ? {} : { value }),
+    details: { pluginId: plugin.id, key, ...(envName ? { env: envName } : {}) },
+  });
 }
 
 /** Refuses `pluginConfig` entries for plugins that are not loaded: a typo must not pass for "configured". */
 export function checkPluginConfigIds(pluginConfig: Readonly<Record<string, unknown>>, loaded: readonly string[]): void {
   const unknown = Object.keys(pluginConfig).filter((id) => !loaded.includes(id));
   if (unknown.length === 0) return;
-  throw new CloudEngineError(
-    'CONFIG_INVALID',
-    `Invalid configuration pluginConfig["${unknown[0]}"]: no loaded plugin has the id "${unknown[0]}"; configure one of ${loaded.join(', ') || '(none loaded)'}, or load the plugin.`,
-    { field: `pluginConfig.${unknown[0]}`, details: { pluginIds: unknown } },
-  );
+  throw configInvalid(`pluginConfig["${unknown[0]}"]`, `no loaded plugin has the id "${unknown[0]}"; configure one of ${loaded.join(', ') || '(none loaded)'}, or load the plugin`, {
+    field: `pluginConfig.${unknown[0]}`,
+    details: { pluginIds: unknown },
+  });
 }

@@ -1,5 +1,5 @@
 import type { EngineConfig } from '../config/engine-config.js';
-import { CloudEngineError } from '../errors.js';
+import { CloudEngineError, pluginFailed } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { unknownSecretFields } from '../secrets/secret-fields.js';
 import type { ChatAdapter } from './chat-adapter.js';
@@ -53,9 +53,7 @@ export async function registerPlugins(plugins: readonly Plugin[], options: Regis
       });
     }
     if (seen.has(plugin.id)) {
-      throw new CloudEngineError('PLUGIN_FAILED', `Plugin "${plugin.id}" is loaded twice; each plugin id may appear once. Remove the duplicate from CLOUD_ENGINE_PLUGINS.`, {
-        details: { pluginId: plugin.id },
-      });
+      throw pluginFailed(plugin.id, 'is loaded twice; each plugin id may appear once. Remove the duplicate from CLOUD_ENGINE_PLUGINS');
     }
     seen.add(plugin.id);
   }
@@ -72,9 +70,7 @@ export async function registerPlugins(plugins: readonly Plugin[], options: Regis
       <T>(kind: string, registry: Registry<T>, keys: string[]) =>
       (item: T) => {
         if (!registering) {
-          throw new CloudEngineError('PLUGIN_FAILED', `Plugin "${pluginId}" adds a ${kind} after start-up; register(ctx) only declares, so add every contribution while it runs.`, {
-            details: { pluginId, kind },
-          });
+          throw pluginFailed(pluginId, `adds a ${kind} after start-up; register(ctx) only declares, so add every contribution while it runs`, { details: { kind } });
         }
         registry.add({ pluginId, item: requireShape(pluginId, kind, item, keys) });
       };
@@ -93,33 +89,28 @@ export async function registerPlugins(plugins: readonly Plugin[], options: Regis
       await plugin.register(ctx);
     } catch (error) {
       if (error instanceof CloudEngineError) throw error;
-      throw new CloudEngineError('PLUGIN_FAILED', `Plugin "${pluginId}" failed while registering: ${(error as Error)?.message ?? String(error)}. Fix the plugin or remove it from CLOUD_ENGINE_PLUGINS.`, {
-        cause: error,
-        details: { pluginId },
-      });
+      throw pluginFailed(pluginId, `failed while registering: ${(error as Error)?.message ?? String(error)}. Fix the plugin or remove it from CLOUD_ENGINE_PLUGINS`, { cause: error });
     }
   }
   registering = false;
   for (const { pluginId, item } of registries.resourceTypes.entries()) {
     if (!registries.providers.has(item.provider)) {
-      throw new CloudEngineError(
-        'PLUGIN_FAILED',
-        `Plugin "${pluginId}" registers resource type "${item.type}" for provider "${item.provider}", which no loaded plugin provides. Load the provider's plugin first, or fix the type's provider.`,
-        { details: { pluginId, type: item.type, provider: item.provider } },
+      throw pluginFailed(
+        pluginId,
+        `registers resource type "${item.type}" for provider "${item.provider}", which no loaded plugin provides. Load the provider's plugin first, or fix the type's provider`,
+        { details: { type: item.type, provider: item.provider } },
       );
     }
     const unknownSecrets = unknownSecretFields(item);
     if (unknownSecrets.length > 0) {
-      throw new CloudEngineError(
-        'PLUGIN_FAILED',
-        `Plugin "${pluginId}" registers resource type "${item.type}" with secretFields ${unknownSecrets.map((field) => JSON.stringify(field)).join(', ')}, which its schema does not have; name fields of its schema (${Object.keys(item.schema.shape).join(', ') || 'none'}).`,
-        { details: { pluginId, type: item.type, secretFields: unknownSecrets } },
+      throw pluginFailed(
+        pluginId,
+        `registers resource type "${item.type}" with secretFields ${unknownSecrets.map((field) => JSON.stringify(field)).join(', ')}, which its schema does not have; name fields of its schema (${Object.keys(item.schema.shape).join(', ') || 'none'})`,
+        { details: { type: item.type, secretFields: unknownSecrets } },
       );
     }
     if (!item.type.startsWith(`${item.provider}.`)) {
-      throw new CloudEngineError('PLUGIN_FAILED', `Plugin "${pluginId}" registers resource type "${item.type}"; its name must start with its provider, "${item.provider}.".`, {
-        details: { pluginId, type: item.type },
-      });
+      throw pluginFailed(pluginId, `registers resource type "${item.type}"; its name must start with its provider, "${item.provider}."`, { details: { type: item.type } });
     }
   }
   return { registries, loaded: [...seen] };
@@ -129,10 +120,10 @@ export async function registerPlugins(plugins: readonly Plugin[], options: Regis
 function completeOnly<T>(registry: Registry<T>, name: string, pluginId: string, registering: () => boolean): ReadonlyRegistry<T> {
   const ready = () => {
     if (!registering()) return registry;
-    throw new CloudEngineError(
-      'PLUGIN_FAILED',
-      `Plugin "${pluginId}" reads ctx.${name} while plugins are still registering, when it holds only what registered so far. Read it from a contribution (validateSession, estimate, …), which runs once every plugin has registered.`,
-      { details: { pluginId, kind: registry.kind } },
+    throw pluginFailed(
+      pluginId,
+      `reads ctx.${name} while plugins are still registering, when it holds only what registered so far. Read it from a contribution (validateSession, estimate, …), which runs once every plugin has registered`,
+      { details: { kind: registry.kind } },
     );
   };
   return {
@@ -147,9 +138,7 @@ function completeOnly<T>(registry: Registry<T>, name: string, pluginId: string, 
 function requireShape<T>(pluginId: string, kind: string, item: T, keys: string[]): T {
   const missing = keys.filter((key) => (item as Record<string, unknown> | null)?.[key] === undefined);
   if (missing.length > 0) {
-    throw new CloudEngineError('PLUGIN_FAILED', `Plugin "${pluginId}" registers a ${kind} without ${missing.join(', ')}. See docs/plugins.md for the ${kind} contract.`, {
-      details: { pluginId, kind, missing },
-    });
+    throw pluginFailed(pluginId, `registers a ${kind} without ${missing.join(', ')}. See docs/plugins.md for the ${kind} contract`, { details: { kind, missing } });
   }
   return item;
 }

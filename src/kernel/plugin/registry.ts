@@ -1,4 +1,4 @@
-import { CloudEngineError } from '../errors.js';
+import { pluginFailed } from '../errors.js';
 
 /** A contribution and the plugin that made it, so errors can name the plugin. */
 export interface Contribution<T> {
@@ -23,10 +23,10 @@ export class Registry<T> {
     const key = this.keyOf(contribution.item);
     const existing = this.byKey.get(key);
     if (existing) {
-      throw new CloudEngineError(
-        'PLUGIN_FAILED',
-        `Plugin "${contribution.pluginId}" registers ${this.kind} "${key}", which plugin "${existing.pluginId}" already registered. Give it another id or load only one of the two plugins.`,
-        { details: { pluginId: contribution.pluginId, key, existingPluginId: existing.pluginId } },
+      throw pluginFailed(
+        contribution.pluginId,
+        `registers ${this.kind} "${key}", which plugin "${existing.pluginId}" already registered. Give it another id or load only one of the two plugins`,
+        { details: { key, existingPluginId: existing.pluginId } },
       );
     }
     this.byKey.set(key, contribution);

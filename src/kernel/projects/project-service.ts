@@ -1,7 +1,7 @@
 import { inject, injectable } from 'inversify';
 import { AuditLogToken, type AuditLog } from '../audit/audit-log.js';
 import { Authorizer } from '../access/authorizer.js';
-import { CloudEngineError, describeValue, projectNotFound } from '../errors.js';
+import { CloudEngineError, describeValue, invalidInput, projectNotFound } from '../errors.js';
 import { DatabaseToken, type Database } from '../persistence/database.js';
 import { ProjectEntity } from '../persistence/entities/project.entity.js';
 import { AccessGrantEntity } from '../persistence/entities/access-grant.entity.js';
@@ -48,11 +48,9 @@ export class ProjectService {
     const createdBy = requirePattern(input.createdBy, USER_ID, 'createdBy', 'a user id of 1-64 letters, digits and ._@:-');
     const provider = this.providers.get(input.provider);
     if (!provider) {
-      throw new CloudEngineError(
-        'INVALID_INPUT',
-        `Invalid provider: ${JSON.stringify(input.provider)} is not a loaded provider; choose one of ${this.providers.keys().join(', ') || '(none loaded)'}.`,
-        { field: 'provider', value: input.provider },
-      );
+      throw invalidInput('provider', `${JSON.stringify(input.provider)} is not a loaded provider; choose one of ${this.providers.keys().join(', ') || '(none loaded)'}`, {
+        value: input.provider,
+      });
     }
     const settings = this.validateSettings(provider, input.settings ?? {});
     await this.authorizer.authorize({ userId: createdBy, action: 'project.create', projectId: id });
@@ -90,7 +88,7 @@ export class ProjectService {
     const adminUserId = requirePattern(input.adminUserId, USER_ID, 'adminUserId', 'a user id of 1-64 letters, digits and ._@:-');
     const provider = this.providers.get(input.provider);
     if (!provider) {
-      throw new CloudEngineError('INVALID_INPUT', `Invalid provider: ${JSON.stringify(input.provider)} is not loaded.`, { field: 'provider', value: input.provider });
+      throw invalidInput('provider', `${JSON.stringify(input.provider)} is not loaded`, { value: input.provider });
     }
     const settings = this.validateSettings(provider, input.settings ?? {});
     const entity: ProjectEntity = Object.assign(new ProjectEntity(), { id, provider: provider.id, settings, createdBy: 'system', createdAt: new Date() });
@@ -120,18 +118,14 @@ export class ProjectService {
   /** Validates the kernel's keys and the provider's keys; returns the normalized settings. */
   validateSettings(provider: CloudProvider, settings: unknown): Record<string, unknown> {
     if (settings === null || typeof settings !== 'object' || Array.isArray(settings)) {
-      throw new CloudEngineError('INVALID_INPUT', 'Invalid settings: expected a JSON object such as {"region": "us-east-1"}.', {
-        field: 'settings',
-        value: settings,
-      });
+      throw invalidInput('settings', 'expected a JSON object such as {"region": "us-east-1"}', { value: settings });
     }
     const size = jsonSize(settings);
     if (size === undefined) {
-      throw new CloudEngineError('INVALID_INPUT', 'Invalid settings: they must be plain JSON (strings, numbers, booleans, lists and objects).', { field: 'settings' });
+      throw invalidInput('settings', 'they must be plain JSON (strings, numbers, booleans, lists and objects)');
     }
     if (size > SETTINGS_MAX_BYTES) {
-      throw new CloudEngineError('INVALID_INPUT', `Invalid settings: they are ${size} bytes, more than the ${SETTINGS_MAX_BYTES} bytes a project's settings may hold. Trim them.`, {
-        field: 'settings',
+      throw invalidInput('settings', `they are ${size} bytes, more than the ${SETTINGS_MAX_BYTES} bytes a project's settings may hold. Trim them`, {
         details: { limit: SETTINGS_MAX_BYTES, size },
       });
     }
@@ -145,11 +139,7 @@ export class ProjectService {
     for (const [id, value] of Object.entries(kernelSettings.policies ?? {})) {
       const validator = this.policies.get(id);
       if (!validator) {
-        throw new CloudEngineError(
-          'INVALID_INPUT',
-          `Invalid settings.policies.${id}: no policy validator "${id}" is loaded; configure one of ${this.policies.keys().join(', ') || '(none loaded)'}.`,
-          { field: `settings.policies.${id}`, value: id },
-        );
+        throw invalidInput(`settings.policies.${id}`, `no policy validator "${id}" is loaded; configure one of ${this.policies.keys().join(', ') || '(none loaded)'}`, { value: id });
       }
       // Validate only; the raw value is stored so defaults can evolve with the validator.
       if (validator.settingsSchema) parseInput(validator.settingsSchema, value, `settings.policies.${id}`);
@@ -168,11 +158,7 @@ export const ProjectServiceToken = token<ProjectService>('kernel.projects');
 function requireNoTemplateSyntax(value: unknown, field: string): void {
   if (typeof value === 'string') {
     if (/[$%#]\{/.test(value)) {
-      throw new CloudEngineError(
-        'INVALID_INPUT',
-        `Invalid ${field}: "\${", "%{" and "#{" would be read as Terraform expressions here, which these settings cannot hold; received ${describeValue(value)}.`,
-        { field, value },
-      );
+      throw invalidInput(field, `"\${", "%{" and "#{" would be read as Terraform expressions here, which these settings cannot hold; received ${describeValue(value)}`, { value });
     }
     return;
   }

@@ -5,7 +5,7 @@ import { levelAtLeast } from '../access/authorizer.js';
 import { DeploymentStatus } from '../deployments/deployment-status.js';
 import { DeploymentEntity } from '../persistence/entities/deployment.entity.js';
 import { AuditLogToken, type AuditLog } from '../audit/audit-log.js';
-import { CloudEngineError, describeValue, projectNotFound } from '../errors.js';
+import { CloudEngineError, invalidValue, projectNotFound } from '../errors.js';
 import { DatabaseToken, type Database } from '../persistence/database.js';
 import { CloudResourceEntity } from '../persistence/entities/cloud-resource.entity.js';
 import { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
@@ -58,10 +58,7 @@ export class QuotaService {
     const quotaKey = requirePattern(input.quotaKey, QUOTA_KEY, 'quotaKey', 'a quota key of lowercase letters, digits and underscores, such as compute_vm');
     const setBy = requirePattern(input.setBy, USER_ID, 'setBy', 'a user id');
     if (input.limit !== null && (!Number.isSafeInteger(input.limit) || input.limit < 0 || input.limit > MAX_QUOTA_LIMIT)) {
-      throw new CloudEngineError('INVALID_INPUT', `Invalid limit: expected a whole number from 0 to ${MAX_QUOTA_LIMIT}; received ${describeValue(input.limit)}.`, {
-        field: 'limit',
-        value: input.limit,
-      });
+      throw invalidValue('limit', `a whole number from 0 to ${MAX_QUOTA_LIMIT}`, input.limit);
     }
     if (!(await this.db.manager.existsBy(ProjectEntity, { id: projectId }))) {
       throw projectNotFound(projectId);

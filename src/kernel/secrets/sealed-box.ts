@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CloudEngineError, planStale } from '../errors.js';
+import { CloudEngineError, configInvalid, planStale } from '../errors.js';
 import { token } from '../plugin/token.js';
 
 const ALGORITHM = 'aes-256-gcm';
@@ -83,6 +83,6 @@ export const SealedBoxToken = token<SealedBox>('kernel.sealed-box');
 
 function decodeKey(text: string): Buffer {
   const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
-  if (key.length !== 32) throw new CloudEngineError('CONFIG_INVALID', 'Invalid configuration "secretKey" (CLOUD_ENGINE_SECRET_KEY): expected 32 bytes as 64 hex digits or base64.', { field: 'secretKey' });
+  if (key.length !== 32) throw configInvalid('"secretKey"', 'expected 32 bytes as 64 hex digits or base64', { env: 'CLOUD_ENGINE_SECRET_KEY', field: 'secretKey' });
   return key;
 }

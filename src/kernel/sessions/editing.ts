@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { CloudEngineError, describeValue } from '../errors.js';
+import { CloudEngineError, invalidInput, invalidValue } from '../errors.js';
 import { DeploymentEntity } from '../persistence/entities/deployment.entity.js';
 import type { JsonObject } from '../persistence/columns.js';
 import { CloudResourceEntity } from '../persistence/entities/cloud-resource.entity.js';
@@ -33,11 +33,9 @@ export class Editing {
     const { projects, db, audit, events, store, deployments } = this.services;
     const project = await projects.get(projectId);
     if (provider !== undefined && provider !== project.provider) {
-      throw new CloudEngineError(
-        'INVALID_INPUT',
-        `Invalid provider: project ${project.id} deploys to ${project.provider}, not ${JSON.stringify(provider)}. Use provider ${project.provider} or another project.`,
-        { field: 'provider', value: provider },
-      );
+      throw invalidInput('provider', `project ${project.id} deploys to ${project.provider}, not ${JSON.stringify(provider)}. Use provider ${project.provider} or another project`, {
+        value: provider,
+      });
     }
     await authorize(this.services, userId, 'session.start', project.id);
     const wanted = options.deployment === undefined ? undefined : requireDeploymentRef(options.deployment);
@@ -119,10 +117,7 @@ export class Editing {
     return this.change(sessionId, userId, 'add resource', async (manager) => {
       const existing = await store.resources(sessionId, manager);
       if (existing.some((resource) => resource.name === name)) {
-        throw new CloudEngineError('INVALID_INPUT', `Invalid name: session ${sessionId} already has a resource named "${name}"; pick another name or remove that one first.`, {
-          field: 'name',
-          value: name,
-        });
+        throw invalidInput('name', `session ${sessionId} already has a resource named "${name}"; pick another name or remove that one first`, { value: name });
       }
       requireReferences([...existing, { name, type: type.type, config }], name, resourceTypes);
       if (existing.length >= LIMITS.resourcesPerSession) {
@@ -144,10 +139,10 @@ export class Editing {
     return this.change(sessionId, userId, 'remove resource', async (manager) => {
       const dependents = dependentsOf(name, await store.resources(sessionId, manager), resourceTypes);
       if (dependents.length > 0) {
-        throw new CloudEngineError(
-          'INVALID_INPUT',
-          `Invalid name: ${JSON.stringify(name)} cannot be removed while ${dependents.join(', ')} ${dependents.length > 1 ? 'refer' : 'refers'} to it. Change or remove ${dependents.length > 1 ? 'them' : 'it'} first.`,
-          { field: 'name', value: name, details: { dependents } },
+        throw invalidInput(
+          'name',
+          `${JSON.stringify(name)} cannot be removed while ${dependents.join(', ')} ${dependents.length > 1 ? 'refer' : 'refers'} to it. Change or remove ${dependents.length > 1 ? 'them' : 'it'} first`,
+          { value: name, details: { dependents } },
         );
       }
       const result = await manager.delete(CloudResourceEntity, { sessionId, name });
@@ -210,11 +205,7 @@ export interface StartOptions {
 
 function requireDeploymentRef(value: unknown): string {
   if (typeof value !== 'string' || !/^[a-z0-9_][a-z0-9_-]{0,62}$/.test(value)) {
-    throw new CloudEngineError(
-      'INVALID_INPUT',
-      `Invalid deployment: expected the id or name of a deployment (1-63 lowercase letters, digits, dashes and underscores); received ${describeValue(value)}.`,
-      { field: 'deployment', value },
-    );
+    throw invalidValue('deployment', 'the id or name of a deployment (1-63 lowercase letters, digits, dashes and underscores)', value);
   }
   return value;
 }
@@ -225,7 +216,7 @@ function requireReferences(resources: readonly { name: string; type: string; con
   const problem = problems.find((candidate) => candidate.name === changed) ?? problems[0];
   if (!problem) return;
   const field = problem.field ? `config.${problem.field}` : 'config';
-  throw new CloudEngineError('INVALID_INPUT', `Invalid ${field}: ${problem.name} ${problem.message}.`, { field, details: { problems } });
+  throw invalidInput(field, `${problem.name} ${problem.message}`, { details: { problems } });
 }
 
 function noSuchResource(sessionId: string, name: unknown): CloudEngineError {

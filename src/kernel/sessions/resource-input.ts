@@ -1,4 +1,4 @@
-import { CloudEngineError, isCloudEngineError } from '../errors.js';
+import { invalidInput, isCloudEngineError } from '../errors.js';
 import type { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
 import type { Registry } from '../plugin/registry.js';
 import type { ResourceType } from '../plugin/resource-type.js';
@@ -19,32 +19,30 @@ export interface CheckedResource {
  */
 export function checkResourceInput(resourceTypes: Registry<ResourceType>, session: CloudSessionEntity, input: ResourceInput): CheckedResource {
   if (input === null || typeof input !== 'object') {
-    throw new CloudEngineError('INVALID_INPUT', 'Invalid resource: expected { type, name, config }.', { field: 'resource' });
+    throw invalidInput('resource', 'expected { type, name, config }');
   }
   const name = requirePattern(input.name, RESOURCE_NAME, 'name', '1-63 lowercase letters, digits, dashes and underscores, starting with a letter or underscore (e.g. "web-1")');
   const type = resourceTypes.get(input.type);
   const ofProvider = resourceTypes.list().filter((candidate) => candidate.provider === session.provider).map((candidate) => candidate.type);
   if (!type) {
-    throw new CloudEngineError('INVALID_INPUT', `Invalid type: ${JSON.stringify(input.type)} is not a known resource type; for ${session.provider} use one of ${ofProvider.join(', ') || '(none loaded)'}.`, {
-      field: 'type',
+    throw invalidInput('type', `${JSON.stringify(input.type)} is not a known resource type; for ${session.provider} use one of ${ofProvider.join(', ') || '(none loaded)'}`, {
       value: input.type,
     });
   }
   if (type.provider !== session.provider) {
-    throw new CloudEngineError(
-      'INVALID_INPUT',
-      `Invalid type: ${type.type} belongs to the ${type.provider} provider, but session ${session.id} deploys to ${session.provider}; use one of ${ofProvider.join(', ') || '(none loaded)'}.`,
-      { field: 'type', value: input.type },
+    throw invalidInput(
+      'type',
+      `${type.type} belongs to the ${type.provider} provider, but session ${session.id} deploys to ${session.provider}; use one of ${ofProvider.join(', ') || '(none loaded)'}`,
+      { value: input.type },
     );
   }
   const raw = input.config ?? {};
   const size = jsonSize(raw);
   if (size === undefined) {
-    throw new CloudEngineError('INVALID_INPUT', 'Invalid config: it must be plain JSON (strings, numbers, booleans, lists and objects).', { field: 'config' });
+    throw invalidInput('config', 'it must be plain JSON (strings, numbers, booleans, lists and objects)');
   }
   if (size > LIMITS.configBytes) {
-    throw new CloudEngineError('INVALID_INPUT', `Invalid config: it is ${size} bytes, more than the ${LIMITS.configBytes} bytes one resource may hold. Trim it.`, {
-      field: 'config',
+    throw invalidInput('config', `it is ${size} bytes, more than the ${LIMITS.configBytes} bytes one resource may hold. Trim it`, {
       details: { limit: LIMITS.configBytes, size },
     });
   }
@@ -59,6 +57,7 @@ function parseConfig(type: ResourceType, raw: unknown): Record<string, unknown> 
     if (!secret || !isCloudEngineError(error)) throw error;
     // A secret field's value is never repeated back, not even in its own error.
     const issue = (error.details.issues as { message: string }[] | undefined)?.[0]?.message ?? 'invalid value';
-    throw new CloudEngineError('INVALID_INPUT', `Invalid ${error.field}: ${issue} (the value is secret, so it is not repeated). See the fields of ${type.type}.`, { field: error.field });
+    // `secret` was found by this field, so it is set.
+    throw invalidInput(error.field!, `${issue} (the value is secret, so it is not repeated). See the fields of ${type.type}`);
   }
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { In, type EntityManager, type FindOptionsSelect, type FindOptionsWhere } from 'typeorm';
 import type { AuditLog } from '../audit/audit-log.js';
-import { CloudEngineError, planStale, sessionNotFound } from '../errors.js';
+import { CloudEngineError, planStale, sessionNotFound, wrongState } from '../errors.js';
 import type { KernelEvents } from '../events/kernel-events.js';
 import type { Database } from '../persistence/database.js';
 import { CloudResourceEntity } from '../persistence/entities/cloud-resource.entity.js';
@@ -364,10 +364,10 @@ export class SessionStore {
 /** INVALID_STATE: the session is not in a state it could leave for `steps` (its next state first). */
 export function stateError(current: CloudSessionEntity, expected: readonly DeploymentState[], steps: readonly DeploymentState[]): CloudEngineError {
   const to = steps[0]!;
-  return new CloudEngineError(
-    'INVALID_STATE',
+  return wrongState(
     `Session ${current.id} is ${current.state}, not ${expected.join(' or ')}, so it cannot become ${to}` + (steps.includes(current.state) ? ' (someone else just did this).' : '.'),
-    { details: { sessionId: current.id, state: current.state, expected, to } },
+    current.state,
+    { sessionId: current.id, expected, to },
   );
 }
 

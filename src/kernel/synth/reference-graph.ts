@@ -1,4 +1,4 @@
-import { CloudEngineError } from '../errors.js';
+import { invalidInput } from '../errors.js';
 import type { Registry } from '../plugin/registry.js';
 import { referencesOf } from '../plugin/resource-ref.js';
 import type { ResourceType } from '../plugin/resource-type.js';
@@ -47,7 +47,7 @@ export function inReferenceOrder<T extends Node>(resources: readonly T[], types:
   const problems = referenceProblems(resources, types);
   if (problems.length > 0) {
     const first = problems[0]!;
-    throw new CloudEngineError('INVALID_INPUT', `Invalid reference: ${first.name}${first.field ? `.${first.field}` : ''} ${first.message}.`, {
+    throw invalidInput('reference', `${first.name}${first.field ? `.${first.field}` : ''} ${first.message}`, {
       field: first.field ? `config.${first.field}` : 'config',
       details: { problems },
     });

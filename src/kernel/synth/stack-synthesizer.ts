@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { App, TerraformOutput, TerraformResource, TerraformStack } from 'cdktf';
 import { invokeAspects } from 'cdktf/lib/synthesize/synthesizer.js';
 import { Construct } from 'constructs';
-import { CloudEngineError } from '../errors.js';
+import { CloudEngineError, invalidInput } from '../errors.js';
 import type { CloudProvider } from '../plugin/cloud-provider.js';
 import type { Registry } from '../plugin/registry.js';
 import type { ResourceOutputs, ResourceType } from '../plugin/resource-type.js';
@@ -131,10 +131,7 @@ export class StackSynthesizer {
 function referenceTo(made: ReadonlyMap<string, ResourceOutputs>, from: string, name: string): ResourceOutputs {
   const outputs = made.get(name);
   if (outputs === undefined) {
-    throw new CloudEngineError('INVALID_INPUT', `Invalid reference: ${from} refers to ${JSON.stringify(name)}, which is not a reference field's resource of this deployment.`, {
-      field: 'config',
-      value: name,
-    });
+    throw invalidInput('reference', `${from} refers to ${JSON.stringify(name)}, which is not a reference field's resource of this deployment`, { field: 'config', value: name });
   }
   return outputs;
 }

@@ -44,6 +44,15 @@ describe('references between resources: a VM in a network', () => {
     await orchestrator.cancelSession(session.id, 'alice');
   });
 
+  it('tears down a deployment whose resources refer to each other: the referring ones go first', async () => {
+    const { orchestrator, deployments } = t.kernel;
+    const plan = await orchestrator.destroyDeployment('office', 'alice', { projectId: 'net' });
+    expect(plan.summary).toBe('Plan: 0 to add, 0 to change, 2 to destroy.');
+    const openId = (await deployments.get('office', undefined, 'net')).openSessionId!;
+    expect((await orchestrator.approveAndApply(openId, 'bob')).state).toBe('APPLIED');
+    expect(await deployments.get('office', undefined, 'net')).toMatchObject({ state: 'DESTROYED', resources: [] });
+  });
+
   it.each([
     ['a name no resource has', { network: 'nowhere' }, 'refers to "nowhere", but this deployment has no resource of that name'],
     ['a resource of another type', { network: 'files' }, 'refers to files, a sandbox.bucket, but needs a sandbox.network'],

@@ -223,6 +223,18 @@ describe('a secret field without Fn.sensitive', () => {
     }
   });
 
+  it('is kept when an edit leaves it out (nobody can retype what is never shown), and replaced when given', async () => {
+    const session = await own.kernel.orchestrator.startSession('alice', 'pins');
+    await own.kernel.orchestrator.addResource(session.id, 'alice', { type: 'sandbox.forgetful_client', name: 'c', config: { pin: PIN } });
+    await own.kernel.orchestrator.updateResource(session.id, 'alice', { name: 'c', config: {} });
+    const kept = await own.kernel.orchestrator.synthesize(session.id, 'alice');
+    expect(JSON.stringify(kept.config)).toContain(PIN);
+    await own.kernel.orchestrator.updateResource(session.id, 'alice', { name: 'c', config: { pin: 'pin-zzzzzzzzzzzzzz' } });
+    const replaced = await own.kernel.orchestrator.synthesize(session.id, 'alice');
+    expect(JSON.stringify(replaced.config)).toContain('pin-zzzzzzzzzzzzzz');
+    expect(JSON.stringify(replaced.config)).not.toContain(PIN);
+  });
+
   it('is not repeated back in the error when it is invalid', async () => {
     const session = await own.kernel.orchestrator.startSession('alice', 'pins');
     const wrong = 'not-a-pin-but-a-password-9';

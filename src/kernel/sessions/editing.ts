@@ -96,7 +96,11 @@ export class Editing {
     const resources = await store.resources(sessionId);
     const existing = resources.find((resource) => resource.name === input?.name);
     if (!existing) throw noSuchResource(sessionId, input?.name);
-    const { config } = checkResourceInput(resourceTypes, session, { type: existing.type, name: existing.name, config: input.config });
+    // A secret field left out keeps its value: it is never shown back, so nobody can be asked to retype it.
+    const kept = Object.fromEntries((resourceTypes.get(existing.type)?.secretFields ?? []).filter((field) => input.config?.[field] === undefined && existing.config[field] !== undefined).map((field) => [field, existing.config[field]]));
+    const given = input.config ?? {};
+    const merged = given !== null && typeof given === 'object' && !Array.isArray(given) ? { ...kept, ...given } : given;
+    const { config } = checkResourceInput(resourceTypes, session, { type: existing.type, name: existing.name, config: merged });
     requireReferences(
       resources.map((resource) => (resource.name === existing.name ? { ...resource, config } : resource)),
       existing.name,

@@ -37,6 +37,7 @@ import type { SessionServices } from './session-services.js';
 import { SessionStore } from './session-store.js';
 import type { PlanResult, SessionView } from './session-view.js';
 import { StateReader } from './state-reader.js';
+import { inReferenceOrder } from '../synth/reference-graph.js';
 
 export type { ApproveOptions, EngineStats, ResourceInput, RunOptions, SessionFilter, ValidationResult } from './session-inputs.js';
 export type { StartOptions } from './editing.js';
@@ -64,6 +65,7 @@ export class Orchestrator {
   private readonly recovery: Recovery;
   private readonly queries: Queries;
   private readonly deploymentStore: DeploymentStore;
+  private readonly resourceTypes: Registry<ResourceType>;
   /** The terraform runner (its provider pool); tests look at it. */
   private readonly runner: TerraformRunner;
 
@@ -125,6 +127,7 @@ export class Orchestrator {
     this.ownerId = operations.ownerId;
     this.operations = operations;
     this.deploymentStore = deployments;
+    this.resourceTypes = resourceTypes;
     this.runner = runner;
     this.editing = new Editing(services);
     this.planning = new Planning(services, checks);
@@ -205,7 +208,8 @@ export class Orchestrator {
   async destroyDeployment(deploymentId: string, userId: string, options: RunOptions & { projectId?: string } = {}): Promise<PlanResult> {
     const deployment = await this.deploymentStore.resolve(deploymentId, options.projectId);
     const session = await this.editing.startSession(userId, deployment.projectId, undefined, { deployment: deployment.id });
-    for (const resource of session.resources) await this.editing.removeResource(session.id, userId, resource.name);
+    // Those that refer to others go first: a resource others still refer to cannot be removed.
+    for (const resource of inReferenceOrder(session.resources, this.resourceTypes).reverse()) await this.editing.removeResource(session.id, userId, resource.name);
     // A plan refused (a policy, terraform) leaves the change open with the reason, to fix and plan again, or cancel.
     return this.planning.runPlan(session.id, userId, { onOutput: options.onOutput });
   }

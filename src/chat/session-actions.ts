@@ -1,5 +1,4 @@
 import type { ChatApi } from '../kernel/plugin/chat-adapter.js';
-import { referencesOf } from '../kernel/plugin/resource-ref.js';
 import type { ResourceType } from '../kernel/plugin/resource-type.js';
 import { CloudEngineError, isCloudEngineError } from '../kernel/errors.js';
 import type { SessionResource, SessionView } from '../kernel/sessions/session-view.js';
@@ -120,35 +119,12 @@ export class SessionActions {
       const after = await this.api.deployments.get(before.id, userId);
       // Only a change this call opened is its answer; someone else's open change is the LOCKED refusal.
       if (!after.openSessionId || after.openSessionId === before.openSessionId) throw error;
-      const opened = await this.api.orchestrator.getSession(after.openSessionId, userId);
-      if (opened.state !== 'DRAFT' || opened.resources.length === 0) return buildLobby(this.api, opened);
-      // Refused before its plan: the kernel removes resources in the order they are listed, and one
-      // that others refer to cannot go first. Finish the teardown here, those referring first.
-      for (const name of this.dependentsFirst(opened.resources)) await this.api.orchestrator.removeResource(opened.id, userId, name);
-      return this.plan(opened.id, userId, onOutput);
+      // Refused on the way (a policy, terraform): the change stays open, and its lobby says why.
+      return this.lobby(after.openSessionId, userId);
     }
     const after = await this.api.deployments.get(before.id, userId);
     if (!after.openSessionId) throw new Error(`deployment ${before.id} has no open change after its teardown was planned`);
     return this.lobby(after.openSessionId, userId);
-  }
-
-  /** Resource names in an order each can be removed: a resource after every one that refers to it. */
-  private dependentsFirst(resources: readonly SessionResource[]): string[] {
-    const referredBy = new Map<string, Set<string>>(resources.map((resource) => [resource.name, new Set<string>()]));
-    for (const resource of resources) {
-      for (const { name } of referencesOf(this.api.resourceType(resource.type), resource.config)) referredBy.get(name)?.add(resource.name);
-    }
-    const order: string[] = [];
-    const left = new Set(referredBy.keys());
-    while (left.size > 0) {
-      // A cycle (refused by the kernel anyway) leaves nothing free: take the rest as listed.
-      const free = [...left].filter((name) => ![...referredBy.get(name)!].some((other) => left.has(other)));
-      for (const name of free.length ? free : [...left]) {
-        order.push(name);
-        left.delete(name);
-      }
-    }
-    return order;
   }
 
   /**

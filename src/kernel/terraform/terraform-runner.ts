@@ -264,7 +264,11 @@ export class TerraformRunner {
         );
       }
       pool.metrics.fallbacks += 1;
-      this.options.logger?.warn({ command, pids: lease.pids, crashed: lease.crashed }, 'pooled provider failed; re-running with a normal provider launch');
+      // The error goes with it: what the pooled run said is the only trace of why the pool was bypassed.
+      this.options.logger?.warn(
+        { command, pids: lease.pids, crashed: lease.crashed, err: error, diagnostics: error.diagnostics, stderrTail: error.stderrTail },
+        'pooled provider failed; re-running with a normal provider launch',
+      );
       if (ctx.onEvent !== undefined) {
         try {
           ctx.onEvent({ type: 'stderr', level: 'warn', message: `A pooled provider process ${lease.crashed ? 'exited' : 'failed'}; running terraform ${command} again with its own provider.`, command });
@@ -306,8 +310,15 @@ const URGENT_COMMANDS: ReadonlySet<TerraformCommand> = new Set(['apply', 'output
 /** What each command does with providers; init and output never start one the pool could serve. */
 const PROVIDER_USE: Partial<Record<TerraformCommand, ProviderUse>> = { plan: 'configure', apply: 'configure', show: 'schema' };
 
-/** Errors that come from a provider process going away or not answering, rather than from the configuration. */
-const POOL_FAULT = /plugin did not respond|plugin exited|rpc error: code = (Unavailable|Canceled)|transport is closing|error reading from server|connection refused|unable to add custom RootCAs/i;
+/**
+ * Errors that come from a provider process going away or not answering, rather than from the
+ * configuration or the cloud. A refused connection counts only on the plugin's own unix socket:
+ * the provider's HTTP calls say "dial tcp …: connection refused" when a cloud endpoint (an
+ * emulator that stopped, a wrong URL) refuses them, and a normal launch would only fail the same
+ * way, after as long again.
+ */
+const POOL_FAULT =
+  /plugin did not respond|plugin exited|rpc error: code = (Unavailable|Canceled)|transport is closing|error reading from server|dial unix \S+: connect: (connection refused|no such file or directory)|unable to add custom RootCAs/i;
 
 /** Keeps a relative path that starts with "-" from being read as a flag. */
 function positional(file: string): string {

@@ -164,7 +164,8 @@ describe('TerraformRunner with a provider pool whose provider dies mid-command',
     rmSync(root, { recursive: true, force: true });
   });
 
-  function setup(): { runner: TerraformRunner; cwd: string; calls: () => string[] } {
+  /** A stand-in terraform; attached to the pool it kills the provider (or not) and fails with `error`. */
+  function setup(attached: { kill: boolean; error: string } = { kill: true, error: 'Error: Plugin did not respond' }): { runner: TerraformRunner; cwd: string; calls: () => string[] } {
     const cwd = workingDir(root, 'session', FAKE_PROVIDER);
     const log = join(root, 'calls.log');
     const terraform = join(root, 'fake-terraform');
@@ -174,8 +175,8 @@ describe('TerraformRunner with a provider pool whose provider dies mid-command',
         '#!/bin/sh',
         `echo "$1 \${TF_REATTACH_PROVIDERS:+attached}" >> '${log}'`,
         'if [ -n "$TF_REATTACH_PROVIDERS" ]; then',
-        '  kill -9 "$(echo "$TF_REATTACH_PROVIDERS" | sed \'s/.*"Pid":\\([0-9]*\\).*/\\1/\')"',
-        '  echo "Error: Plugin did not respond" >&2',
+        ...(attached.kill ? ['  kill -9 "$(echo "$TF_REATTACH_PROVIDERS" | sed \'s/.*"Pid":\\([0-9]*\\).*/\\1/\')"'] : []),
+        `  echo '${attached.error}' >&2`,
         '  exit 1',
         'fi',
         'echo \'{"@level":"info","@message":"Apply complete!","type":"change_summary","changes":{"add":1,"change":0,"remove":0,"operation":"apply"}}\'',
@@ -218,5 +219,25 @@ describe('TerraformRunner with a provider pool whose provider dies mid-command',
     expect(pool.list().every((p) => p.configures === 0 && p.state === 'idle')).toBe(true);
     await runner.plan({ cwd, planFile: 'p.tfplan' });
     expect(calls().at(-2)).toBe('plan attached');
+  });
+
+  it('a plan the cloud endpoint refused (dial tcp … connection refused) fails as it is: the pool is not blamed, nothing runs again', async () => {
+    const refused = 'Error: reading EC2 VPC (vpc-1): operation error EC2: DescribeVpcs, exceeded maximum number of attempts, 9, request send failed, Post "http://127.0.0.1:9/": dial tcp 127.0.0.1:9: connect: connection refused';
+    const { runner, cwd, calls } = setup({ kill: false, error: refused });
+    const error = await runner.plan({ cwd, planFile: 'p.tfplan' }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect((error as TerraformError).message).toContain('dial tcp 127.0.0.1:9: connect: connection refused');
+    expect(calls()).toEqual(['plan attached']);
+    expect(pool.metrics.fallbacks).toBe(0);
+  });
+
+  it('a plan whose plugin socket refused the connection (dial unix) is the pool\'s fault: it runs again with a normal launch', async () => {
+    const refused = 'Error: failed to instantiate provider: rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial unix /tmp/plugin1: connect: connection refused"';
+    const { runner, cwd, calls } = setup({ kill: false, error: refused });
+    await runner.plan({ cwd, planFile: 'p.tfplan' });
+    expect(calls()).toEqual(['plan attached', 'plan']);
+    expect(pool.metrics.fallbacks).toBe(1);
   });
 });

@@ -18,6 +18,10 @@ export const awsSettingsSchema = z.strictObject({
     .regex(PROFILE, 'profile must be 1-64 letters, digits or _.@+=,- (a profile name from ~/.aws/config)')
     .optional()
     .describe('Shared config profile'),
+  endpoint: z
+    .url({ protocol: /^https?$/, error: 'endpoint must be an http(s) URL, e.g. http://127.0.0.1:5000 (one emulator for every service)' })
+    .optional()
+    .describe('Endpoint for every service (e.g. moto)'),
   endpoints: z
     .record(
       z.string(),
@@ -39,7 +43,7 @@ export const awsSettingsSchema = z.strictObject({
       }
     })
     .optional()
-    .describe('Service endpoints (e.g. a local emulator)'),
+    .describe('Service endpoints (override endpoint per service)'),
   skipCredentialsValidation: z
     .boolean({ error: 'skipCredentialsValidation must be true or false' })
     .optional()
@@ -69,12 +73,13 @@ export const awsProvider: CloudProvider<AwsSettings> = {
           }
         : {}),
       // Emulators serve buckets under one host, so virtual-hosted bucket names would not resolve.
-      ...(settings.endpoints?.s3 === undefined ? {} : { s3UsePathStyle: true }),
+      ...(settings.endpoint === undefined && settings.endpoints?.s3 === undefined ? {} : { s3UsePathStyle: true }),
     });
   },
   // Endpoints go to the environment rather than an `endpoints` block, which adds seconds to every plan.
+  // The SDK's own precedence applies: AWS_ENDPOINT_URL_<SERVICE> wins over AWS_ENDPOINT_URL.
   environment(settings) {
-    const env: Record<string, string> = {};
+    const env: Record<string, string> = settings.endpoint === undefined ? {} : { AWS_ENDPOINT_URL: settings.endpoint };
     for (const [service, url] of Object.entries(settings.endpoints ?? {})) {
       env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] = url;
     }

@@ -23,6 +23,9 @@ describe('aws settings schema', () => {
     [{ region: 'us-east-1', endpoints: { S3: 'http://localhost:4566' } }, 'endpoints.S3', /lowercase letters and digits/],
     [{ region: 'us-east-1', endpoints: { 'my-svc': 'http://localhost' } }, 'endpoints.my-svc', /lowercase/],
     [{ region: 'us-east-1', skipCredentialsValidation: 'yes' }, 'skipCredentialsValidation', /true or false/],
+    [{ region: 'us-east-1', endpoint: '127.0.0.1:5000' }, 'endpoint', /endpoint must be an http\(s\) URL/],
+    [{ region: 'us-east-1', endpoint: 'file:///etc/passwd' }, 'endpoint', /endpoint must be an http\(s\) URL/],
+    [{ region: 'us-east-1', endpoint: 42 }, 'endpoint', /endpoint must be an http\(s\) URL/],
   ])('rejects %j at its field with what is expected', (input, path, message) => {
     const issues = issuesOf(awsSettingsSchema, input);
     expect(issues).toHaveLength(1);
@@ -61,6 +64,11 @@ describe('awsProvider.configure', () => {
     expect(block).not.toHaveProperty('endpoints');
   });
 
+  it('uses path-style S3 addressing and no endpoints block when one endpoint serves every service', () => {
+    const block = providerBlock({ region: 'us-east-1', endpoint: 'http://127.0.0.1:5000' });
+    expect(block).toEqual({ region: 'us-east-1', s3_use_path_style: true });
+  });
+
   it('leaves S3 addressing alone when only other endpoints are set', () => {
     expect(providerBlock({ region: 'us-east-1', endpoints: { dynamodb: 'http://localhost:8000' } })).toEqual({
       region: 'us-east-1',
@@ -75,10 +83,11 @@ describe('awsProvider.configure', () => {
   it('keeps the endpoint URLs out of the synthesized JSON entirely', () => {
     const json = synthSession({
       provider: awsProvider,
-      settings: { region: 'us-east-1', endpoints: { s3: 'http://emulator.internal:4566' } },
+      settings: { region: 'us-east-1', endpoint: 'http://moto.internal:5000', endpoints: { s3: 'http://emulator.internal:4566' } },
       resources: [{ type: awsS3BucketResource, name: 'b', config: { bucket: 'bucket-b' } }],
     });
     expect(JSON.stringify(json)).not.toContain('emulator.internal');
+    expect(JSON.stringify(json)).not.toContain('moto.internal');
   });
 });
 
@@ -94,6 +103,11 @@ describe('awsProvider.environment', () => {
       AWS_ENDPOINT_URL_DYNAMODB: 'https://ddb.local:8000',
       AWS_ENDPOINT_URL_EC2: 'http://localhost:4566',
     });
+  });
+
+  it('gives one endpoint to every service as AWS_ENDPOINT_URL, beside per-service endpoints, which win for theirs', () => {
+    const settings = awsSettingsSchema.parse({ region: 'us-east-1', endpoint: 'http://127.0.0.1:5000', endpoints: { s3: 'http://127.0.0.1:4569' } });
+    expect(awsProvider.environment!(settings)).toEqual({ AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569' });
   });
 
   it('is empty without endpoints', () => {

@@ -6,7 +6,7 @@ export { parseDuration, formatDuration } from './kernel/config/duration.js';
 export { CloudEngineError, ErrorCode, isCloudEngineError } from './kernel/errors.js';
 export { definePlugin, type Plugin, type PluginContext, type PluginConfig, type PluginDefinition, type ReadonlyRegistry } from './kernel/plugin/define-plugin.js';
 export { defineResourceType, type ResourceType, type ResourceSynthContext, type ResourceOutputs } from './kernel/plugin/resource-type.js';
-export { ref, referenceFields, type ReferenceField } from './kernel/plugin/resource-ref.js';
+export { ref, refs, referenceFields, type ReferenceField } from './kernel/plugin/resource-ref.js';
 export type { CloudProvider, ProviderSynthContext } from './kernel/plugin/cloud-provider.js';
 export { definePolicy, type PolicyValidator, type PolicyViolation, type PolicyContext, type PlanPolicyContext } from './kernel/plugin/policy-validator.js';
 export { defineCostEstimator, costAction, type CostEstimator, type CostEstimate, type CostLine, type CostAction, type UnpricedResource } from './kernel/plugin/cost-estimator.js';

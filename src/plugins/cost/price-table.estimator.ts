@@ -33,6 +33,23 @@ export const PriceBookSchema = z.strictObject({
         }),
       ),
     }),
+    // Optional, so price books written before these existed still load; what they lack is unpriced.
+    sqs: z
+      .strictObject({
+        $comment: comment,
+        assumedMillionRequests: price,
+        perMillionRequests: z.record(z.string().min(1), z.strictObject({ standard: price, fifo: price })),
+      })
+      .optional(),
+    sns: z
+      .strictObject({
+        $comment: comment,
+        assumedMillionPublishes: price,
+        perMillionPublishes: z.record(z.string().min(1), z.strictObject({ standard: price, fifo: price })),
+      })
+      .optional(),
+    /** Terraform types AWS does not bill by themselves, each with what is billed instead. */
+    noCharge: z.record(z.string().min(1), z.string().min(1)).optional(),
   }),
   google: z.strictObject({
     compute: z.strictObject({ $comment: comment, hourly: z.record(z.string().min(1), priceTable) }),
@@ -59,7 +76,11 @@ export function parsePriceBook(raw: unknown, source: string): PriceBook {
   );
 }
 
-/** Prices plans from a price book: EC2, EBS, S3, DynamoDB, Compute Engine, Cloud Storage and the sandbox. */
+/**
+ * Prices plans from a price book: EC2, EBS, S3, DynamoDB, SQS, SNS, the AWS
+ * parts AWS does not bill (VPCs, subnets, IAM, …: $0, saying what is billed
+ * instead), Compute Engine, Cloud Storage and the sandbox.
+ */
 export function createPriceTableEstimator(book: PriceBook): CostEstimator {
   return {
     id: 'price-table',
@@ -70,7 +91,7 @@ export function createPriceTableEstimator(book: PriceBook): CostEstimator {
       for (const change of plan.resource_changes ?? []) {
         if (change.mode !== 'managed') continue;
         const action = costAction(change.change.actions);
-        const pricer = lookup(PRICERS, change.type);
+        const pricer = lookup(PRICERS, change.type) ?? noChargePricer(book, change.type);
         // Types we do not know are left to other estimators, and then to the kernel's unpriced list.
         if (action === undefined || pricer === undefined) continue;
         const before = action === 'create' ? undefined : pricer(asValues(change.change.before), context);
@@ -172,6 +193,35 @@ const PRICERS: Readonly<Record<string, Pricer>> = {
     };
   },
 
+  aws_sqs_queue(values, { book, plan, settings }) {
+    const region = awsRegion(settings, plan);
+    if (typeof region !== 'string') return region;
+    if (book.aws.sqs === undefined) return { reason: 'the price book has no SQS prices' };
+    const prices = lookup(book.aws.sqs.perMillionRequests, region);
+    if (prices === undefined) return { reason: `no SQS request price for ${region} in the price book` };
+    // The provider's default is a standard queue.
+    const kind = values.fifo_queue === true ? 'fifo' : 'standard';
+    const millions = book.aws.sqs.assumedMillionRequests;
+    return {
+      hourly: (millions * prices[kind]) / HOURS_PER_MONTH,
+      assumption: `${millions}M requests a month at $${prices[kind].toFixed(2)} per million (${kind === 'fifo' ? 'FIFO' : 'standard'} queue, ${region} list price; free tier and data transfer not included)`,
+    };
+  },
+
+  aws_sns_topic(values, { book, plan, settings }) {
+    const region = awsRegion(settings, plan);
+    if (typeof region !== 'string') return region;
+    if (book.aws.sns === undefined) return { reason: 'the price book has no SNS prices' };
+    const prices = lookup(book.aws.sns.perMillionPublishes, region);
+    if (prices === undefined) return { reason: `no SNS publish price for ${region} in the price book` };
+    const kind = values.fifo_topic === true ? 'fifo' : 'standard';
+    const millions = book.aws.sns.assumedMillionPublishes;
+    return {
+      hourly: (millions * prices[kind]) / HOURS_PER_MONTH,
+      assumption: `${millions}M publishes a month at $${prices[kind].toFixed(2)} per million (${kind === 'fifo' ? 'FIFO' : 'standard'} topic, ${region} list price; deliveries${kind === 'fifo' ? ', payload data' : ''} and free tier not included)`,
+    };
+  },
+
   google_compute_instance(values, { book, settings }) {
     const raw = values.machine_type;
     if (typeof raw !== 'string') return { reason: 'machine_type is not known until apply, so the instance cannot be priced' };
@@ -200,6 +250,12 @@ const PRICERS: Readonly<Record<string, Pricer>> = {
     return { hourly: 0, assumption: SANDBOX_ASSUMPTION };
   },
 };
+
+/** A pricer for a type the book lists as not billed by AWS itself; undefined for any other type. */
+function noChargePricer(book: PriceBook, type: string): Pricer | undefined {
+  const why = book.aws.noCharge === undefined || type === '$comment' ? undefined : lookup(book.aws.noCharge, type);
+  return why === undefined ? undefined : () => ({ hourly: 0, assumption: why });
+}
 
 function assumptionOf(now: Priced | undefined, was: Priced | undefined): string {
   if (now === undefined) return `deleted: ${was?.assumption ?? ''}`;

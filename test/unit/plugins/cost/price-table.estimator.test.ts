@@ -196,13 +196,64 @@ describe('price-table estimator on AWS', () => {
   it('leaves types it does not know, and no-op, read and data changes, to others', async () => {
     const result = await estimate(
       planOf([
-        create('aws_vpc', 'main', { cidr_block: '10.0.0.0/16' }),
+        create('aws_lambda_function', 'api', { function_name: 'api' }),
         change('aws_instance', 'same', ['no-op'], { instance_type: 't3.micro' }, { instance_type: 't3.micro' }),
         change('aws_ami', 'debian', ['read'], null, {}, 'data'),
       ]),
     );
     expect(result).toEqual({ lines: [], unpriced: [] });
   });
+
+  it('prices an SQS queue at the assumed 1M requests a month, FIFO at its own rate, and a FIFO switch as an update', async () => {
+    const result = await estimate(
+      planOf([
+        create('aws_sqs_queue', 'jobs', { name: 'jobs', fifo_queue: false }),
+        create('aws_sqs_queue', 'orders', { name: 'orders.fifo', fifo_queue: true }),
+        change('aws_sqs_queue', 'events', ['update'], { fifo_queue: false, message_retention_seconds: 60 }, { fifo_queue: false, message_retention_seconds: 120 }),
+      ]),
+    );
+    expect(result.unpriced).toEqual([]);
+    expect(result.lines).toEqual([
+      {
+        address: 'aws_sqs_queue.jobs',
+        type: 'aws_sqs_queue',
+        action: 'create',
+        hourly: 0.000548,
+        monthly: 0.4,
+        monthlyDelta: 0.4,
+        assumption: '1M requests a month at $0.40 per million (standard queue, us-east-1 list price; free tier and data transfer not included)',
+      },
+      expect.objectContaining({ address: 'aws_sqs_queue.orders', monthly: 0.5, assumption: expect.stringContaining('$0.50 per million (FIFO queue') }),
+      expect.objectContaining({ address: 'aws_sqs_queue.events', action: 'update', monthly: 0.4, monthlyDelta: 0 }),
+    ]);
+  });
+
+  it('prices an SNS topic at the assumed 1M publishes a month', async () => {
+    const result = await estimate(planOf([create('aws_sns_topic', 'alerts', { fifo_topic: false }), create('aws_sns_topic', 'ordered', { fifo_topic: true })]), { region: 'eu-west-1' });
+    expect(result.lines.map(({ address, monthly, assumption }) => ({ address, monthly, assumption }))).toEqual([
+      { address: 'aws_sns_topic.alerts', monthly: 0.5, assumption: '1M publishes a month at $0.50 per million (standard topic, eu-west-1 list price; deliveries and free tier not included)' },
+      { address: 'aws_sns_topic.ordered', monthly: 0.3, assumption: '1M publishes a month at $0.30 per million (FIFO topic, eu-west-1 list price; deliveries, payload data and free tier not included)' },
+    ]);
+  });
+
+  it('lists a queue or topic in a region the book lacks as unpriced, never as $0', async () => {
+    const result = await estimate(planOf([create('aws_sqs_queue', 'q', {}), create('aws_sns_topic', 't', {})]), { region: 'ap-south-1' });
+    expect(result).toEqual({
+      lines: [],
+      unpriced: [
+        { address: 'aws_sqs_queue.q', reason: 'no SQS request price for ap-south-1 in the price book' },
+        { address: 'aws_sns_topic.t', reason: 'no SNS publish price for ap-south-1 in the price book' },
+      ],
+    });
+  });
+
+  it.each(['aws_vpc', 'aws_subnet', 'aws_internet_gateway', 'aws_route_table', 'aws_route', 'aws_route_table_association', 'aws_security_group', 'aws_iam_role', 'aws_iam_role_policy_attachment', 'aws_iam_instance_profile'])(
+    'prices %s, which AWS does not bill by itself, at $0 saying what is billed instead',
+    async (type) => {
+      const [line] = (await estimate(planOf([create(type, 'part', {})]))).lines;
+      expect(line).toMatchObject({ address: `${type}.part`, hourly: 0, monthly: 0, monthlyDelta: 0, assumption: expect.stringMatching(/^no charge for /) });
+    },
+  );
 });
 
 describe('price-table estimator on Google Cloud', () => {
@@ -266,13 +317,13 @@ describe('combined by the kernel', () => {
     const plan = planOf([
       create('aws_instance', 'web', { instance_type: 't3.micro' }),
       create('aws_s3_bucket', 'assets', { bucket: 'assets' }),
-      create('aws_vpc', 'main', {}),
+      create('aws_lambda_function', 'api', {}),
     ]);
     const project = { id: 'p', provider: 'aws', settings: { region: 'us-east-1' } };
     const cost = await estimateCost(plan, [estimator], async (e) => e.estimate({ plan, project }));
     // hourly 0.011277 + 0.001575 = 0.012852 → 0.0129 (the kernel keeps 4 places); monthly 8.23 + 1.15 = 9.38
     expect(cost).toMatchObject({ currency: 'USD', hourly: 0.0129, monthly: 9.38, monthlyDelta: 9.38 });
-    expect(cost.unpriced).toEqual([{ address: 'aws_vpc.main', reason: 'no loaded cost estimator prices aws_vpc' }]);
+    expect(cost.unpriced).toEqual([{ address: 'aws_lambda_function.api', reason: 'no loaded cost estimator prices aws_lambda_function' }]);
     expect(formatCost(cost)).toBe('$0.01/hour | $9.38/month');
   });
 });
@@ -349,6 +400,23 @@ describe('an override price book', () => {
     expect(message).toContain('currency:');
     expect(message).toContain('aws.s3: Unrecognized key: "assumedGBStored"');
     expect(message).toContain('google: Invalid input');
+  });
+
+  it('a book written before SQS, SNS and the free parts were priced still loads; those are then unpriced, saying so', async () => {
+    const file = writeBook('older.json', (copy) => {
+      delete copy.aws.sqs;
+      delete copy.aws.sns;
+      delete copy.aws.noCharge;
+    });
+    const older = createPriceTableEstimator(await loadPriceBook(file));
+    const result = await estimate(planOf([create('aws_sqs_queue', 'q', {}), create('aws_sns_topic', 't', {}), create('aws_vpc', 'main', {})]), undefined, older);
+    expect(result).toEqual({
+      lines: [],
+      unpriced: [
+        { address: 'aws_sqs_queue.q', reason: 'the price book has no SQS prices' },
+        { address: 'aws_sns_topic.t', reason: 'the price book has no SNS prices' },
+      ],
+    });
   });
 
   it('a missing file or broken JSON is a clear configuration error', async () => {

@@ -1,10 +1,20 @@
 import { definePlugin } from '../kernel/plugin/define-plugin.js';
 import { awsDynamodbTableResource } from '../resources/aws/dynamodb-table.resource.js';
+import { awsIamRoleResource } from '../resources/aws/iam-role.resource.js';
 import { awsInstanceResource } from '../resources/aws/instance.resource.js';
+import { awsQueueResource } from '../resources/aws/queue.resource.js';
 import { awsS3BucketResource } from '../resources/aws/s3-bucket.resource.js';
+import { awsSecurityGroupResource } from '../resources/aws/security-group.resource.js';
+import { awsSnsTopicResource } from '../resources/aws/sns-topic.resource.js';
+import { awsSubnetResource } from '../resources/aws/subnet.resource.js';
+import { awsVpcResource } from '../resources/aws/vpc.resource.js';
 import { awsProvider } from './aws.provider.js';
 
-/** AWS and its resource types (`aws.instance`, `aws.s3_bucket`, `aws.dynamodb_table`). */
+/**
+ * AWS and its resource types: networks (`aws.vpc`, `aws.subnet`,
+ * `aws.security_group`), `aws.instance`, `aws.iam_role`, `aws.s3_bucket`,
+ * `aws.dynamodb_table`, `aws.queue` (SQS) and `aws.sns_topic`.
+ */
 export const awsPlugin = definePlugin({
   id: 'aws',
   register(ctx) {
@@ -12,6 +22,12 @@ export const awsPlugin = definePlugin({
     ctx.addResourceType(awsInstanceResource);
     ctx.addResourceType(awsS3BucketResource);
     ctx.addResourceType(awsDynamodbTableResource);
+    ctx.addResourceType(awsVpcResource);
+    ctx.addResourceType(awsSubnetResource);
+    ctx.addResourceType(awsSecurityGroupResource);
+    ctx.addResourceType(awsIamRoleResource);
+    ctx.addResourceType(awsQueueResource);
+    ctx.addResourceType(awsSnsTopicResource);
   },
 });
 

@@ -40,7 +40,7 @@ describe('provider plugins', () => {
     });
   });
 
-  it('aws registers its provider, instance, s3 bucket and dynamodb table', async () => {
+  it('aws registers its provider, instance, s3 bucket, dynamodb table, network parts, IAM role, queue and topic', async () => {
     expect(awsPlugin.id).toBe('aws');
     expect(await contributions(awsPlugin)).toEqual({
       providers: ['aws'],
@@ -48,6 +48,12 @@ describe('provider plugins', () => {
         ['aws.instance', 'aws', 'compute_vm'],
         ['aws.s3_bucket', 'aws', 'storage_bucket'],
         ['aws.dynamodb_table', 'aws', 'database'],
+        ['aws.vpc', 'aws', 'network'],
+        ['aws.subnet', 'aws', 'subnet'],
+        ['aws.security_group', 'aws', 'security_group'],
+        ['aws.iam_role', 'aws', 'iam_role'],
+        ['aws.queue', 'aws', 'queue'],
+        ['aws.sns_topic', 'aws', 'topic'],
       ],
     });
   });

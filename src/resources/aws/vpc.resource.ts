@@ -30,7 +30,7 @@ export const awsVpcResource = defineResourceType({
   schema: awsVpcSchema,
   synthesize(scope, { name, config }) {
     const tags = hasEntries(config.tags) ? { tags: config.tags } : {};
-    const vpc = new Vpc(scope, name, { cidrBlock: config.cidr, enableDnsHostnames: true, ...tags });
+    const vpc = new Vpc(scope, name, { cidrBlock: config.cidr, ...tags });
     // Parts' ids carry a capital letter, which no resource name has, so they never collide with one.
     const gateway = config.internetGateway ? new InternetGateway(scope, `${name}-Gateway`, { vpcId: vpc.id, ...tags }) : undefined;
     return { id: vpc.id, arn: vpc.arn, cidr: vpc.cidrBlock, ...(gateway === undefined ? {} : { internet_gateway_id: gateway.id }) };

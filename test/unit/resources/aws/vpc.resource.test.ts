@@ -27,9 +27,9 @@ describe('aws.vpc schema', () => {
 });
 
 describe('aws.vpc synthesis', () => {
-  it('emits the VPC (DNS hostnames on) and its internet gateway, whose id is an output', () => {
+  it('emits the VPC and its internet gateway, whose id is an output', () => {
     const json = synth({ cidr: '10.20.0.0/16', tags: { team: 'net' } });
-    expect(json.resource!.aws_vpc!.main).toEqual({ cidr_block: '10.20.0.0/16', enable_dns_hostnames: true, tags: { team: 'net' } });
+    expect(json.resource!.aws_vpc!.main).toEqual({ cidr_block: '10.20.0.0/16', tags: { team: 'net' } });
     // A part's id has a capital letter: no resource name (lowercase) can take it.
     expect(json.resource!.aws_internet_gateway!['main-Gateway']).toEqual({ vpc_id: '${aws_vpc.main.id}', tags: { team: 'net' } });
     expect(json.output!.main!.value).toEqual({

@@ -34,13 +34,8 @@ export const PriceBookSchema = z.strictObject({
       ),
     }),
     // Optional, so price books written before these existed still load; what they lack is unpriced.
-    sqs: z
-      .strictObject({
-        $comment: comment,
-        assumedMillionRequests: price,
-        perMillionRequests: z.record(z.string().min(1), z.strictObject({ standard: price, fifo: price })),
-      })
-      .optional(),
+    // SQS is not here: the example plugin (examples/acme-sqs-plugin) prices aws_sqs_queue, and the
+    // first estimator that prices a resource wins, so a price here would silently replace its figure.
     sns: z
       .strictObject({
         $comment: comment,
@@ -77,7 +72,7 @@ export function parsePriceBook(raw: unknown, source: string): PriceBook {
 }
 
 /**
- * Prices plans from a price book: EC2, EBS, S3, DynamoDB, SQS, SNS, the AWS
+ * Prices plans from a price book: EC2, EBS, S3, DynamoDB, SNS, the AWS
  * parts AWS does not bill (VPCs, subnets, IAM, …: $0, saying what is billed
  * instead), Compute Engine, Cloud Storage and the sandbox.
  */
@@ -190,21 +185,6 @@ const PRICERS: Readonly<Record<string, Pricer>> = {
     return {
       hourly: wcu * prices.wcuHourly + rcu * prices.rcuHourly + storage / HOURS_PER_MONTH,
       assumption: `provisioned ${wcu} WCU + ${rcu} RCU in ${region} + ${storageGb} GB stored`,
-    };
-  },
-
-  aws_sqs_queue(values, { book, plan, settings }) {
-    const region = awsRegion(settings, plan);
-    if (typeof region !== 'string') return region;
-    if (book.aws.sqs === undefined) return { reason: 'the price book has no SQS prices' };
-    const prices = lookup(book.aws.sqs.perMillionRequests, region);
-    if (prices === undefined) return { reason: `no SQS request price for ${region} in the price book` };
-    // The provider's default is a standard queue.
-    const kind = values.fifo_queue === true ? 'fifo' : 'standard';
-    const millions = book.aws.sqs.assumedMillionRequests;
-    return {
-      hourly: (millions * prices[kind]) / HOURS_PER_MONTH,
-      assumption: `${millions}M requests a month at $${prices[kind].toFixed(2)} per million (${kind === 'fifo' ? 'FIFO' : 'standard'} queue, ${region} list price; free tier and data transfer not included)`,
     };
   },
 

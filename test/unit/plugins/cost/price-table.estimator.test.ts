@@ -204,28 +204,8 @@ describe('price-table estimator on AWS', () => {
     expect(result).toEqual({ lines: [], unpriced: [] });
   });
 
-  it('prices an SQS queue at the assumed 1M requests a month, FIFO at its own rate, and a FIFO switch as an update', async () => {
-    const result = await estimate(
-      planOf([
-        create('aws_sqs_queue', 'jobs', { name: 'jobs', fifo_queue: false }),
-        create('aws_sqs_queue', 'orders', { name: 'orders.fifo', fifo_queue: true }),
-        change('aws_sqs_queue', 'events', ['update'], { fifo_queue: false, message_retention_seconds: 60 }, { fifo_queue: false, message_retention_seconds: 120 }),
-      ]),
-    );
-    expect(result.unpriced).toEqual([]);
-    expect(result.lines).toEqual([
-      {
-        address: 'aws_sqs_queue.jobs',
-        type: 'aws_sqs_queue',
-        action: 'create',
-        hourly: 0.000548,
-        monthly: 0.4,
-        monthlyDelta: 0.4,
-        assumption: '1M requests a month at $0.40 per million (standard queue, us-east-1 list price; free tier and data transfer not included)',
-      },
-      expect.objectContaining({ address: 'aws_sqs_queue.orders', monthly: 0.5, assumption: expect.stringContaining('$0.50 per million (FIFO queue') }),
-      expect.objectContaining({ address: 'aws_sqs_queue.events', action: 'update', monthly: 0.4, monthlyDelta: 0 }),
-    ]);
+  it('leaves SQS queues to other estimators: the example plugin prices their requests, and the first price wins', async () => {
+    expect(await estimate(planOf([create('aws_sqs_queue', 'jobs', { fifo_queue: false })]))).toEqual({ lines: [], unpriced: [] });
   });
 
   it('prices an SNS topic at the assumed 1M publishes a month', async () => {
@@ -236,15 +216,9 @@ describe('price-table estimator on AWS', () => {
     ]);
   });
 
-  it('lists a queue or topic in a region the book lacks as unpriced, never as $0', async () => {
-    const result = await estimate(planOf([create('aws_sqs_queue', 'q', {}), create('aws_sns_topic', 't', {})]), { region: 'ap-south-1' });
-    expect(result).toEqual({
-      lines: [],
-      unpriced: [
-        { address: 'aws_sqs_queue.q', reason: 'no SQS request price for ap-south-1 in the price book' },
-        { address: 'aws_sns_topic.t', reason: 'no SNS publish price for ap-south-1 in the price book' },
-      ],
-    });
+  it('lists a topic in a region the book lacks as unpriced, never as $0', async () => {
+    const result = await estimate(planOf([create('aws_sns_topic', 't', {})]), { region: 'ap-south-1' });
+    expect(result).toEqual({ lines: [], unpriced: [{ address: 'aws_sns_topic.t', reason: 'no SNS publish price for ap-south-1 in the price book' }] });
   });
 
   it.each(['aws_vpc', 'aws_subnet', 'aws_internet_gateway', 'aws_route_table', 'aws_route', 'aws_route_table_association', 'aws_security_group', 'aws_iam_role', 'aws_iam_role_policy_attachment', 'aws_iam_instance_profile'])(
@@ -402,21 +376,14 @@ describe('an override price book', () => {
     expect(message).toContain('google: Invalid input');
   });
 
-  it('a book written before SQS, SNS and the free parts were priced still loads; those are then unpriced, saying so', async () => {
+  it('a book written before SNS and the free parts were priced still loads; a topic is then unpriced, saying so, and the free parts are left to others', async () => {
     const file = writeBook('older.json', (copy) => {
-      delete copy.aws.sqs;
       delete copy.aws.sns;
       delete copy.aws.noCharge;
     });
     const older = createPriceTableEstimator(await loadPriceBook(file));
-    const result = await estimate(planOf([create('aws_sqs_queue', 'q', {}), create('aws_sns_topic', 't', {}), create('aws_vpc', 'main', {})]), undefined, older);
-    expect(result).toEqual({
-      lines: [],
-      unpriced: [
-        { address: 'aws_sqs_queue.q', reason: 'the price book has no SQS prices' },
-        { address: 'aws_sns_topic.t', reason: 'the price book has no SNS prices' },
-      ],
-    });
+    const result = await estimate(planOf([create('aws_sns_topic', 't', {}), create('aws_vpc', 'main', {})]), undefined, older);
+    expect(result).toEqual({ lines: [], unpriced: [{ address: 'aws_sns_topic.t', reason: 'the price book has no SNS prices' }] });
   });
 
   it('a missing file or broken JSON is a clear configuration error', async () => {

@@ -1,5 +1,5 @@
 // Runs one part in its own node process (fresh heap, nothing left over from other parts):
-//   node bench/.build/bench/src/part.js <startup|synth|plan|pool|throughput|discord>
+//   node bench/.build/bench/src/part.js <startup|synth|plan|pool|throughput|discord|deployment-change>
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG, RESULTS_DIR, ensureBuildPackageJson } from './lib/config.js';
@@ -12,6 +12,7 @@ const parts: Record<string, () => Promise<unknown>> = {
   pool: async () => (await import('./parts/pool.js')).poolPart(),
   throughput: async () => (await import('./parts/throughput.js')).throughputPart(),
   discord: async () => (await import('./parts/discord.js')).discordPart(),
+  'deployment-change': async () => (await import('./parts/deployment-change.js')).deploymentChangePart(),
 };
 const run = name ? parts[name] : undefined;
 if (!run) {

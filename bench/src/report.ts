@@ -58,6 +58,13 @@ function verdict(ok: boolean | undefined): string {
 }
 
 export function writeReport(): string {
+  const file = join(ROOT, 'BENCHMARKS.md');
+  writeFileSync(file, renderReport());
+  return file;
+}
+
+/** The whole of BENCHMARKS.md from bench/results/*.json (the hand-written analyses kept). */
+export function renderReport(): string {
   const env = read('environment');
   const startup = read('startup')?.result;
   const synth = read('synth')?.result;
@@ -65,6 +72,7 @@ export function writeReport(): string {
   const tput = read('throughput')?.result;
   const discord = read('discord')?.result;
   const pool = read('pool')?.result;
+  const change = read('deployment-change');
   const profiles = ['plan', 'pool', 'discord', 'throughput'].map((part) => read(`${part}.profile`)).filter(Boolean);
   const out: string[] = [];
   const loadOf = (part: Any) => (part?.load ? `load ${part.load.start.one} → ${part.load.end.one}` : '');
@@ -104,6 +112,7 @@ export function writeReport(): string {
       verdict(poolCells.every((c) => c.ratios.pooledSummaryOverBareSummary.median <= 0.55)),
     ]);
   }
+  if (change?.result) targetRows.push(deploymentChangeTarget(change.result));
   if (discord) {
     // A window holds ~80 acks, so its p99 is nearly its maximum; the verdict takes the p99 of all acks under load.
     const stalled = discord.loaded.windows.filter((w: Any) => w.ackP99 >= 50).length;
@@ -354,6 +363,8 @@ export function writeReport(): string {
     out.push('');
   }
 
+  if (change?.result) out.push(...deploymentChangeSection(change));
+
   if (profiles.length) {
     out.push('## Profiles: long tasks on the event loop');
     out.push('');
@@ -375,6 +386,8 @@ export function writeReport(): string {
   out.push('BENCH_PARTS=plan,synth BENCH_RUNS=5 npm run bench   # some parts only; the other parts\' last results stay in the report');
   out.push('BENCH_PARTS=discord BENCH_PROFILE=discord npm run bench   # that part under --cpu-prof instead, summarized as long tasks');
   out.push('node bench/.build/bench/src/report.js                 # re-render BENCHMARKS.md from bench/results/*.json');
+  out.push('BENCH_PARTS=deployment-change BENCH_REPORT=sections npm run bench   # one part; rewrites only its own section of BENCHMARKS.md');
+  out.push('node bench/.build/bench/src/report.js --sections deployment-change   # the same from bench/results, without measuring');
   out.push('```');
   out.push('');
   out.push('Needs terraform on PATH (or `CLOUD_ENGINE_TERRAFORM_BIN`) and the AWS provider in an offline mirror (`CLOUD_ENGINE_TF_PLUGIN_DIR`, default `/opt/tf-plugins`); nothing goes to the network (fake AWS keys, `CHECKPOINT_DISABLE`, cdktf with `DISABLE_VERSION_CHECK`, `sendCrashReports: false`, a filesystem-mirror CLI config, `--skip-provider-lock`).');
@@ -383,7 +396,7 @@ export function writeReport(): string {
     table(
       ['variable', 'default', 'what'],
       [
-        ['BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord', 'parts to run, in order (each in its own node process)'],
+        PARTS_ROW,
         ['BENCH_RUNS', '5', 'runs per figure (plan cells, pool cells, throughput, Discord windows)'],
         ['BENCH_PROVIDERS / BENCH_SIZES', 'sandbox,aws / 1,10,100', 'plan cells; BENCH_SIZES is also the pool part\'s N (aws only)'],
         ['BENCH_CDKTF', '1', '0 skips `cdktf plan`'],
@@ -398,6 +411,8 @@ export function writeReport(): string {
         ['BENCH_DISCORD_NICE, _NICE_WINDOW_MS', '1, 6000', 'the renice experiment (0 = off)'],
         ['BENCH_WORK_DIR', '$TMPDIR/cloud-engine-bench', 'scratch space (removed per part)'],
         ['BENCH_PROFILE', '(none)', 'parts to run under --cpu-prof instead of measuring'],
+        DC_VARIABLES_ROW,
+        REPORT_ROW,
       ],
     ),
   );
@@ -405,8 +420,203 @@ export function writeReport(): string {
   out.push('Layout: `bench/src/run.ts` (driver), `bench/src/part.ts` (one part per process), `bench/src/parts/*.ts` (the measurements), `bench/src/report.ts` (this file\'s generator), `bench/cdktf-app/` (the equivalent cdktf app), `bench/results/*.json` (raw results of the last run of each part). The bench compiles `src/` itself (`bench/tsconfig.json` → `bench/.build`), so it never races with the `dist/` that `npm test` rebuilds, and it can load the TypeScript Discord emulator without tsx.');
   out.push('');
 
+  return `${out.join('\n')}\n`;
+}
+
+// ---- 8: deployment change (its own section, which `--sections deployment-change` can rewrite alone) ----
+
+const PARTS_ROW = ['BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord,deployment-change', 'parts to run, in order (each in its own node process)'];
+const DC_VARIABLES_ROW = ['BENCH_DC_RESOURCES, _RUNS, _PAUSE_MS, _DISCORD_RUNS', '100, 21, 250, 10', 'deployment change (§8): resources in the deployment, changes planned, pause before each timed variant, Discord **Change** clicks (0 = none)'];
+const REPORT_ROW = ['BENCH_REPORT', '(whole file)', '`sections`: rewrite only the sections of the parts run that have one of their own (deployment-change), leaving the rest of BENCHMARKS.md and environment.json alone'];
+const DC_TARGET = 'Change of a 100-resource sandbox deployment: PLAN_READY ≤ 0.6× bare `terraform plan -out` + `show -json` (same state, same JSON)';
+
+/** "median / p90 (min–max)". */
+function mp(d: Any, digits = 0): string {
+  if (!d || !d.n) return '–';
+  return `${n(d.median, digits)} / ${n(d.p90, digits)} (${n(d.min, digits)}–${n(d.max, digits)})`;
+}
+function xp(d: Any): string {
+  if (!d || !d.n) return '–';
+  return `${n(d.median, 2)}× / ${n(d.p90, 2)}× (${n(d.min, 2)}–${n(d.max, 2)})`;
+}
+
+function deploymentChangeTarget(dc: Any): string[] {
+  const label = dc.resources === 100 ? DC_TARGET : DC_TARGET.replace('100-resource', `${dc.resources}-resource`);
+  return [
+    label,
+    `sandbox/${dc.resources} ${n(dc.ratios.readyOverBarePlanShow.median, 2)}× (p90 ${n(dc.ratios.readyOverBarePlanShow.p90, 2)}×); \`Plan:\` line ${n(dc.ratios.summaryOverBareSummary.median, 2)}× of bare; aws not measured (needs the moto-based AWS emulator)`,
+    verdict(dc.ratios.readyOverBarePlanShow.median <= 0.6),
+  ];
+}
+
+const DC_START = '<!-- PART:deployment-change:START -->';
+const DC_END = '<!-- PART:deployment-change:END -->';
+const DC_ANALYSIS_START = '<!-- ANALYSIS:deployment-change:START (hand-written; kept when the figures are regenerated) -->';
+const DC_ANALYSIS_END = '<!-- ANALYSIS:deployment-change:END -->';
+
+function deploymentChangeSection(part: Any): string[] {
+  const dc = part.result;
+  const out: string[] = [];
+  const k = dc.kernel;
+  const b = dc.bare;
+  const ka = dc.bareKernelArgs;
+  const r = dc.ratios;
+  out.push(DC_START);
+  out.push('## 8. Deployment change: plan of a one-resource change against bare terraform');
+  out.push('');
+  out.push(
+    `${dc.runs} changes, ${part.startedAt}${dc.git ? ` · commit ${dc.git.commit}${dc.git.dirty ? ' + uncommitted src changes' : ''}` : ''}${dc.terraform ? ` · Terraform ${dc.terraform}` : ''}, load ${dc.load.start.one} → ${dc.load.end.one} (1-minute load during the runs ${s(dc.load.oneMinuteDuringRuns, 2)}). Set-up, not measured: a sandbox deployment of ${dc.resources} resources (\`sandbox.vm\` with \`bootSeconds\` 0 and \`sandbox.bucket\`, alternating; all \`terraform_data\`) planned and applied once (${n(dc.setup.ms, 0)} ms). Each run then works in the deployment's working dir (\`data/deployments/<id>/\`; \`terraform init\` was skipped in ${dc.initSkipped} of ${dc.runs} runs, the dir being initialized since the first change):`,
+  );
+  out.push('');
+  out.push(`- **kernel** — \`startSession(…, { deployment })\` (the change starts from the deployment's ${dc.resources} resources), \`updateResource\` of one VM's size (a different VM each run), the timed \`orchestrator.runPlan\` to PLAN_READY (\`${dc.summaryLine}\`), kernel in its default configuration (provider pool on, init templates), then \`cancelSession\`.`);
+  out.push("- **bare** — a dir of its own holding a copy of the deployment's `terraform.tfstate` (the original is checked unchanged after every run), initialized once with `-plugin-dir`; each run writes the working dir's `main.tf.json` as the change synthesized it (checked byte-equal after the kernel's plan) and runs `terraform plan -input=false -out` and `terraform show -json`, in the environment the kernel gives terraform.");
+  out.push("- **bare, kernel's args** — the same with the kernel's exact arguments (`plan -json -lock-timeout=0s`, `show -json -no-color`), to tell the kernel's terraform time from its own work.");
+  out.push('- **`Plan:` line** — when the `Plan: 0 to add, 1 to change, 0 to destroy.` line reaches the user: `onOutput` for the kernel, stdout for bare `terraform plan` (as in §7).');
+  out.push('');
+  out.push(`The three variants run in rotating order, each after a ${dc.pauseMs} ms pause. Figures: **median / p90 (min–max)**, ms; ratios are per run.`);
+  out.push('');
+  out.push(
+    table(
+      ['measure', 'kernel', 'bare', 'kernel / bare'],
+      [
+        ['PLAN_READY vs bare `plan -out` + `show -json`', mp(k.ready), mp(b.planShow), xp(r.readyOverBarePlanShow)],
+        ['`Plan:` line', mp(k.summary), mp(b.summary), xp(r.summaryOverBareSummary)],
+        ['PLAN_READY vs bare `plan -out` alone', mp(k.ready), mp(b.plan), xp(r.readyOverBarePlan)],
+        ["PLAN_READY vs bare with the kernel's args (plan + show)", mp(k.ready), mp(ka.planShow), xp(r.readyOverBareKernelArgs)],
+        ["kernel's `plan` + `show` phases vs bare with the kernel's args", mp(k.terraform), mp(ka.planShow), xp(r.kernelTerraformOverBareKernelArgs)],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(`Where the kernel's time goes (the phases of §1, timed by wrapping the runner and the synthesizer from the bench; src untouched). \`show -json\` prints ${dc.showJsonKiB} KiB.`);
+  out.push('');
+  const what: Record<string, string> = {
+    pre: 'load, authorize, quota and policy checks, transition to PLANNING, output recorder',
+    synth: `synthesis of the ${dc.resources} resources (cdktf → Terraform JSON)`,
+    write: '`main.tf.json` into the working dir',
+    init: 'init check (stamp matches: skipped)',
+    plan: '`terraform plan -json -out`, its output streamed, redacted, recorded',
+    show: '`terraform show -json` and parsing it',
+    post: 'redact the plan JSON, cost, plan policies, plan record + PLAN_READY transaction',
+  };
+  const bareOf: Record<string, string> = { plan: mp(ka.plan), show: mp(ka.show) };
+  out.push(
+    table(
+      ['phase', 'kernel (ms)', 'what', "bare, kernel's args (ms)"],
+      [
+        ...['pre', 'synth', 'write', 'init', 'plan', 'show', 'post'].map((phase) => [phase, mp(k.phases[phase], 1), what[phase]!, bareOf[phase] ?? '–']),
+        ['**terraform** (plan + show)', mp(k.terraform, 1), '', mp(ka.planShow)],
+        ['**our own work** (PLAN_READY − plan − show)', mp(k.ours, 1), 'pre + synth + write + init + post', 'none'],
+        ['**PLAN_READY**', mp(k.ready, 1), '', ''],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(`Around the plan (kernel, ms): open the change (\`startSession\` copying the deployment's ${dc.resources} resources) ${mp(k.open, 1)}; \`updateResource\` ${mp(k.update, 1)}; \`cancelSession\` ${mp(k.cancel, 1)}; the whole change to PLAN_READY (open + update + plan) ${mp(k.wholeChange)}.`);
+  out.push('');
+  const d = dc.discord;
+  if (d?.skipped) out.push(`**Discord**: not measured (${d.skipped}).`);
+  else if (d) {
+    out.push(`**Discord: Change on the applied lobby.** The real discord.js bot against the local Discord emulator (as in §5), idle otherwise; a deployment of ${d.resources} resources applied, its lobby showing **Change**. ${d.runs} clicks (after an untimed one), each change cancelled before the next click, the bot idle and ${dc.pauseMs} ms between clicks. The bot answers the click with the new change's lobby (\`${d.field}\`), a public reply.`);
+    out.push('');
+    out.push(
+      table(
+        ['from the click (emulator dispatch) to', 'ms'],
+        [
+          ['the reply (the new lobby) received by the emulator', mp(d.ack)],
+          ['the new lobby, listing the resources, seen in the channel', mp(d.shown, 1)],
+        ],
+      ),
+    );
+    out.push('');
+    out.push(`Rate-limit (429) responses: ${d.rateLimitHits}; other refused requests: ${d.emulatorErrors}.`);
+  }
+  out.push('');
+  out.push(`**AWS**: ${dc.aws}`);
+  out.push('');
+  out.push('Rerun this part alone, rewriting only this section (and its rows in the tables of targets and variables): `BENCH_PARTS=deployment-change BENCH_REPORT=sections npm run bench` (about a minute).');
+  out.push('');
+  out.push(DC_ANALYSIS_START);
+  out.push(readBlock(DC_ANALYSIS_START, DC_ANALYSIS_END, '_No analysis written yet._'));
+  out.push(DC_ANALYSIS_END);
+  out.push(DC_END);
+  out.push('');
+  return out;
+}
+
+/** The text between two markers of the current BENCHMARKS.md, trimmed of blank lines; `fallback` when absent. */
+function readBlock(start: string, end: string, fallback: string): string {
   const file = join(ROOT, 'BENCHMARKS.md');
-  writeFileSync(file, `${out.join('\n')}\n`);
+  if (existsSync(file)) {
+    const text = readFileSync(file, 'utf8');
+    const from = text.indexOf(start);
+    const to = text.indexOf(end);
+    if (from >= 0 && to > from) return text.slice(from + start.length, to).replace(/^\n+|\n+$/g, '');
+  }
+  return fallback;
+}
+
+/** Parts whose section can be rewritten alone: their markers in BENCHMARKS.md, and the table rows they own. */
+const SECTIONS: Record<string, { start: string; end: string; rows: string[] }> = {
+  'deployment-change': { start: DC_START, end: DC_END, rows: [DC_TARGET.split('100-resource')[0]!, DC_VARIABLES_ROW[0]!, PARTS_ROW[0]!, REPORT_ROW[0]!] },
+};
+
+/** The first cell of a markdown table row. */
+const firstCell = (line: string) => line.split(' | ')[0]!.replace(/^\| /, '');
+
+/**
+ * Rewrites only the given parts' sections of BENCHMARKS.md (and the table rows they own: target,
+ * variables), from bench/results; every other line of the file stays as it is. A part without a
+ * section of its own is skipped with a warning. A section or row not there yet is added: a section
+ * before "## Profiles" (or "## How to rerun"), a row where the whole report would put it.
+ */
+export function updateSections(parts: readonly string[]): string {
+  const file = join(ROOT, 'BENCHMARKS.md');
+  if (!existsSync(file)) return writeReport();
+  const fresh = renderReport();
+  let text = readFileSync(file, 'utf8');
+  for (const part of parts) {
+    const section = SECTIONS[part];
+    if (!section) {
+      console.warn(`report: ${part} has no section of its own; BENCHMARKS.md keeps its previous figures (a full \`npm run bench\` or report.js rewrites them)`);
+      continue;
+    }
+    const from = fresh.indexOf(section.start);
+    const to = fresh.indexOf(section.end);
+    if (from < 0 || to < from) {
+      console.warn(`report: no results for ${part}; its section is left as it is`);
+      continue;
+    }
+    const block = fresh.slice(from, to + section.end.length);
+    const oldFrom = text.indexOf(section.start);
+    const oldTo = text.indexOf(section.end);
+    if (oldFrom >= 0 && oldTo > oldFrom) text = text.slice(0, oldFrom) + block + text.slice(oldTo + section.end.length);
+    else {
+      const before = ['\n## Profiles', '\n## How to rerun'].map((heading) => text.indexOf(heading)).find((at) => at >= 0);
+      text = before === undefined ? `${text}\n${block}\n` : `${text.slice(0, before + 1)}${block}\n\n${text.slice(before + 1)}`;
+    }
+    // The rows it owns, in whichever tables they are (by their first cell).
+    const freshRows = fresh.split('\n').filter((line) => line.startsWith('| ') && section.rows.some((key) => firstCell(line).startsWith(key)));
+    for (const row of freshRows) {
+      const key = firstCell(row);
+      const lines = text.split('\n');
+      const at = lines.findIndex((line) => line.startsWith('| ') && firstCell(line) === key);
+      if (at >= 0) lines[at] = row;
+      else {
+        // Right after the row it follows in the whole report.
+        const freshLines = fresh.split('\n');
+        const previous = freshLines[freshLines.indexOf(row) - 1];
+        const prevAt = previous === undefined ? -1 : lines.findIndex((line) => line.startsWith('| ') && firstCell(line) === firstCell(previous));
+        if (prevAt < 0) {
+          console.warn(`report: no place for the row "${key}"`);
+          continue;
+        }
+        lines.splice(prevAt + 1, 0, row);
+      }
+      text = lines.join('\n');
+    }
+  }
+  writeFileSync(file, text);
   return file;
 }
 
@@ -421,4 +631,8 @@ function readAnalysis(): string {
   return '_No analysis written yet: see the figures below._';
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(writeReport());
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  // `report.js --sections deployment-change`: only those parts' sections; else the whole file.
+  const at = process.argv.indexOf('--sections');
+  console.log(at >= 0 ? updateSections((process.argv[at + 1] ?? '').split(',').filter(Boolean)) : writeReport());
+}

@@ -5,7 +5,7 @@ import { release, platform } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_DIR, CONFIG, RESULTS_DIR, ROOT, load, machine, terraformEnv } from './lib/config.js';
 import { longTasks } from './lib/profile.js';
-import { writeReport } from './report.js';
+import { updateSections, writeReport } from './report.js';
 
 function version(pkg: string): string | null {
   try {
@@ -80,13 +80,16 @@ for (const part of CONFIG.parts) {
   console.log(`  ${part}: ${((Date.now() - t) / 1000).toFixed(0)} s`);
 }
 const total = Date.now() - started;
+// BENCH_REPORT=sections: only the sections of the parts run (those that have one of their own) are
+// rewritten; the rest of BENCHMARKS.md, and environment.json, stay as the last full run left them.
+const sectionsOnly = process.env.BENCH_REPORT === 'sections';
 // A run of some parts keeps the other parts' earlier results (and their durations).
 const envFile = join(RESULTS_DIR, 'environment.json');
 // A run that only profiled leaves the environment of the measured run alone.
-if (Object.keys(durations).length > 0) {
+if (Object.keys(durations).length > 0 && !sectionsOnly) {
   const previous = existsSync(envFile) ? (JSON.parse(readFileSync(envFile, 'utf8')) as { durations?: Record<string, number> }) : {};
   const merged = { ...previous.durations, ...durations };
   writeFileSync(envFile, `${JSON.stringify({ ...env, durations: merged, totalMs: Object.values(merged).reduce((sum, ms) => sum + ms, 0) }, null, 2)}\n`);
 }
-const out = writeReport();
+const out = sectionsOnly ? updateSections(CONFIG.parts) : writeReport();
 console.log(`\nwrote ${out} (${(total / 1000).toFixed(0)} s in all)`);

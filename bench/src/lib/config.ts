@@ -23,7 +23,7 @@ export type Provider = 'sandbox' | 'aws';
 
 /** Every knob, from the environment; the defaults keep `npm run bench` near 20 minutes on 2 cores. */
 export const CONFIG = {
-  parts: list('BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord'),
+  parts: list('BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord,deployment-change'),
   runs: Math.max(1, int('BENCH_RUNS', 5)),
   providers: list('BENCH_PROVIDERS', 'sandbox,aws') as Provider[],
   sizes: list('BENCH_SIZES', '1,10,100').map(Number),
@@ -53,6 +53,11 @@ export const CONFIG = {
   discordBootSeconds: int('BENCH_DISCORD_BOOT_SECONDS', 8),
   /** The kernel's cap on terraform processes during the Discord part; its default is 2. */
   discordCap: int('BENCH_DISCORD_CAP', 2),
+  /** Deployment change part (sandbox): resources in the deployment, changes planned, pause before each timed variant, Discord Change clicks (0 = none). */
+  dcResources: int('BENCH_DC_RESOURCES', 100),
+  dcRuns: Math.max(1, int('BENCH_DC_RUNS', 21)),
+  dcPauseMs: int('BENCH_DC_PAUSE_MS', 250),
+  dcDiscordRuns: int('BENCH_DC_DISCORD_RUNS', 10),
   pluginDir: process.env.CLOUD_ENGINE_TF_PLUGIN_DIR ?? '/opt/tf-plugins',
   terraform: process.env.CLOUD_ENGINE_TERRAFORM_BIN ?? 'terraform',
   workDir: process.env.BENCH_WORK_DIR ?? join(tmpdir(), 'cloud-engine-bench'),

@@ -11,6 +11,7 @@ import { CONFIG, ROOT, load, round, sleep, terraformEnv } from '../lib/config.js
 import { mustRun, type TimedRun } from '../lib/proc.js';
 import { PLAN_SUMMARY, type ResourceSpec } from '../lib/spec.js';
 import { quantile, ratios, summarize } from '../lib/stats.js';
+import { instrument } from './plan.js';
 
 /**
  * A change of a long-lived deployment: a sandbox deployment of N resources is applied once
@@ -54,75 +55,6 @@ export function deploymentResources(n: number): ResourceSpec[] {
 function changeOf(run: number, n: number): { name: string; config: Record<string, unknown> } {
   const vms = Math.ceil(n / 2);
   return { name: `vm${(run % vms) * 2}`, config: { size: run % 2 === 0 ? 'medium' : 'large', bootSeconds: 0 } };
-}
-
-/**
- * Times runPlan's phases by wrapping the terraform runner and the synthesizer the kernel's flows share
- * (bench-only; src untouched). The synthesizer is no longer a field of the orchestrator: it lives in
- * the services its flows are built from.
- */
-function instrument(kernel: Kernel) {
-  const orchestrator = kernel.orchestrator as unknown as {
-    runner: Record<'init' | 'plan' | 'show', (ctx: unknown) => Promise<unknown>>;
-    planning: { services: { synthesizer: { synthesize: (input: unknown) => unknown } } };
-  };
-  const synthesizer = orchestrator.planning?.services?.synthesizer;
-  if (!synthesizer) throw new Error('cannot find the kernel synthesizer (orchestrator.planning.services.synthesizer) to time synthesis');
-  const marks: Record<string, number> = {};
-  let initSkipped = false;
-  for (const method of ['init', 'plan', 'show'] as const) {
-    const original = orchestrator.runner[method].bind(orchestrator.runner);
-    orchestrator.runner[method] = async (ctx: unknown) => {
-      marks[`${method}Start`] = performance.now();
-      try {
-        const result = await original(ctx);
-        if (method === 'init') initSkipped = (result as { skipped?: boolean }).skipped === true;
-        return result;
-      } finally {
-        marks[`${method}End`] = performance.now();
-      }
-    };
-  }
-  const synthesize = synthesizer.synthesize.bind(synthesizer);
-  synthesizer.synthesize = (input: unknown) => {
-    // Only the plan's synthesis counts (orchestrator.synthesize, used by the bench, goes through it too).
-    if (marks.planning) marks.synthStart = performance.now();
-    try {
-      return synthesize(input);
-    } finally {
-      if (marks.planning) marks.synthEnd = performance.now();
-    }
-  };
-  return async (sessionId: string, userId: string) => {
-    for (const key of Object.keys(marks)) delete marks[key];
-    initSkipped = false;
-    let summaryAt = Number.NaN;
-    marks.planning = 1;
-    const started = performance.now();
-    const result = await kernel.orchestrator.runPlan(sessionId, userId, {
-      onOutput: (line) => {
-        if (Number.isNaN(summaryAt) && PLAN_SUMMARY.test(line)) summaryAt = performance.now();
-      },
-    });
-    const ended = performance.now();
-    delete marks.planning;
-    const m = marks as Record<string, number>;
-    return {
-      result,
-      totalMs: ended - started,
-      summaryMs: summaryAt - started,
-      initSkipped,
-      phases: {
-        pre: m.synthStart! - started,
-        synth: m.synthEnd! - m.synthStart!,
-        write: m.initStart! - m.synthEnd!,
-        init: m.initEnd! - m.initStart!,
-        plan: m.planEnd! - m.planStart!,
-        show: m.showEnd! - m.showStart!,
-        post: ended - m.showEnd!,
-      } as Record<Phase, number>,
-    };
-  };
 }
 
 /** The commit measured (and whether src/ had uncommitted changes), and terraform's version: the section states its own. */

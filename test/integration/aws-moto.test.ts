@@ -160,9 +160,12 @@ describe.skipIf(!CAN_RUN)('aws networks, compute, IAM and queues applied for rea
 
     const created = await applyChange(kernel, session.id);
     expect(created.plan.summary).toBe('Plan: 2 to add, 0 to change, 0 to destroy.');
-    // The topic is priced at a stated workload of publishes; SQS requests are not in the built-in
-    // price book (the example plugin prices them), so the queue is listed as unpriced, never as $0.
-    expect(created.plan.cost).toMatchObject({ monthly: 0.5, unpriced: [{ address: 'aws_sqs_queue.jobs', reason: 'no loaded cost estimator prices aws_sqs_queue' }] });
+    // Billed by use, which the price book cannot know: listed as unpriced with why, never as $0.
+    expect(created.plan.cost).toMatchObject({ monthly: 0, lines: [] });
+    expect(created.plan.cost?.unpriced.map((item) => `${item.address}: ${item.reason.slice(0, 30)}`).sort()).toEqual([
+      'aws_sns_topic.alerts: SNS bills publishes and delive',
+      'aws_sqs_queue.jobs: SQS bills requests, not time, ',
+    ]);
     const { jobs, alerts } = created.outputs;
     expect(jobs).toEqual({ url: `${moto.url}/123456789012/jobs`, arn: 'arn:aws:sqs:us-east-1:123456789012:jobs' });
     expect(alerts).toEqual({ arn: 'arn:aws:sns:us-east-1:123456789012:alerts', name: 'alerts' });

@@ -33,16 +33,13 @@ export const PriceBookSchema = z.strictObject({
         }),
       ),
     }),
-    // Optional, so price books written before these existed still load; what they lack is unpriced.
-    // SQS is not here: the example plugin (examples/acme-sqs-plugin) prices aws_sqs_queue, and the
-    // first estimator that prices a resource wins, so a price here would silently replace its figure.
-    sns: z
-      .strictObject({
-        $comment: comment,
-        assumedMillionPublishes: price,
-        perMillionPublishes: z.record(z.string().min(1), z.strictObject({ standard: price, fifo: price })),
-      })
-      .optional(),
+    // Optional, so price books written before these existed still load.
+    /**
+     * Terraform types AWS bills by use (requests, publishes), with why they are unpriced. They are
+     * listed, not priced: the first estimator that prices a resource wins, and one that knows the
+     * traffic (the example plugin for SQS) should.
+     */
+    usageBilled: z.record(z.string().min(1), z.string().min(1)).optional(),
     /** Terraform types AWS does not bill by themselves, each with what is billed instead. */
     noCharge: z.record(z.string().min(1), z.string().min(1)).optional(),
   }),
@@ -72,9 +69,11 @@ export function parsePriceBook(raw: unknown, source: string): PriceBook {
 }
 
 /**
- * Prices plans from a price book: EC2, EBS, S3, DynamoDB, SNS, the AWS
- * parts AWS does not bill (VPCs, subnets, IAM, …: $0, saying what is billed
- * instead), Compute Engine, Cloud Storage and the sandbox.
+ * Prices plans from a price book: EC2, EBS, S3, DynamoDB, the AWS parts AWS
+ * does not bill (VPCs, subnets, IAM, …: $0, saying what is billed instead),
+ * Compute Engine, Cloud Storage and the sandbox. Types billed by use (SQS,
+ * SNS) are listed as unpriced with the reason, for estimators that know the
+ * traffic.
  */
 export function createPriceTableEstimator(book: PriceBook): CostEstimator {
   return {
@@ -87,6 +86,8 @@ export function createPriceTableEstimator(book: PriceBook): CostEstimator {
         if (change.mode !== 'managed') continue;
         const action = costAction(change.change.actions);
         const pricer = lookup(PRICERS, change.type) ?? noChargePricer(book, change.type);
+        const usage = pricer === undefined ? usageBilledReason(book, change.type) : undefined;
+        if (action !== undefined && usage !== undefined) unpriced.push({ address: change.address, reason: usage });
         // Types we do not know are left to other estimators, and then to the kernel's unpriced list.
         if (action === undefined || pricer === undefined) continue;
         const before = action === 'create' ? undefined : pricer(asValues(change.change.before), context);
@@ -188,20 +189,6 @@ const PRICERS: Readonly<Record<string, Pricer>> = {
     };
   },
 
-  aws_sns_topic(values, { book, plan, settings }) {
-    const region = awsRegion(settings, plan);
-    if (typeof region !== 'string') return region;
-    if (book.aws.sns === undefined) return { reason: 'the price book has no SNS prices' };
-    const prices = lookup(book.aws.sns.perMillionPublishes, region);
-    if (prices === undefined) return { reason: `no SNS publish price for ${region} in the price book` };
-    const kind = values.fifo_topic === true ? 'fifo' : 'standard';
-    const millions = book.aws.sns.assumedMillionPublishes;
-    return {
-      hourly: (millions * prices[kind]) / HOURS_PER_MONTH,
-      assumption: `${millions}M publishes a month at $${prices[kind].toFixed(2)} per million (${kind === 'fifo' ? 'FIFO' : 'standard'} topic, ${region} list price; deliveries${kind === 'fifo' ? ', payload data' : ''} and free tier not included)`,
-    };
-  },
-
   google_compute_instance(values, { book, settings }) {
     const raw = values.machine_type;
     if (typeof raw !== 'string') return { reason: 'machine_type is not known until apply, so the instance cannot be priced' };
@@ -230,6 +217,11 @@ const PRICERS: Readonly<Record<string, Pricer>> = {
     return { hourly: 0, assumption: SANDBOX_ASSUMPTION };
   },
 };
+
+/** Why a type billed by use is unpriced, when the book lists it. */
+function usageBilledReason(book: PriceBook, type: string): string | undefined {
+  return book.aws.usageBilled === undefined || type === '$comment' ? undefined : lookup(book.aws.usageBilled, type);
+}
 
 /** A pricer for a type the book lists as not billed by AWS itself; undefined for any other type. */
 function noChargePricer(book: PriceBook, type: string): Pricer | undefined {

@@ -204,21 +204,24 @@ describe('price-table estimator on AWS', () => {
     expect(result).toEqual({ lines: [], unpriced: [] });
   });
 
-  it('leaves SQS queues to other estimators: the example plugin prices their requests, and the first price wins', async () => {
-    expect(await estimate(planOf([create('aws_sqs_queue', 'jobs', { fifo_queue: false })]))).toEqual({ lines: [], unpriced: [] });
-  });
-
-  it('prices an SNS topic at the assumed 1M publishes a month', async () => {
-    const result = await estimate(planOf([create('aws_sns_topic', 'alerts', { fifo_topic: false }), create('aws_sns_topic', 'ordered', { fifo_topic: true })]), { region: 'eu-west-1' });
-    expect(result.lines.map(({ address, monthly, assumption }) => ({ address, monthly, assumption }))).toEqual([
-      { address: 'aws_sns_topic.alerts', monthly: 0.5, assumption: '1M publishes a month at $0.50 per million (standard topic, eu-west-1 list price; deliveries and free tier not included)' },
-      { address: 'aws_sns_topic.ordered', monthly: 0.3, assumption: '1M publishes a month at $0.30 per million (FIFO topic, eu-west-1 list price; deliveries, payload data and free tier not included)' },
+  it('lists SQS queues and SNS topics, billed by use, as unpriced with why: an estimator that knows the traffic prices them', async () => {
+    const result = await estimate(planOf([create('aws_sqs_queue', 'jobs', { fifo_queue: false }), change('aws_sns_topic', 'alerts', ['update'], {}, {}), change('aws_sqs_queue', 'same', ['no-op'], {}, {})]));
+    expect(result.lines).toEqual([]);
+    expect(result.unpriced).toEqual([
+      { address: 'aws_sqs_queue.jobs', reason: expect.stringMatching(/^SQS bills requests, not time, .*the example plugin acme.sqs/) },
+      { address: 'aws_sns_topic.alerts', reason: expect.stringMatching(/^SNS bills publishes and deliveries, not time/) },
     ]);
   });
 
-  it('lists a topic in a region the book lacks as unpriced, never as $0', async () => {
-    const result = await estimate(planOf([create('aws_sns_topic', 't', {})]), { region: 'ap-south-1' });
-    expect(result).toEqual({ lines: [], unpriced: [{ address: 'aws_sns_topic.t', reason: 'no SNS publish price for ap-south-1 in the price book' }] });
+  it('lets an estimator that prices a queue win over that reason', async () => {
+    const plan = planOf([create('aws_sqs_queue', 'jobs', {})]);
+    const requests: CostEstimator = {
+      id: 'requests',
+      estimate: () => ({ lines: [{ address: 'aws_sqs_queue.jobs', type: 'aws_sqs_queue', action: 'create', hourly: 0.4 / 730, monthly: 0.4, monthlyDelta: 0.4, assumption: '1M requests' }], unpriced: [] }),
+    };
+    const project = { id: 'p', provider: 'aws', settings: { region: 'us-east-1' } };
+    const cost = await estimateCost(plan, [estimator, requests], async (e) => e.estimate({ plan, project }));
+    expect(cost).toMatchObject({ monthly: 0.4, unpriced: [] });
   });
 
   it.each(['aws_vpc', 'aws_subnet', 'aws_internet_gateway', 'aws_route_table', 'aws_route', 'aws_route_table_association', 'aws_security_group', 'aws_iam_role', 'aws_iam_role_policy_attachment', 'aws_iam_instance_profile'])(
@@ -376,14 +379,14 @@ describe('an override price book', () => {
     expect(message).toContain('google: Invalid input');
   });
 
-  it('a book written before SNS and the free parts were priced still loads; a topic is then unpriced, saying so, and the free parts are left to others', async () => {
+  it('a book written before the free and usage-billed parts were listed still loads; those types are then left to others', async () => {
     const file = writeBook('older.json', (copy) => {
-      delete copy.aws.sns;
+      delete copy.aws.usageBilled;
       delete copy.aws.noCharge;
     });
     const older = createPriceTableEstimator(await loadPriceBook(file));
     const result = await estimate(planOf([create('aws_sns_topic', 't', {}), create('aws_vpc', 'main', {})]), undefined, older);
-    expect(result).toEqual({ lines: [], unpriced: [{ address: 'aws_sns_topic.t', reason: 'the price book has no SNS prices' }] });
+    expect(result).toEqual({ lines: [], unpriced: [] });
   });
 
   it('a missing file or broken JSON is a clear configuration error', async () => {

@@ -1,4 +1,5 @@
 import { definePlugin } from '../kernel/plugin/define-plugin.js';
+import { awsDbInstanceResource } from '../resources/aws/db-instance.resource.js';
 import { awsDynamodbTableResource } from '../resources/aws/dynamodb-table.resource.js';
 import { awsIamRoleResource } from '../resources/aws/iam-role.resource.js';
 import { awsInstanceResource } from '../resources/aws/instance.resource.js';
@@ -13,7 +14,8 @@ import { awsProvider } from './aws.provider.js';
 /**
  * AWS and its resource types: networks (`aws.vpc`, `aws.subnet`,
  * `aws.security_group`), `aws.instance`, `aws.iam_role`, `aws.s3_bucket`,
- * `aws.dynamodb_table`, `aws.queue` (SQS) and `aws.sns_topic`.
+ * `aws.dynamodb_table`, `aws.queue` (SQS), `aws.sns_topic` and `aws.db_instance`
+ * (RDS).
  */
 export const awsPlugin = definePlugin({
   id: 'aws',
@@ -28,6 +30,7 @@ export const awsPlugin = definePlugin({
     ctx.addResourceType(awsIamRoleResource);
     ctx.addResourceType(awsQueueResource);
     ctx.addResourceType(awsSnsTopicResource);
+    ctx.addResourceType(awsDbInstanceResource);
   },
 });
 

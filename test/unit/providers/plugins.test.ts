@@ -40,7 +40,7 @@ describe('provider plugins', () => {
     });
   });
 
-  it('aws registers its provider, instance, s3 bucket, dynamodb table, network parts, IAM role, queue and topic', async () => {
+  it('aws registers its provider, instance, s3 bucket, dynamodb table, network parts, IAM role, queue, topic and RDS database', async () => {
     expect(awsPlugin.id).toBe('aws');
     expect(await contributions(awsPlugin)).toEqual({
       providers: ['aws'],
@@ -54,6 +54,7 @@ describe('provider plugins', () => {
         ['aws.iam_role', 'aws', 'iam_role'],
         ['aws.queue', 'aws', 'queue'],
         ['aws.sns_topic', 'aws', 'topic'],
+        ['aws.db_instance', 'aws', 'database'],
       ],
     });
   });

@@ -34,6 +34,14 @@ export const PriceBookSchema = z.strictObject({
       ),
     }),
     // Optional, so price books written before these existed still load.
+    /** RDS: hourly by region, engine and class; storage per GB-month by region and storage type. */
+    rds: z
+      .strictObject({
+        $comment: comment,
+        hourly: z.record(z.string().min(1), z.record(z.string().min(1), priceTable)),
+        storagePerGbMonth: z.record(z.string().min(1), priceTable),
+      })
+      .optional(),
     /**
      * Terraform types AWS bills by use (requests, publishes), with why they are unpriced. They are
      * listed, not priced: the first estimator that prices a resource wins, and one that knows the
@@ -69,7 +77,7 @@ export function parsePriceBook(raw: unknown, source: string): PriceBook {
 }
 
 /**
- * Prices plans from a price book: EC2, EBS, S3, DynamoDB, the AWS parts AWS
+ * Prices plans from a price book: EC2, EBS, S3, DynamoDB, RDS, the AWS parts AWS
  * does not bill (VPCs, subnets, IAM, …: $0, saying what is billed instead),
  * Compute Engine, Cloud Storage and the sandbox. Types billed by use (SQS,
  * SNS) are listed as unpriced with the reason, for estimators that know the
@@ -132,6 +140,7 @@ type Values = Readonly<Record<string, unknown>>;
 type Pricer = (values: Values, context: PricingContext) => Priced | Unpriced;
 
 const SANDBOX_ASSUMPTION = 'sandbox resource: runs locally, no cloud cost';
+const ENGINE_NAMES: Readonly<Record<string, string>> = { postgres: 'PostgreSQL', mysql: 'MySQL', mariadb: 'MariaDB' };
 
 const PRICERS: Readonly<Record<string, Pricer>> = {
   aws_instance(values, { book, plan, settings }) {
@@ -186,6 +195,32 @@ const PRICERS: Readonly<Record<string, Pricer>> = {
     return {
       hourly: wcu * prices.wcuHourly + rcu * prices.rcuHourly + storage / HOURS_PER_MONTH,
       assumption: `provisioned ${wcu} WCU + ${rcu} RCU in ${region} + ${storageGb} GB stored`,
+    };
+  },
+
+  aws_db_instance(values, { book, plan, settings }) {
+    const region = awsRegion(settings, plan);
+    if (typeof region !== 'string') return region;
+    const rds = book.aws.rds;
+    if (rds === undefined) return { reason: 'the price book has no RDS prices (add an aws.rds section)' };
+    const { engine, instance_class: type, allocated_storage: gb } = values;
+    if (typeof engine !== 'string' || typeof type !== 'string') return { reason: 'engine or instance_class is not known until apply, so the database cannot be priced' };
+    if (typeof gb !== 'number') return { reason: 'allocated_storage is not known until apply, so the database cannot be priced' };
+    const engines = lookup(rds.hourly, region);
+    if (engines === undefined) return { reason: `no RDS prices for ${region} in the price book` };
+    const classes = lookup(engines, engine);
+    const hourly = classes && lookup(classes, type);
+    if (hourly === undefined) return { reason: `no price for RDS ${engine} on ${type} in ${region} in the price book` };
+    // gp2 is what RDS gives a database that names no storage type.
+    const storageType = typeof values.storage_type === 'string' && values.storage_type !== '' ? values.storage_type : 'gp2';
+    const storage = lookup(rds.storagePerGbMonth, region);
+    const perGb = storage && lookup(storage, storageType);
+    if (perGb === undefined) return { reason: `no price for RDS ${storageType} storage in ${region} in the price book` };
+    // Multi-AZ runs and stores a standby copy: twice both.
+    const copies = values.multi_az === true ? 2 : 1;
+    return {
+      hourly: copies * (hourly + (gb * perGb) / HOURS_PER_MONTH),
+      assumption: `${type} ${lookup(ENGINE_NAMES, engine) ?? engine} on-demand ${copies === 2 ? 'Multi-AZ' : 'single-AZ'} in ${region} + ${gb} GB ${storageType} storage (backups beyond its size, I/O and transfer not included)`,
     };
   },
 

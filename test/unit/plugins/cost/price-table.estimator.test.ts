@@ -224,7 +224,49 @@ describe('price-table estimator on AWS', () => {
     expect(cost).toMatchObject({ monthly: 0.4, unpriced: [] });
   });
 
-  it.each(['aws_vpc', 'aws_subnet', 'aws_internet_gateway', 'aws_route_table', 'aws_route', 'aws_route_table_association', 'aws_security_group', 'aws_iam_role', 'aws_iam_role_policy_attachment', 'aws_iam_instance_profile'])(
+  it('prices a new RDS PostgreSQL db.t3.micro by its class and its 20 GB of gp3 storage', async () => {
+    // monthly = 0.018 × 730 + 20 × 0.115 = 13.14 + 2.30 = 15.44
+    const db = { engine: 'postgres', instance_class: 'db.t3.micro', allocated_storage: 20, storage_type: 'gp3', multi_az: false };
+    const result = await estimate(planOf([create('aws_db_instance', 'orders', db)]));
+    expect(result).toEqual({
+      lines: [
+        {
+          address: 'aws_db_instance.orders',
+          type: 'aws_db_instance',
+          action: 'create',
+          hourly: 0.021151,
+          monthly: 15.44,
+          monthlyDelta: 15.44,
+          assumption: 'db.t3.micro PostgreSQL on-demand single-AZ in us-east-1 + 20 GB gp3 storage (backups beyond its size, I/O and transfer not included)',
+        },
+      ],
+      unpriced: [],
+    });
+  });
+
+  it('prices more RDS storage as an update by the difference, Multi-AZ at twice both, and a MySQL class by its own price', async () => {
+    const db = { engine: 'postgres', instance_class: 'db.t3.micro', allocated_storage: 20, storage_type: 'gp3' };
+    const [grown] = (await estimate(planOf([change('aws_db_instance', 'orders', ['update'], db, { ...db, allocated_storage: 30 })]))).lines;
+    expect(grown).toMatchObject({ action: 'update', monthly: 16.59, monthlyDelta: 1.15, assumption: expect.stringContaining('+ 30 GB gp3 storage (') });
+    const [twice] = (await estimate(planOf([create('aws_db_instance', 'ha', { ...db, multi_az: true })]))).lines;
+    expect(twice).toMatchObject({ monthly: 30.88, assumption: expect.stringContaining('on-demand Multi-AZ in us-east-1') });
+    // No storage type in the plan is RDS's default, gp2.
+    const [mysql] = (await estimate(planOf([create('aws_db_instance', 'shop', { engine: 'mysql', instance_class: 'db.m5.large', allocated_storage: 100 })]))).lines;
+    expect(mysql).toMatchObject({ monthly: 136.33, assumption: expect.stringMatching(/^db.m5.large MySQL on-demand single-AZ in us-east-1 \+ 100 GB gp2 storage/) });
+  });
+
+  it('lists an RDS database it cannot price as unpriced with why: region, engine or class missing from the book, storage unknown', async () => {
+    const db = { engine: 'postgres', instance_class: 'db.t3.micro', allocated_storage: 20 };
+    const unpriced = async (after: Record<string, unknown>, settings?: Record<string, unknown>) =>
+      (await estimate(planOf([create('aws_db_instance', 'db', after)]), settings)).unpriced.map((item) => item.reason);
+    expect(await unpriced(db, { region: 'eu-west-1' })).toEqual(['no RDS prices for eu-west-1 in the price book']);
+    expect(await unpriced({ ...db, engine: 'oracle-ee' })).toEqual(['no price for RDS oracle-ee on db.t3.micro in us-east-1 in the price book']);
+    expect(await unpriced({ ...db, instance_class: 'db.x2g.16xlarge' })).toEqual(['no price for RDS postgres on db.x2g.16xlarge in us-east-1 in the price book']);
+    expect(await unpriced({ engine: 'postgres', instance_class: 'db.t3.micro' })).toEqual(['allocated_storage is not known until apply, so the database cannot be priced']);
+    expect(await unpriced({ ...db, storage_type: 'io2' })).toEqual(['no price for RDS io2 storage in us-east-1 in the price book']);
+  });
+
+  it.each(['aws_vpc', 'aws_subnet', 'aws_internet_gateway', 'aws_route_table', 'aws_route', 'aws_route_table_association', 'aws_security_group', 'aws_iam_role', 'aws_iam_role_policy_attachment', 'aws_iam_instance_profile', 'aws_iam_role_policy'])(
     'prices %s, which AWS does not bill by itself, at $0 saying what is billed instead',
     async (type) => {
       const [line] = (await estimate(planOf([create(type, 'part', {})]))).lines;
@@ -387,6 +429,15 @@ describe('an override price book', () => {
     const older = createPriceTableEstimator(await loadPriceBook(file));
     const result = await estimate(planOf([create('aws_sns_topic', 't', {}), create('aws_vpc', 'main', {})]), undefined, older);
     expect(result).toEqual({ lines: [], unpriced: [] });
+  });
+
+  it('a book without RDS prices still loads; a database is then unpriced, saying the book has none', async () => {
+    const file = writeBook('no-rds.json', (copy) => {
+      delete copy.aws.rds;
+    });
+    const older = createPriceTableEstimator(await loadPriceBook(file));
+    const result = await estimate(planOf([create('aws_db_instance', 'db', { engine: 'postgres', instance_class: 'db.t3.micro', allocated_storage: 20 })]), undefined, older);
+    expect(result).toEqual({ lines: [], unpriced: [{ address: 'aws_db_instance.db', reason: 'the price book has no RDS prices (add an aws.rds section)' }] });
   });
 
   it('a missing file or broken JSON is a clear configuration error', async () => {

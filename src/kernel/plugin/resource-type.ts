@@ -21,6 +21,9 @@ export interface ResourceSynthContext<C> {
   reference(name: string): ResourceOutputs;
 }
 
+/** Counts by quota key: whole numbers, 0 or more. */
+export type QuotaCounts = Readonly<Record<string, number>>;
+
 /** Output values of one resource (token strings from cdktf attributes, or literals). */
 export type ResourceOutputs = Record<string, unknown>;
 
@@ -32,8 +35,10 @@ export interface ResourceType<C = any> {
   readonly provider: string;
   /** One line shown to users when they pick a type. */
   readonly description: string;
-  /** Quota bucket the resource counts against (`compute_vm`, `storage_bucket`, …). */
+  /** Quota bucket the resource counts against (`compute_vm`, `storage_bucket`, …); with `quotas`, the one it is listed under. */
   readonly quotaKey: string;
+  /** What one resource counts, key by key, when it makes several things (a blueprint's `{ compute_vm: 1, network: 1 }`), instead of 1 of `quotaKey`. */
+  quotas?(config: C): QuotaCounts;
   /**
    * Input schema; its fields, in order, drive chat forms. Use `.describe()`
    * for the label and `.default()` for prefilled values.

@@ -13,7 +13,7 @@ import { ProjectEntity } from '../persistence/entities/project.entity.js';
 import { QuotaEntity } from '../persistence/entities/quota.entity.js';
 import { ResourceTypeRegistry } from '../plugin/registries.js';
 import type { Registry } from '../plugin/registry.js';
-import type { ResourceType } from '../plugin/resource-type.js';
+import type { QuotaCounts, ResourceType } from '../plugin/resource-type.js';
 import { token } from '../plugin/token.js';
 import { PROJECT_ID, USER_ID, requirePattern } from '../validation.js';
 
@@ -40,6 +40,49 @@ export interface QuotaExcess {
 }
 
 const QUOTA_KEY = /^[a-z][a-z0-9_]{0,31}$/;
+
+/** A resource as quotas count it: its type and its (validated) config. */
+export interface QuotaCounted {
+  readonly type: string;
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What one resource counts against quotas: its type's `quotas` of its
+ * config, else 1 of its `quotaKey`; 1 of `unknown` for
+ * a type no plugin registers. A `quotas` that throws or answers anything but
+ * quota keys with whole numbers is PLUGIN_FAILED naming the type, never a
+ * silent undercount.
+ */
+export function quotaCounts(type: ResourceType | undefined, config: Readonly<Record<string, unknown>>, pluginId = 'unknown'): QuotaCounts {
+  if (type === undefined) return { unknown: 1 };
+  if (type.quotas === undefined) return { [type.quotaKey]: 1 };
+  let counts: unknown;
+  try {
+    // Defaults a stored config predates are filled in, as synthesis does.
+    const parsed = type.schema.safeParse(config);
+    counts = type.quotas(parsed.success ? parsed.data : config);
+  } catch (error) {
+    throw new CloudEngineError(
+      'PLUGIN_FAILED',
+      `Resource type ${type.type} (plugin "${pluginId}") failed to count a resource against quotas: ${(error as Error)?.message ?? String(error)}. Fix the type's quotas.`,
+      { cause: error, details: { pluginId, type: type.type } },
+    );
+  }
+  const valid =
+    typeof counts === 'object' &&
+    counts !== null &&
+    !Array.isArray(counts) &&
+    Object.entries(counts).every(([key, count]) => QUOTA_KEY.test(key) && Number.isSafeInteger(count) && (count as number) >= 0);
+  if (!valid) {
+    throw new CloudEngineError(
+      'PLUGIN_FAILED',
+      `Resource type ${type.type} (plugin "${pluginId}") counts ${JSON.stringify(counts)?.slice(0, 200)} against quotas; quotas must map quota keys (lowercase letters, digits and underscores, e.g. compute_vm) to whole numbers of 0 or more. Fix the type's quotas.`,
+      { details: { pluginId, type: type.type } },
+    );
+  }
+  return counts as QuotaCounts;
+}
 export const MAX_QUOTA_LIMIT = 1_000_000;
 
 /** Per-project limits on resources by quota key, enforced before planning and again, atomically, at approval. */
@@ -114,7 +157,7 @@ export class QuotaService {
    * What a change does to each quota key: its resources' count less what its
    * deployment holds now. Replacing a VM by another is 0; one more is +1.
    */
-  netEffect(resources: readonly { type: string }[], current: readonly { type: string }[]): Map<string, number> {
+  netEffect(resources: readonly QuotaCounted[], current: readonly QuotaCounted[]): Map<string, number> {
     const effect = this.requested(resources);
     for (const [quotaKey, count] of this.requested(current)) effect.set(quotaKey, (effect.get(quotaKey) ?? 0) - count);
     return effect;
@@ -125,7 +168,7 @@ export class QuotaService {
     const sessions = await manager.find(CloudSessionEntity, { where: { projectId, state: In(['APPROVED', 'APPLYING']) }, select: { id: true, deploymentId: true } });
     const reserved = new Map<string, number>();
     if (sessions.length === 0) return reserved;
-    const resources = await manager.find(CloudResourceEntity, { where: { sessionId: In(sessions.map((session) => session.id)) }, select: { type: true, sessionId: true } });
+    const resources = await manager.find(CloudResourceEntity, { where: { sessionId: In(sessions.map((session) => session.id)) }, select: { type: true, config: true, sessionId: true } });
     const deployments = await manager.find(DeploymentEntity, { where: { id: In(sessions.map((session) => session.deploymentId)) }, select: { id: true, resources: true } });
     for (const session of sessions) {
       const current = deployments.find((deployment) => deployment.id === session.deploymentId)?.resources ?? [];
@@ -135,12 +178,14 @@ export class QuotaService {
     return reserved;
   }
 
-  /** Counts resources by quota key. */
-  requested(resources: readonly { type: string }[]): Map<string, number> {
+  /** Counts resources by quota key: each by its type's `quotas` when it has them (every part of a blueprint), else 1 of its `quotaKey`. */
+  requested(resources: readonly QuotaCounted[]): Map<string, number> {
     const counts = new Map<string, number>();
     for (const resource of resources) {
-      const key = this.resourceTypes.get(resource.type)?.quotaKey ?? 'unknown';
-      counts.set(key, (counts.get(key) ?? 0) + 1);
+      const type = this.resourceTypes.get(resource.type);
+      for (const [key, count] of Object.entries(quotaCounts(type, resource.config, this.resourceTypes.pluginOf(resource.type)))) {
+        if (count > 0) counts.set(key, (counts.get(key) ?? 0) + count);
+      }
     }
     return counts;
   }

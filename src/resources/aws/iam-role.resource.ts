@@ -1,9 +1,8 @@
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
-import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js';
 import { z } from 'zod';
 import { defineResourceType } from '../../kernel/plugin/resource-type.js';
-import { hasEntries, tagsSchema } from '../tags.schema.js';
-import { digestOf, textList } from './aws-fields.js';
+import { tagsSchema } from '../tags.schema.js';
+import { textList } from './aws-fields.js';
+import { buildRole } from './aws-parts.js';
 
 const PRINCIPAL_MESSAGE = 'servicePrincipal must be an AWS service principal such as ec2.amazonaws.com or lambda.amazonaws.com';
 const POLICY_MESSAGE =
@@ -48,18 +47,13 @@ export const awsIamRoleResource = defineResourceType({
   quotaKey: 'iam_role',
   schema: awsIamRoleSchema,
   synthesize(scope, { name, config }) {
-    const role = new IamRole(scope, name, {
+    // The schema restricts the principal to [a-z0-9.-], as buildRole needs.
+    const role = buildRole(scope, name, {
       name: config.roleName ?? name,
-      // The principal is restricted to [a-z0-9.-] by the schema, so the policy text is exactly this JSON.
-      assumeRolePolicy: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { Service: config.servicePrincipal }, Action: 'sts:AssumeRole' }],
-      }),
-      ...(hasEntries(config.tags) ? { tags: config.tags } : {}),
+      servicePrincipal: config.servicePrincipal,
+      managedPolicyArns: config.managedPolicyArns,
+      tags: config.tags,
     });
-    for (const arn of config.managedPolicyArns) {
-      new IamRolePolicyAttachment(scope, `${name}-Policy-${digestOf(arn)}`, { role: role.name, policyArn: arn });
-    }
     return { arn: role.arn, name: role.name, unique_id: role.uniqueId };
   },
 });

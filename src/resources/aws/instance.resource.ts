@@ -1,9 +1,8 @@
-import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile/index.js';
-import { Instance } from '@cdktf/provider-aws/lib/instance/index.js';
 import { z } from 'zod';
 import { ref, refs } from '../../kernel/plugin/resource-ref.js';
 import { defineResourceType } from '../../kernel/plugin/resource-type.js';
-import { hasEntries, tagsSchema } from '../tags.schema.js';
+import { tagsSchema } from '../tags.schema.js';
+import { buildInstance } from './aws-parts.js';
 
 /** Input of an `aws.instance`; the references come right after the required fields, so chat forms offer them. */
 export const awsInstanceSchema = z
@@ -55,17 +54,13 @@ export const awsInstanceResource = defineResourceType({
   schema: awsInstanceSchema,
   synthesize(scope, { name, config, reference }) {
     const subnetId = config.subnet === undefined ? config.subnetId : (reference(config.subnet).id as string);
-    const groups = (config.securityGroups ?? []).map((group) => reference(group).id as string);
-    // A generated name (the resource name and a suffix): instance profile names are per account, not per deployment.
-    const profile =
-      config.role === undefined ? undefined : new IamInstanceProfile(scope, `${name}-Profile`, { namePrefix: `${name}-`, role: reference(config.role).name as string });
-    const instance = new Instance(scope, name, {
+    const instance = buildInstance(scope, name, {
       ami: config.ami,
       instanceType: config.instanceType,
       ...(subnetId === undefined ? {} : { subnetId }),
-      ...(groups.length === 0 ? {} : { vpcSecurityGroupIds: groups }),
-      ...(profile === undefined ? {} : { iamInstanceProfile: profile.name }),
-      ...(hasEntries(config.tags) ? { tags: config.tags } : {}),
+      securityGroupIds: (config.securityGroups ?? []).map((group) => reference(group).id as string),
+      ...(config.role === undefined ? {} : { roleName: reference(config.role).name as string }),
+      tags: config.tags,
     });
     return { id: instance.id, private_ip: instance.privateIp, ...(config.subnet === undefined ? {} : { public_ip: instance.publicIp }) };
   },

@@ -1,10 +1,10 @@
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
 import { z } from 'zod';
 import { CloudEngineError, ErrorCode } from '../../kernel/errors.js';
 import { ref } from '../../kernel/plugin/resource-ref.js';
 import { defineResourceType } from '../../kernel/plugin/resource-type.js';
-import { hasEntries, tagsSchema } from '../tags.schema.js';
+import { tagsSchema } from '../tags.schema.js';
 import { IPV4_CIDR, isNetworkAddress } from './aws-fields.js';
+import { buildSecurityGroup } from './aws-parts.js';
 
 const MAX_RULES = 50;
 const PORT_MESSAGE = 'port must be a whole number from 0 to 65535';
@@ -88,11 +88,6 @@ export const awsSecurityGroupSchema = z.strictObject({
 /** Validated config of an `aws.security_group`. */
 export type AwsSecurityGroupConfig = z.output<typeof awsSecurityGroupSchema>;
 
-// An inline rule must state every attribute, or terraform refuses the JSON form.
-function noOtherSources() {
-  return { ipv6CidrBlocks: [], prefixListIds: [], securityGroups: [], selfAttribute: false };
-}
-
 /**
  * A security group of an `aws.vpc` (`aws_security_group`) with its inbound
  * rules inline — a rule added or removed updates the group in place — and
@@ -113,20 +108,12 @@ export const awsSecurityGroupResource = defineResourceType({
         { field: 'name', value: name },
       );
     }
-    const group = new SecurityGroup(scope, name, {
+    const group = buildSecurityGroup(scope, name, {
       name,
       vpcId: reference(config.vpc).id as string,
+      ingress: config.ingress,
       ...(config.description === undefined ? {} : { description: config.description }),
-      ingress: config.ingress.map((rule) => ({
-        fromPort: rule.port,
-        toPort: rule.toPort ?? rule.port,
-        protocol: rule.protocol,
-        cidrBlocks: [rule.cidr],
-        description: '',
-        ...noOtherSources(),
-      })),
-      egress: [{ fromPort: 0, toPort: 0, protocol: '-1', cidrBlocks: ['0.0.0.0/0'], description: '', ...noOtherSources() }],
-      ...(hasEntries(config.tags) ? { tags: config.tags } : {}),
+      tags: config.tags,
     });
     return { id: group.id, arn: group.arn, name: group.name };
   },

@@ -1,13 +1,10 @@
-import { Route } from '@cdktf/provider-aws/lib/route/index.js';
-import { RouteTable } from '@cdktf/provider-aws/lib/route-table/index.js';
-import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-association/index.js';
-import { Subnet } from '@cdktf/provider-aws/lib/subnet/index.js';
 import { z } from 'zod';
 import { CloudEngineError, ErrorCode } from '../../kernel/errors.js';
 import { ref } from '../../kernel/plugin/resource-ref.js';
 import { defineResourceType } from '../../kernel/plugin/resource-type.js';
-import { hasEntries, tagsSchema } from '../tags.schema.js';
+import { tagsSchema } from '../tags.schema.js';
 import { ipv4Cidr } from './aws-fields.js';
+import { buildSubnet } from './aws-parts.js';
 
 const ZONE_MESSAGE = 'availabilityZone must be a zone of the project\'s region, e.g. us-east-1a';
 
@@ -43,26 +40,20 @@ export const awsSubnetResource = defineResourceType({
   schema: awsSubnetSchema,
   synthesize(scope, { name, config, reference }) {
     const vpc = reference(config.vpc);
-    const tags = hasEntries(config.tags) ? { tags: config.tags } : {};
-    const subnet = new Subnet(scope, name, {
-      vpcId: vpc.id as string,
-      cidrBlock: config.cidr,
-      mapPublicIpOnLaunch: config.public,
-      ...(config.availabilityZone === undefined ? {} : { availabilityZone: config.availabilityZone }),
-      ...tags,
-    });
-    if (config.public) {
-      if (vpc.internet_gateway_id === undefined) {
-        throw new CloudEngineError(
-          ErrorCode.INVALID_INPUT,
-          `Subnet ${name} is public, but its VPC ${config.vpc} has no internet gateway; set internetGateway to true on ${config.vpc}, or make ${name} private (public: false).`,
-          { field: 'config.public', value: true },
-        );
-      }
-      const routes = new RouteTable(scope, `${name}-Routes`, { vpcId: vpc.id as string, ...tags });
-      new Route(scope, `${name}-Internet`, { routeTableId: routes.id, destinationCidrBlock: '0.0.0.0/0', gatewayId: vpc.internet_gateway_id as string });
-      new RouteTableAssociation(scope, `${name}-Association`, { subnetId: subnet.id, routeTableId: routes.id });
+    if (config.public && vpc.internet_gateway_id === undefined) {
+      throw new CloudEngineError(
+        ErrorCode.INVALID_INPUT,
+        `Subnet ${name} is public, but its VPC ${config.vpc} has no internet gateway; set internetGateway to true on ${config.vpc}, or make ${name} private (public: false).`,
+        { field: 'config.public', value: true },
+      );
     }
+    const subnet = buildSubnet(scope, name, {
+      vpcId: vpc.id as string,
+      cidr: config.cidr,
+      ...(config.public ? { internetGatewayId: vpc.internet_gateway_id as string } : {}),
+      ...(config.availabilityZone === undefined ? {} : { availabilityZone: config.availabilityZone }),
+      tags: config.tags,
+    });
     return { id: subnet.id, arn: subnet.arn, cidr: subnet.cidrBlock, availability_zone: subnet.availabilityZone, vpc_id: subnet.vpcId };
   },
 });

@@ -1,9 +1,8 @@
-import { InternetGateway } from '@cdktf/provider-aws/lib/internet-gateway/index.js';
-import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
 import { z } from 'zod';
 import { defineResourceType } from '../../kernel/plugin/resource-type.js';
-import { hasEntries, tagsSchema } from '../tags.schema.js';
+import { tagsSchema } from '../tags.schema.js';
 import { ipv4Cidr } from './aws-fields.js';
+import { buildVpc } from './aws-parts.js';
 
 /** Input of an `aws.vpc`. */
 export const awsVpcSchema = z.strictObject({
@@ -29,10 +28,8 @@ export const awsVpcResource = defineResourceType({
   quotaKey: 'network',
   schema: awsVpcSchema,
   synthesize(scope, { name, config }) {
-    const tags = hasEntries(config.tags) ? { tags: config.tags } : {};
-    const vpc = new Vpc(scope, name, { cidrBlock: config.cidr, ...tags });
-    // Parts' ids carry a capital letter, which no resource name has, so they never collide with one.
-    const gateway = config.internetGateway ? new InternetGateway(scope, `${name}-Gateway`, { vpcId: vpc.id, ...tags }) : undefined;
+    // The gateway is `${name}-Gateway`: parts' ids carry a capital letter, which no resource name has.
+    const { vpc, gateway } = buildVpc(scope, name, { cidr: config.cidr, internetGateway: config.internetGateway, tags: config.tags });
     return { id: vpc.id, arn: vpc.arn, cidr: vpc.cidrBlock, ...(gateway === undefined ? {} : { internet_gateway_id: gateway.id }) };
   },
 });

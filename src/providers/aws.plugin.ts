@@ -9,13 +9,14 @@ import { awsSecurityGroupResource } from '../resources/aws/security-group.resour
 import { awsSnsTopicResource } from '../resources/aws/sns-topic.resource.js';
 import { awsSubnetResource } from '../resources/aws/subnet.resource.js';
 import { awsVpcResource } from '../resources/aws/vpc.resource.js';
+import { awsWebServiceResource } from '../resources/aws/web-service.resource.js';
 import { awsProvider } from './aws.provider.js';
 
 /**
  * AWS and its resource types: networks (`aws.vpc`, `aws.subnet`,
  * `aws.security_group`), `aws.instance`, `aws.iam_role`, `aws.s3_bucket`,
- * `aws.dynamodb_table`, `aws.queue` (SQS), `aws.sns_topic` and `aws.db_instance`
- * (RDS).
+ * `aws.dynamodb_table`, `aws.queue` (SQS), `aws.sns_topic`, `aws.db_instance`
+ * (RDS), and the blueprint `aws.web_service` (all of a web server's parts in one).
  */
 export const awsPlugin = definePlugin({
   id: 'aws',
@@ -31,6 +32,7 @@ export const awsPlugin = definePlugin({
     ctx.addResourceType(awsQueueResource);
     ctx.addResourceType(awsSnsTopicResource);
     ctx.addResourceType(awsDbInstanceResource);
+    ctx.addResourceType(awsWebServiceResource);
   },
 });
 

@@ -40,7 +40,7 @@ describe('provider plugins', () => {
     });
   });
 
-  it('aws registers its provider, instance, s3 bucket, dynamodb table, network parts, IAM role, queue, topic and RDS database', async () => {
+  it('aws registers its provider, instance, s3 bucket, dynamodb table, network parts, IAM role, queue, topic, RDS database and web service blueprint', async () => {
     expect(awsPlugin.id).toBe('aws');
     expect(await contributions(awsPlugin)).toEqual({
       providers: ['aws'],
@@ -55,6 +55,7 @@ describe('provider plugins', () => {
         ['aws.queue', 'aws', 'queue'],
         ['aws.sns_topic', 'aws', 'topic'],
         ['aws.db_instance', 'aws', 'database'],
+        ['aws.web_service', 'aws', 'compute_vm'],
       ],
     });
   });

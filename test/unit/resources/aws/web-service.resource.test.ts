@@ -1,7 +1,7 @@
 import { synthResource, synthSession } from 'cloud-engine/testing';
 import { describe, expect, it } from 'vitest';
 import { awsS3BucketResource } from '../../../../src/resources/aws/s3-bucket.resource.js';
-import { awsWebServiceResource } from '../../../../src/resources/aws/web-service.resource.js';
+import { awsWebServiceResource, awsWebServiceSchema } from '../../../../src/resources/aws/web-service.resource.js';
 
 // Through the testing kit, as a plugin author would test a blueprint of their own.
 const project = { settings: { region: 'us-east-1' } };
@@ -107,8 +107,8 @@ describe('aws.web_service synthesis (a blueprint)', () => {
   });
 
   it('counts every part against its quota key', () => {
-    expect(awsWebServiceResource.quotas!(awsWebServiceResource.schema.parse({}))).toEqual({ compute_vm: 1, network: 1, subnet: 1, security_group: 1 });
-    expect(awsWebServiceResource.quotas!(awsWebServiceResource.schema.parse({ assetsBucket: true }))).toEqual({
+    expect(awsWebServiceResource.quotas!(awsWebServiceSchema.parse({}))).toEqual({ compute_vm: 1, network: 1, subnet: 1, security_group: 1 });
+    expect(awsWebServiceResource.quotas!(awsWebServiceSchema.parse({ assetsBucket: true }))).toEqual({
       compute_vm: 1,
       network: 1,
       subnet: 1,

@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CLI_BIN as BIN, runCli } from '../support/cli-runner.js';
 
-const BIN = join(import.meta.dirname, '..', '..', 'dist', 'bin', 'cloud-engine.js');
 const root = mkdtempSync(join(tmpdir(), 'cloud-engine-cli-deployments-'));
 
 /** web.yaml: the deployment `web` with a VM and a bucket. */
@@ -29,13 +28,6 @@ resources:
     name: logs
 `;
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  json: () => any;
-}
-
 function freshDir(): string {
   const dir = mkdtempSync(join(root, 'data-'));
   writeFileSync(join(dir, 'web.yaml'), WEB);
@@ -43,15 +35,7 @@ function freshDir(): string {
   return dir;
 }
 
-/** Runs the built bin as `user` on `dir`'s data, as a CI job would. */
-function cli(dir: string, user: string, args: string[], extraEnv: Record<string, string> = {}): Run {
-  const env: Record<string, string | undefined> = { ...process.env, CLOUD_ENGINE_DATA_DIR: join(dir, 'data'), CLOUD_ENGINE_USER: user };
-  delete env.CLOUD_ENGINE_LOG_LEVEL;
-  delete env.CLOUD_ENGINE_ADMINS;
-  const run = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 90_000 });
-  expect(run.error).toBeUndefined();
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr, json: () => JSON.parse(run.stdout) };
-}
+const cli = (dir: string, user: string, args: string[], extraEnv: Record<string, string> = {}) => runCli(dir, user, args, extraEnv);
 
 /** The deployment named `name`, as `deployments --json` shows it. */
 function deployment(dir: string, name: string): any {

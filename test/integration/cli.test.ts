@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKernel } from '../../src/engine.js';
+import { CLI_BIN as BIN, cliEnv, runCli } from '../support/cli-runner.js';
 
-const BIN = join(import.meta.dirname, '..', '..', 'dist', 'bin', 'cloud-engine.js');
 const root = mkdtempSync(join(tmpdir(), 'cloud-engine-cli-'));
 
 const SPEC = `# a sandbox VM and bucket
@@ -21,13 +21,6 @@ resources:
     name: assets
 `;
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  json: () => any;
-}
-
 /** A fresh data dir holding spec.yaml; the first user to run a command there administers its sandbox project. */
 function freshDir(): string {
   const dir = mkdtempSync(join(root, 'data-'));
@@ -35,28 +28,8 @@ function freshDir(): string {
   return dir;
 }
 
-/** The environment the bin runs with: `dir`'s data, acting as `user`. */
-function cliEnv(dir: string, user: string, extraEnv: Record<string, string> = {}): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...process.env, CLOUD_ENGINE_DATA_DIR: join(dir, 'data'), CLOUD_ENGINE_USER: user, ...extraEnv };
-  delete env.CLOUD_ENGINE_LOG_LEVEL;
-  delete env.CLOUD_ENGINE_ADMINS;
-  return env;
-}
-
-/** Runs the built bin as `user` on `dir`, the way a CI job would; `stdin` is text to pipe in or a file descriptor. */
-function cli(dir: string, user: string, args: string[], extraEnv: Record<string, string> = {}, options: { stdin?: string | number; timeout?: number } = {}): Run {
-  const stdin = options.stdin;
-  const run = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: dir,
-    env: cliEnv(dir, user, extraEnv),
-    encoding: 'utf8',
-    timeout: options.timeout ?? 60_000,
-    ...(typeof stdin === 'string' ? { input: stdin } : typeof stdin === 'number' ? { stdio: [stdin, 'pipe', 'pipe'] } : {}),
-  });
-  // Input the command stops reading at a limit ends in EPIPE on our side, as it would for `cat big | cloud-engine …`.
-  if (!(typeof stdin === 'string' && (run.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE')) expect(run.error).toBeUndefined();
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr, json: () => JSON.parse(run.stdout) };
-}
+const cli = (dir: string, user: string, args: string[], extraEnv: Record<string, string> = {}, options: { stdin?: string | number; timeout?: number } = {}) =>
+  runCli(dir, user, args, extraEnv, { timeout: 60_000, ...options });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -5,6 +5,7 @@ import { formatCost } from '../kernel/sessions/cost.js';
 import type { DeploymentState } from '../kernel/sessions/deployment-state.js';
 import type { SessionView } from '../kernel/sessions/session-view.js';
 import { renderQuotaBar } from '../kernel/quotas/quota-bar.js';
+import { quotaCounts } from '../kernel/quotas/quota-service.js';
 
 /** Everything a lobby shows, computed once for every adapter. */
 export interface LobbyModel {
@@ -19,7 +20,11 @@ export interface LobbyModel {
   readonly stateLabel: string;
   /** Waiting for a terraform slot: place in the queue. */
   readonly queuePosition: number | null;
-  readonly resources: readonly { readonly name: string; readonly type: string; readonly detail: string }[];
+  /**
+   * `parts`: the Terraform addresses of a resource's planned changes when it
+   * has several (a blueprint's VPC, subnet, VM, …), from the current plan; absent otherwise.
+   */
+  readonly resources: readonly { readonly name: string; readonly type: string; readonly detail: string; readonly parts?: readonly string[] }[];
   /**
    * The plan shown, with its id: an approval carries it, so only this plan can be applied.
    * Each change reads "<symbol> <address> (<action>)" — update in place, replace, destroy — or "+ <address>" to create.
@@ -104,7 +109,7 @@ export async function buildLobby(api: ChatApi, session: SessionView): Promise<Lo
   const { redactor } = api;
   const redact = (text: string) => redactor.redact(text);
   const usage = await api.quotas.usage(session.projectId);
-  const keys = new Set(session.resources.map((resource) => resource.quotaKey));
+  const keys = new Set(session.resources.flatMap((resource) => quotaKeysOf(api, resource)));
   const quotas = usage
     .filter((row) => row.limit !== null && (keys.has(row.quotaKey) || row.used + row.reserved > 0))
     .map((row) => ({ quotaKey: row.quotaKey, bar: renderQuotaBar(row.used + row.reserved, row.limit!) }));
@@ -121,11 +126,15 @@ export async function buildLobby(api: ChatApi, session: SessionView): Promise<Lo
     state: session.state,
     stateLabel: session.queuePosition ? `${STATE_LABELS[session.state]} (waiting for terraform: #${session.queuePosition} in the queue)` : STATE_LABELS[session.state],
     queuePosition: session.queuePosition,
-    resources: session.resources.map((resource) => ({
-      name: resource.name,
-      type: resource.type,
-      detail: describeConfig(shownConfig(resource.config, api.resourceType(resource.type), redactor)),
-    })),
+    resources: session.resources.map((resource) => {
+      const parts = (plan?.changes ?? []).filter((change) => change.resource === resource.name).map((change) => redact(change.address));
+      return {
+        name: resource.name,
+        type: resource.type,
+        detail: describeConfig(shownConfig(resource.config, api.resourceType(resource.type), redactor)),
+        ...(parts.length > 1 ? { parts } : {}),
+      };
+    }),
     plan: plan
       ? { id: plan.id, summary: redact(plan.summary), changes: plan.changes.map((change) => redact(changeLine(change.actions, change.address))) }
       : null,
@@ -166,7 +175,10 @@ export function renderLobbyText(lobby: LobbyModel): string[] {
   if (lobby.resources.length === 0) lines.push('Resources: none yet');
   else {
     lines.push(`Resources (${lobby.resources.length}):`);
-    for (const resource of lobby.resources) lines.push(`  • ${resource.name} — ${resource.type}${resource.detail ? ` (${resource.detail})` : ''}`);
+    for (const resource of lobby.resources) {
+      lines.push(`  • ${resource.name} — ${resource.type}${resource.detail ? ` (${resource.detail})` : ''}`);
+      if (resource.parts) lines.push(`      parts: ${resource.parts.join(', ')}`);
+    }
   }
   if (lobby.plan) {
     lines.push(`Plan: ${lobby.plan.summary.replace(/^Plan: /, '')}`);
@@ -187,6 +199,16 @@ export function renderLobbyText(lobby: LobbyModel): string[] {
     for (const [name, value] of Object.entries(lobby.outputs)) lines.push(`  ${name}: ${JSON.stringify(value)}`);
   }
   return lines;
+}
+
+/** The quota keys a resource counts against (every part's, for a blueprint); its listed key when its type cannot say. */
+function quotaKeysOf(api: ChatApi, resource: SessionView['resources'][number]): string[] {
+  try {
+    return Object.entries(quotaCounts(api.resourceType(resource.type), resource.config)).filter(([, count]) => count > 0).map(([key]) => key);
+  } catch {
+    // A broken quotas() fails the plan, naming the plugin; the lobby still shows.
+    return [resource.quotaKey];
+  }
 }
 
 /** A short one-line description of a resource's config for lists. */

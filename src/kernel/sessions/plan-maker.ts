@@ -84,7 +84,7 @@ export class PlanMaker {
       throw isCloudEngineError(error) ? redactError(error, redactor) : error;
     }
 
-    const record = planRecord({ id: planId, sessionId, userId, summary, planJson, planFile, configHash: synthesis.hash, cost, sealedSecrets: box.seal(secrets) });
+    const record = planRecord({ id: planId, sessionId, userId, summary, owners: ownersOf(synthesis.addresses), planJson, planFile, configHash: synthesis.hash, cost, sealedSecrets: box.seal(secrets) });
     await recorder.close();
     await db.transaction(async (manager) => {
       await manager.insert(PlanRecordEntity, record);
@@ -133,6 +133,13 @@ function requestedDeletes(plan: PlanJson, addresses: Readonly<Record<string, rea
     .map((change) => change.address);
 }
 
+/** Which session resource made each address (synthesis knows it; a plan's changes carry it to views). */
+function ownersOf(addresses: Readonly<Record<string, readonly string[]>>): Map<string, string> {
+  const owners = new Map<string, string>();
+  for (const [name, made] of Object.entries(addresses)) for (const address of made) owners.set(address, name);
+  return owners;
+}
+
 /** The error with secrets redacted and its text bounded (terraform's diagnostics can be megabytes). */
 export function redactError(error: CloudEngineError, redactor: Redactor): CloudEngineError {
   const message = capText(redactor.redact(error.message));
@@ -146,6 +153,7 @@ function planRecord(input: {
   sessionId: string;
   userId: string;
   summary: ReturnType<typeof summarizePlan>;
+  owners: ReadonlyMap<string, string>;
   planJson: PlanJson;
   planFile: string;
   configHash: string;
@@ -160,7 +168,10 @@ function planRecord(input: {
     toAdd: input.summary.toAdd,
     toChange: input.summary.toChange,
     toDestroy: input.summary.toDestroy,
-    changes: input.summary.changes.map((change) => ({ address: change.address, type: change.type, actions: [...change.actions] })),
+    changes: input.summary.changes.map((change) => {
+      const resource = input.owners.get(change.address);
+      return { address: change.address, type: change.type, actions: [...change.actions], ...(resource === undefined ? {} : { resource }) };
+    }),
     planJson: input.planJson as Record<string, unknown>,
     planFile: input.planFile,
     configHash: input.configHash,

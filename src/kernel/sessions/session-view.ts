@@ -16,6 +16,12 @@ export interface PlannedChange {
   readonly address: string;
   readonly type: string;
   readonly actions: readonly string[];
+  /**
+   * The session resource whose synthesis made this address, so a blueprint's
+   * parts are known as its own; absent for what no resource of the change
+   * makes (a removed resource's deletes) and in plans made before it was kept.
+   */
+  readonly resource?: string;
 }
 
 /** A plan's cost, from the cost estimators. */

@@ -74,7 +74,12 @@ export function renderLobby(lobby: LobbyModel): {
       { name: 'Owner', value: `<@${lobby.owner}>`, inline: true },
       {
         name: `Resources (${lobby.resources.length})`,
-        value: clip(lobby.resources.map((resource) => `• **${resource.name}** — ${resource.type}${resource.detail ? ` (${resource.detail})` : ''}`).join('\n') || 'None yet — click **Add Resource**.', LIMITS.fieldValue),
+        value: clip(
+          lobby.resources
+            .map((resource) => `• **${resource.name}** — ${resource.type}${resource.detail ? ` (${resource.detail})` : ''}${resource.parts ? `\n  parts: ${resource.parts.join(', ')}` : ''}`)
+            .join('\n') || 'None yet — click **Add Resource**.',
+          LIMITS.fieldValue,
+        ),
       },
     );
   const files: { name: string; attachment: Buffer }[] = [];

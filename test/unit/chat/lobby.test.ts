@@ -78,6 +78,17 @@ describe('renderLobbyText', () => {
     expect(lines).toContain('  … and 3 more');
   });
 
+  it("shows a blueprint as one resource with its parts' addresses under it", () => {
+    const parts = ['aws_vpc.web-Network', 'aws_subnet.web-Subnet', 'aws_instance.web'];
+    const lines = renderLobbyText({ ...base, resources: [{ name: 'web', type: 'aws.web_service', detail: 'port=80', parts }, { name: 'db', type: 'aws.db_instance', detail: '' }] });
+    expect(lines.slice(2)).toEqual([
+      'Resources (2):',
+      '  • web — aws.web_service (port=80)',
+      '      parts: aws_vpc.web-Network, aws_subnet.web-Subnet, aws_instance.web',
+      '  • db — aws.db_instance',
+    ]);
+  });
+
   it('leaves out the outputs heading when there are no outputs', () => {
     expect(renderLobbyText({ ...base, outputs: {} }).some((line) => line.startsWith('Outputs'))).toBe(false);
   });

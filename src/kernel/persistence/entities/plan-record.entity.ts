@@ -27,7 +27,7 @@ export class PlanRecordEntity {
   toDestroy!: number;
 
   @Column({ type: 'text', transformer: jsonText })
-  changes!: { address: string; type: string; actions: string[] }[];
+  changes!: { address: string; type: string; actions: string[]; resource?: string }[];
 
   /** `terraform show -json` of the plan file. */
   @Column({ type: 'text', name: 'plan_json', transformer: jsonText })

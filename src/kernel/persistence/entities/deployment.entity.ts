@@ -64,6 +64,10 @@ export class DeploymentEntity {
   @Column({ type: 'varchar', length: 32, name: 'state_key' })
   stateKey!: string;
 
+  /** When the kernel tears it down by itself (its TTL); null when it does not expire. */
+  @Column({ type: 'varchar', length: 32, name: 'expires_at', nullable: true, transformer: isoDate })
+  expiresAt!: Date | null;
+
   @Column({ type: 'varchar', length: 64, name: 'created_by' })
   createdBy!: string;
 

@@ -15,7 +15,7 @@ const AT = '2026-11-01T10:00:00.000Z';
  * holding sessions in every kind of end state, written as that release wrote them.
  */
 async function previousRelease(dir: string): Promise<void> {
-  const old = new DataSource({ type: 'sqlite', database: join(dir, 'cloud-engine.sqlite'), migrations: MIGRATIONS.slice(0, -1), entities: [], logging: false });
+  const old = new DataSource({ type: 'sqlite', database: join(dir, 'cloud-engine.sqlite'), migrations: MIGRATIONS.slice(0, MIGRATIONS.findIndex((migration) => migration.name === 'Deployments1732838400000')), entities: [], logging: false });
   await old.initialize();
   await old.runMigrations();
   const insert = (table: string, values: Record<string, unknown>) => old.createQueryBuilder().insert().into(table).values(values).execute();

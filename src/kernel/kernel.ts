@@ -37,6 +37,8 @@ import { SessionLocks } from './sessions/session-lock.js';
 import { StackSynthesizer } from './synth/stack-synthesizer.js';
 import { TerraformRunner } from './terraform/terraform-runner.js';
 import { ProviderPool } from './terraform/provider-pool.js';
+import { ClockToken, systemClock } from './lifecycle/clock.js';
+import { LifecycleService, LifecycleServiceToken } from './lifecycle/lifecycle-service.js';
 
 export type { KernelRegistries } from './plugin/registries.js';
 
@@ -54,6 +56,8 @@ export interface Kernel {
   /** Per-project limits by quota key, and usage. */
   readonly quotas: QuotaService;
   readonly events: KernelEvents;
+  /** Deployments that expire: `runDue()` performs the reminders and teardowns due at the clock's now. */
+  readonly lifecycle: LifecycleService;
   readonly authorizer: Authorizer;
   /** Hides secrets in what is shown to people (chat, lists, lobbies): patterns, credential values, secret key names. */
   readonly redactor: Redactor;
@@ -87,6 +91,7 @@ export async function createKernel(options: KernelConfigOptions = {}, plugins: r
   container.bind(RedactorToken).toConstantValue(redactor);
   container.bind(SealedBoxToken).toConstantValue(await SealedBox.open(config.dataDir, config.secretKey));
   container.bind(DatabaseToken).toConstantValue(database);
+  container.bind(ClockToken).toConstantValue(options.clock ?? systemClock);
   container.bind(KernelEventsToken).toConstantValue(
     new KernelEvents((event, error) => logger.error({ err: error, event }, 'event listener failed')),
   );
@@ -123,10 +128,12 @@ export async function createKernel(options: KernelConfigOptions = {}, plugins: r
   );
   container.bind(OrchestratorToken).to(Orchestrator).inSingletonScope();
   container.bind(DeploymentServiceToken).to(DeploymentService).inSingletonScope();
+  container.bind(LifecycleServiceToken).to(LifecycleService).inSingletonScope();
 
   const kernel = new RunningKernel(container, config, logger, database, registries, loaded);
   const recovered = await kernel.orchestrator.recoverInterrupted();
   if (recovered.length) logger.warn({ sessions: recovered }, 'resolved sessions interrupted by a stopped process');
+  kernel.lifecycle.start(options.lifecycleInterval ?? 30_000);
   return kernel;
 }
 
@@ -138,6 +145,7 @@ class RunningKernel implements Kernel {
   readonly access: AccessService;
   readonly quotas: QuotaService;
   readonly events: KernelEvents;
+  readonly lifecycle: LifecycleService;
   readonly authorizer: Authorizer;
   readonly redactor: Redactor;
   private readonly started: ChatAdapter[] = [];
@@ -160,6 +168,7 @@ class RunningKernel implements Kernel {
     this.access = container.get(AccessServiceToken);
     this.quotas = container.get(QuotaServiceToken);
     this.events = container.get(KernelEventsToken);
+    this.lifecycle = container.get(LifecycleServiceToken);
     this.authorizer = container.get(Authorizer);
     this.redactor = container.get(RedactorToken);
     this.runner = container.get(TerraformRunnerToken);
@@ -186,6 +195,7 @@ class RunningKernel implements Kernel {
     for (const adapter of this.started.reverse()) {
       await adapter.stop().catch((error: unknown) => this.logger.error({ err: error, adapter: adapter.id }, 'chat adapter failed to stop'));
     }
+    await this.lifecycle.stop();
     await this.orchestrator.shutdown();
     await this.runner.close();
     await this.database.close();

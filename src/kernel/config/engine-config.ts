@@ -134,6 +134,10 @@ export interface KernelConfigOptions {
    * its plugin's config schema at start-up; they win over the environment variables the plugin maps.
    */
   pluginConfig?: Record<string, Record<string, unknown>>;
+  /** Where scheduled work (TTL reminders and expiries) reads the time; default the system clock. Tests pass one they move. */
+  clock?: { now(): Date };
+  /** How often the kernel performs due reminders and expiries, ms (default 30 000; 0: only when `kernel.lifecycle.runDue()` is called). */
+  lifecycleInterval?: number;
   /** Environment to read (the kernel's variables and those plugins map); defaults to process.env. */
   env?: Record<string, string | undefined>;
 }

@@ -30,6 +30,8 @@ export interface DeploymentView {
   readonly monthlyCost: number | null;
   /** The open change, if any (the deployment's lock). */
   readonly openSessionId: string | null;
+  /** When the kernel tears it down by itself (its TTL); null when it does not expire. */
+  readonly expiresAt: Date | null;
   /** Its sessions (changes), newest first. */
   readonly sessions: readonly string[];
   readonly createdAt: Date;
@@ -98,6 +100,7 @@ export class DeploymentService {
       outputs: deployment.outputs,
       monthlyCost: deployment.monthlyCost,
       openSessionId: deployment.openSessionId,
+      expiresAt: deployment.expiresAt ?? null,
       sessions: sessions.filter((session) => session.deploymentId === deployment.id).map((session) => session.id),
       createdAt: deployment.createdAt,
       updatedAt: deployment.updatedAt,

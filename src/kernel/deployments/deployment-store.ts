@@ -4,6 +4,7 @@ import type { Database } from '../persistence/database.js';
 import { CloudResourceEntity } from '../persistence/entities/cloud-resource.entity.js';
 import { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
 import { DeploymentEntity, type DeployedResource } from '../persistence/entities/deployment.entity.js';
+import { DueActionEntity } from '../persistence/entities/due-action.entity.js';
 import { PlanRecordEntity } from '../persistence/entities/plan-record.entity.js';
 import { DeploymentState } from '../sessions/deployment-state.js';
 import { RESOURCE_NAME } from '../validation.js';
@@ -119,8 +120,11 @@ export class DeploymentStore {
       version: deployment.version + 1,
       monthlyCost,
       lastSessionId: after.id,
+      // A torn-down deployment no longer expires: its reminders and expiry go with it.
+      ...(state === DeploymentStatus.DESTROYED ? { expiresAt: null } : {}),
       updatedAt: now,
     });
+    if (state === DeploymentStatus.DESTROYED) await manager.delete(DueActionEntity, { deploymentId: deployment.id, state: 'PENDING' });
   }
 
   /** Refuses an approval when the deployment moved on since the session started (another apply, a teardown). */
@@ -159,6 +163,7 @@ export class DeploymentStore {
       monthlyCost: null,
       lastSessionId: null,
       openSessionId: null,
+      expiresAt: null,
       workDir: `deployments/${input.id}`,
       stateKey: input.id,
       createdBy: input.createdBy,

@@ -13,6 +13,12 @@ export interface KernelEventMap {
   'plan.ready': { sessionId: string; plan: PlanResult };
   'output.line': { sessionId: string; operation: 'plan' | 'apply'; line: string; level: 'info' | 'warn' | 'error' };
   'apply.finished': { sessionId: string; state: DeploymentState; error?: string; outputs?: Record<string, unknown> };
+  /** A reminder before a deployment's expiry (once per reminder offset); `lateMs` > 0 when a kernel was down at its due time. */
+  'deployment.expiring': { deploymentId: string; projectId: string; name: string; expiresAt: Date; remaining: number; lateMs: number };
+  /** The kernel tore an expired deployment down (as `cloud-engine`). */
+  'deployment.expired': { deploymentId: string; projectId: string; name: string; expiresAt: Date; sessionId: string | null; lateMs: number };
+  /** An expired deployment's teardown did not happen (a change open, a policy, terraform): retried at `retryAt`. Tell its admins. */
+  'deployment.expiryFailed': { deploymentId: string; projectId: string; name: string; expiresAt: Date; attempts: number; retryAt: Date; error: string };
 }
 export type KernelEventName = keyof KernelEventMap;
 

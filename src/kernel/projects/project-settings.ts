@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BackendSettingsSchema } from '../synth/state-backend.js';
+import { LifecycleSettingsSchema } from '../lifecycle/lifecycle-settings.js';
 
 /**
  * Keys of a project's settings that belong to the kernel rather than to the
@@ -16,6 +17,8 @@ export const ApprovalSettingsSchema = z.strictObject({
 export const KernelSettingsSchema = z.strictObject({
   approval: ApprovalSettingsSchema.optional(),
   backend: BackendSettingsSchema.optional(),
+  /** Deployments that expire: default and maximum TTL, reminders before expiry. */
+  lifecycle: LifecycleSettingsSchema.optional(),
   /** Settings of policy validators, by validator id; each validator's schema checks its own. */
   policies: z.record(z.string(), z.unknown()).optional(),
 });

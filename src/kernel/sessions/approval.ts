@@ -2,6 +2,7 @@ import { CloudEngineError, isCloudEngineError } from '../errors.js';
 import type { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
 import type { Project } from '../projects/project-service.js';
 import { ApprovalSettingsSchema } from '../projects/project-settings.js';
+import { systemCall } from '../lifecycle/system-actor.js';
 import { DeploymentState } from './deployment-state.js';
 import { SessionErrors } from './session-errors.js';
 import { authorize, requireUser, type SessionServices } from './session-services.js';
@@ -65,6 +66,9 @@ export class Approval {
    * (not whoever made the deployment's resources in an earlier change).
    */
   async checkRules(session: CloudSessionEntity, plan: PlanRecordSummary, project: Project, userId: string): Promise<void> {
+    // The one exemption: the system's own TTL teardown (a plan that only removes) is not held up by four eyes
+    // or approver rules; users never are exempt, and policies still judge it.
+    if (systemCall(userId) === 'ttl' && plan.toAdd === 0 && plan.toChange === 0) return;
     const rules = ApprovalSettingsSchema.parse(project.settings.approval ?? {});
     if (rules.requireDistinctApprover) {
       const roles: [string | null, string][] = [

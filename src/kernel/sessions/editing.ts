@@ -205,6 +205,12 @@ export class Editing {
 export interface StartOptions {
   /** Id or name of a deployment of the project, or the name of a new one; a new deployment with a generated name when absent. */
   deployment?: string;
+  /**
+   * When a new deployment expires ("15m", "2h", "7d", or ms): set at its first
+   * change, within the project's `lifecycle.maxTtl`; the project's
+   * `lifecycle.defaultTtl` applies without it. Existing deployments: `setTtl`.
+   */
+  ttl?: string | number;
 }
 
 function requireDeploymentRef(value: unknown): string {

@@ -38,9 +38,15 @@ import { SessionStore } from './session-store.js';
 import type { PlanResult, SessionView } from './session-view.js';
 import { StateReader } from './state-reader.js';
 import { inReferenceOrder } from '../synth/reference-graph.js';
+import { ClockToken, type Clock } from '../lifecycle/clock.js';
+import { DueActionStore } from '../lifecycle/due-action-store.js';
+import { Ttl, type TtlView } from '../lifecycle/ttl.js';
+import type { DurationInput } from '../lifecycle/lifecycle-settings.js';
+import { invalidInput } from '../errors.js';
 
 export type { ApproveOptions, EngineStats, ResourceInput, RunOptions, SessionFilter, ValidationResult } from './session-inputs.js';
 export type { StartOptions } from './editing.js';
+export type { TtlView } from '../lifecycle/ttl.js';
 export { LIMITS } from './session-inputs.js';
 export { SessionLocksToken } from './session-lock.js';
 export { StackSynthesizerToken } from '../synth/stack-synthesizer.js';
@@ -65,6 +71,8 @@ export class Orchestrator {
   private readonly recovery: Recovery;
   private readonly queries: Queries;
   private readonly deploymentStore: DeploymentStore;
+  private readonly ttl: Ttl;
+  private readonly projects: ProjectService;
   private readonly resourceTypes: Registry<ResourceType>;
   /** The terraform runner (its provider pool); tests look at it. */
   private readonly runner: TerraformRunner;
@@ -87,6 +95,7 @@ export class Orchestrator {
     @inject(AccessServiceToken) access: AccessService,
     @inject(RedactorToken) redactor: Redactor,
     @inject(SealedBoxToken) box: SealedBox,
+    @inject(ClockToken) clock: Clock,
   ) {
     const operations = new Operations(db, events, logger);
     const deployments = new DeploymentStore(db);
@@ -136,6 +145,8 @@ export class Orchestrator {
     this.cancellation = new Cancellation(services);
     this.recovery = new Recovery(services, state);
     this.queries = new Queries(services);
+    this.ttl = new Ttl(services, clock, new DueActionStore(db));
+    this.projects = projects;
   }
 
   /**
@@ -144,9 +155,45 @@ export class Orchestrator {
    * `options.deployment` names (id or name; the session starts with its
    * current resources) or a new one of that name, a new one with a generated
    * name without it. A deployment with an open change is LOCKED.
+   * `options.ttl` (or the project's `lifecycle.defaultTtl`) makes a new
+   * deployment expire: the kernel tears it down by itself then.
    */
-  startSession(userId: string, projectId: string, provider?: string, options: StartOptions = {}): Promise<SessionView> {
-    return this.editing.startSession(userId, projectId, provider, options);
+  async startSession(userId: string, projectId: string, provider?: string, options: StartOptions = {}): Promise<SessionView> {
+    const { ttl, ...start } = options;
+    const project = ttl === undefined ? undefined : await this.projects.get(projectId);
+    // Checked before anything is made: a bad TTL starts nothing.
+    if (project && ttl !== undefined) {
+      this.ttl.initialTtl(project, ttl);
+      const existing = typeof start.deployment === 'string' ? await this.deploymentStore.find(project.id, start.deployment) : null;
+      if (existing) {
+        throw invalidInput('ttl', `deployment ${existing.name} already exists and a TTL is set at a deployment's first change; use setTtl or extendTtl for it`, { value: ttl });
+      }
+    }
+    const session = await this.editing.startSession(userId, projectId, provider, start);
+    const deployment = await this.deploymentStore.load(session.deploymentId);
+    if (deployment.version === 0 && deployment.lastSessionId === null && deployment.expiresAt === null && deployment.createdBy === userId) {
+      const ttlMs = this.ttl.initialTtl(project ?? (await this.projects.get(projectId)), ttl);
+      if (ttlMs !== undefined) await this.ttl.start(deployment.id, userId, ttlMs);
+    }
+    return session;
+  }
+
+  /**
+   * Sets when a deployment expires, from now (`"2h"`, `"7d"`, or ms), within
+   * the project's `lifecycle.maxTtl`; `null` makes it never expire. Needs
+   * deploy access; replaces its reminders and expiry.
+   */
+  setTtl(deploymentId: string, userId: string, ttl: DurationInput | null): Promise<TtlView> {
+    return this.ttl.set(deploymentId, userId, ttl);
+  }
+
+  /**
+   * Moves a deployment's expiry later by `by` (the project's
+   * `lifecycle.defaultTtl` when absent); INVALID_INPUT naming the maximum
+   * when it would pass `lifecycle.maxTtl`. Needs deploy access.
+   */
+  extendTtl(deploymentId: string, userId: string, by?: DurationInput): Promise<TtlView> {
+    return this.ttl.extend(deploymentId, userId, by);
   }
 
   /** Adds a resource; a session with a plan goes back to DRAFT (the plan no longer matches). */

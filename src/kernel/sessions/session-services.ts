@@ -18,6 +18,7 @@ import type { StackSynthesizer, SynthesisResult } from '../synth/stack-synthesiz
 import type { TerraformRunner } from '../terraform/terraform-runner.js';
 import { USER_ID, requirePattern } from '../validation.js';
 import type { DeploymentStore } from '../deployments/deployment-store.js';
+import { systemCall } from '../lifecycle/system-actor.js';
 import type { Operations } from './operations.js';
 import type { SessionLocks } from './session-lock.js';
 import type { SessionStore } from './session-store.js';
@@ -54,11 +55,14 @@ export interface SessionServices {
 
 /** INVALID_INPUT unless `userId` is a user id (and not one of the engine's own actor names). */
 export function requireUser(userId: unknown): void {
+  // The system actor only inside the lifecycle's own teardown (lifecycle/system-actor.ts), never from the API.
+  if (systemCall(userId)) return;
   requirePattern(userId, USER_ID, 'userId', 'a user id of 1-64 letters, digits and ._@:-');
 }
 
 /** Asks the authorizer whether `userId` may do `action` (on `session`, when there is one). */
 export async function authorize(services: SessionServices, userId: string, action: Action, projectId: string, session?: CloudSessionEntity): Promise<void> {
+  if (systemCall(userId)) return;
   await services.authorizer.authorize({ userId, action, projectId, session: session ? { id: session.id, userId: session.userId } : undefined });
 }
 

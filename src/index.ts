@@ -19,6 +19,10 @@ export type { SessionView, SessionResource, PlanSummary, PlanResult, PlannedChan
 export type { ResourceInput, RunOptions, ApproveOptions, ValidationResult, SessionFilter, EngineStats, StartOptions } from './kernel/sessions/orchestrator.js';
 export { DeploymentStatus } from './kernel/deployments/deployment-status.js';
 export type { DeploymentView, DeploymentFilter } from './kernel/deployments/deployment-service.js';
+export type { Clock } from './kernel/lifecycle/clock.js';
+export type { TtlView } from './kernel/lifecycle/ttl.js';
+export type { DueAction, DueReport, LifecycleService } from './kernel/lifecycle/lifecycle-service.js';
+export type { LifecycleSettings } from './kernel/lifecycle/lifecycle-settings.js';
 export { formatCost, HOURS_PER_MONTH } from './kernel/sessions/cost.js';
 export type { Project, CreateProjectInput } from './kernel/projects/project-service.js';
 export type { AuditEvent, AuditFilter } from './kernel/audit/audit-log.js';

@@ -39,6 +39,7 @@ import { TerraformRunner } from './terraform/terraform-runner.js';
 import { ProviderPool } from './terraform/provider-pool.js';
 import { ClockToken, systemClock } from './lifecycle/clock.js';
 import { LifecycleService, LifecycleServiceToken } from './lifecycle/lifecycle-service.js';
+import { lifecycleInterval } from './lifecycle/lifecycle-interval.js';
 
 export type { KernelRegistries } from './plugin/registries.js';
 
@@ -80,6 +81,7 @@ export interface Kernel {
 export async function createKernel(options: KernelConfigOptions = {}, plugins: readonly Plugin[] = []): Promise<Kernel> {
   const config = loadConfig(options);
   const env = options.env ?? process.env;
+  const interval = lifecycleInterval(options.lifecycleInterval, env);
   const redactor = Redactor.forEnvironment(config.secretPatterns, env, config.redactKeys);
   const logger = createLogger(config.logLevel, (text) => redactor.redact(text), options.logDestination);
   const { registries, loaded } = await registerPlugins(plugins, { config, logger, env, pluginConfig: options.pluginConfig });
@@ -133,7 +135,7 @@ export async function createKernel(options: KernelConfigOptions = {}, plugins: r
   const kernel = new RunningKernel(container, config, logger, database, registries, loaded);
   const recovered = await kernel.orchestrator.recoverInterrupted();
   if (recovered.length) logger.warn({ sessions: recovered }, 'resolved sessions interrupted by a stopped process');
-  kernel.lifecycle.start(options.lifecycleInterval ?? 30_000);
+  kernel.lifecycle.start(interval);
   return kernel;
 }
 

@@ -178,6 +178,18 @@ describe('deployments that expire', () => {
     await orchestrator.cancelSession(session.id, 'alice');
   });
 
+  it('a deployment its team tears down takes its reminders and expiry with it', async () => {
+    const { orchestrator, deployments, lifecycle } = t.kernel;
+    const { deploymentId: id } = await deploy(t.kernel, 'ttl', 'short', '1h');
+    expect((await lifecycle.pending(id)).map((action) => action.kind)).toEqual(['reminder', 'expiry']);
+    const plan = await orchestrator.destroyDeployment(id, 'alice');
+    const teardown = (await deployments.get(id)).openSessionId!;
+    expect((await orchestrator.approveAndApply(teardown, 'bob', { planId: plan.id })).state).toBe('APPLIED');
+    expect(await deployments.get(id)).toMatchObject({ state: 'DESTROYED', expiresAt: null });
+    expect(await lifecycle.pending(id)).toEqual([]);
+    expect(await rejection(orchestrator.setTtl(id, 'alice', '1h'))).toMatchObject({ code: 'INVALID_STATE' });
+  });
+
   it('a teardown that cannot happen (a change open, a policy) is marked and retried with back-off until it does', async () => {
     const { orchestrator, deployments, lifecycle, audit } = t.kernel;
     const events = recorder(t.kernel);

@@ -136,7 +136,7 @@ export interface KernelConfigOptions {
   pluginConfig?: Record<string, Record<string, unknown>>;
   /** Where scheduled work (TTL reminders and expiries) reads the time; default the system clock. Tests pass one they move. */
   clock?: { now(): Date };
-  /** How often the kernel performs due reminders and expiries, ms (default 30 000; 0: only when `kernel.lifecycle.runDue()` is called). */
+  /** How often the kernel performs due reminders and expiries, ms (CLOUD_ENGINE_LIFECYCLE_INTERVAL, also "30s"; default 30 000; 0: only when `kernel.lifecycle.runDue()` is called). */
   lifecycleInterval?: number;
   /** Environment to read (the kernel's variables and those plugins map); defaults to process.env. */
   env?: Record<string, string | undefined>;

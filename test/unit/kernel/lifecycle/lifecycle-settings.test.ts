@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { retryDelay } from '../../../../src/kernel/lifecycle/backoff.js';
+import { lifecycleInterval } from '../../../../src/kernel/lifecycle/lifecycle-interval.js';
 import { LifecycleSettingsSchema, TTL_LIMITS, durationMs, lifecycleRules } from '../../../../src/kernel/lifecycle/lifecycle-settings.js';
 
 describe('lifecycle settings', () => {
@@ -24,5 +25,17 @@ describe('lifecycle settings', () => {
 
   it('retries a failed teardown after a minute, doubling, at most an hour apart', () => {
     expect([1, 2, 3, 7, 50].map(retryDelay)).toEqual([60_000, 120_000, 240_000, 3_600_000, 3_600_000]);
+  });
+});
+
+describe('the lifecycle interval', () => {
+  it('is 30 s by default, the option over the environment, ms or a duration; anything else is CONFIG_INVALID naming both', () => {
+    expect(lifecycleInterval(undefined, {})).toBe(30_000);
+    expect(lifecycleInterval(0, { CLOUD_ENGINE_LIFECYCLE_INTERVAL: '5m' })).toBe(0);
+    expect(lifecycleInterval(undefined, { CLOUD_ENGINE_LIFECYCLE_INTERVAL: '2m' })).toBe(120_000);
+    expect(lifecycleInterval(undefined, { CLOUD_ENGINE_LIFECYCLE_INTERVAL: '1500' })).toBe(1500);
+    for (const bad of [-1, Number.NaN, 'soon']) {
+      expect(() => lifecycleInterval(bad, {})).toThrow(/lifecycleInterval \(CLOUD_ENGINE_LIFECYCLE_INTERVAL\)/);
+    }
   });
 });

@@ -203,6 +203,7 @@ describe('deployments that expire', () => {
     expect(retry).toMatchObject({ kind: 'expiry', attempts: 1, dueAt: new Date(start.getTime() + HOUR + MINUTE) });
     expect(retry!.lastError).toContain(open.id);
     expect(events.at(-1)).toMatchObject({ event: 'deployment.expiryFailed', payload: { deploymentId: id, attempts: 1 } });
+    expect((await deployments.get(id)).expiryFailure).toMatchObject({ attempts: 1, retryAt: retry!.dueAt, error: expect.stringContaining(open.id) });
     await orchestrator.cancelSession(open.id, 'alice');
 
     // Then a policy refuses it: retried again, twice as late.
@@ -214,7 +215,7 @@ describe('deployments that expire', () => {
     freeze.on = false;
     clock.set(start, HOUR + 3 * MINUTE);
     expect(await lifecycle.runDue()).toMatchObject({ expired: 1 });
-    expect(await deployments.get(id)).toMatchObject({ state: 'DESTROYED', expiresAt: null });
+    expect(await deployments.get(id)).toMatchObject({ state: 'DESTROYED', expiresAt: null, expiryFailure: null });
     const failures = await audit.list({ actor: 'cloud-engine', action: 'deployment.teardownFailed' });
     expect(failures.filter((event) => event.details.deploymentId === id)).toHaveLength(2);
   });

@@ -4,6 +4,7 @@ import { AccessServiceToken, type AccessService } from '../access/access-service
 import { Authorizer } from '../access/authorizer.js';
 import { DatabaseToken, type Database } from '../persistence/database.js';
 import { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
+import { DueActionEntity } from '../persistence/entities/due-action.entity.js';
 import type { DeploymentEntity } from '../persistence/entities/deployment.entity.js';
 import { ResourceTypeRegistry } from '../plugin/registries.js';
 import type { Registry } from '../plugin/registry.js';
@@ -32,6 +33,8 @@ export interface DeploymentView {
   readonly openSessionId: string | null;
   /** When the kernel tears it down by itself (its TTL); null when it does not expire. */
   readonly expiresAt: Date | null;
+  /** Set when it expired but its teardown has not happened yet (a change open, a policy, terraform): retried at `retryAt`. */
+  readonly expiryFailure: { readonly attempts: number; readonly error: string; readonly retryAt: Date } | null;
   /** Its sessions (changes), newest first. */
   readonly sessions: readonly string[];
   readonly createdAt: Date;
@@ -89,6 +92,14 @@ export class DeploymentService {
       select: { id: true, deploymentId: true, createdAt: true },
       order: { createdAt: 'DESC', id: 'ASC' },
     });
+    const failures = await this.db.manager.find(DueActionEntity, {
+      where: { deploymentId: In(deployments.map((deployment) => deployment.id)), kind: 'expiry', state: In(['PENDING', 'CLAIMED']) },
+      select: { id: true, deploymentId: true, attempts: true, lastError: true, dueAt: true },
+    });
+    const failureOf = (id: string) => {
+      const row = failures.find((failure) => failure.deploymentId === id && failure.attempts > 0);
+      return row ? { attempts: row.attempts, error: row.lastError ?? '', retryAt: row.dueAt } : null;
+    };
     return deployments.map((deployment) => ({
       id: deployment.id,
       name: deployment.name,
@@ -101,6 +112,7 @@ export class DeploymentService {
       monthlyCost: deployment.monthlyCost,
       openSessionId: deployment.openSessionId,
       expiresAt: deployment.expiresAt ?? null,
+      expiryFailure: failureOf(deployment.id),
       sessions: sessions.filter((session) => session.deploymentId === deployment.id).map((session) => session.id),
       createdAt: deployment.createdAt,
       updatedAt: deployment.updatedAt,

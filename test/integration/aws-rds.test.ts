@@ -141,6 +141,7 @@ describe.skipIf(!CAN_RUN)('aws.db_instance (RDS) applied for real on moto', () =
       expect(passwordValues({ planJson, view })).toEqual([]);
       expect(lines.filter((line) => /passw/i.test(line) && !/manage_master_user_password/.test(line))).toEqual([]);
     }
+    expect((await orchestrator.stats()).terraform.pool).toMatchObject({ fallbacks: 0, crashes: 0 });
     expect(logged.length).toBeGreaterThan(0);
     expect(logged.join('\n')).not.toContain(password);
     expect(passwordValues(logged.map((line) => JSON.parse(line) as unknown))).toEqual([]);

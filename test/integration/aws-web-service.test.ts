@@ -157,7 +157,8 @@ describe.skipIf(!CAN_RUN)('aws.web_service (a blueprint) applied for real on mot
     expect((await tearDown(kernel, first.id)).summary).toBe('Plan: 0 to add, 0 to change, 8 to destroy.');
   }, 300_000);
 
-  it('left nothing in moto once both deployments were destroyed', async () => {
+  it('left nothing in moto once both deployments were destroyed, and ran every terraform command on pooled providers', async () => {
+    expect((await t.kernel.orchestrator.stats()).terraform.pool).toMatchObject({ fallbacks: 0, crashes: 0 });
     const reservations = (await ec2.send(new DescribeInstancesCommand({}))).Reservations ?? [];
     expect(reservations.flatMap((reservation) => reservation.Instances ?? []).filter((instance) => instance.State?.Name !== 'terminated')).toEqual([]);
     expect((await ec2.send(new DescribeVpcsCommand({}))).Vpcs!.filter((vpc) => !vpc.IsDefault)).toEqual([]);

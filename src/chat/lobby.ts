@@ -6,6 +6,7 @@ import type { DeploymentState } from '../kernel/sessions/deployment-state.js';
 import type { SessionView } from '../kernel/sessions/session-view.js';
 import { renderQuotaBar } from '../kernel/quotas/quota-bar.js';
 import { quotaCounts } from '../kernel/quotas/quota-service.js';
+import { expiryText } from './expiry.js';
 
 /** Everything a lobby shows, computed once for every adapter. */
 export interface LobbyModel {
@@ -36,6 +37,9 @@ export interface LobbyModel {
   /** Reasons the last plan failed, one per line. */
   readonly problems: readonly string[];
   readonly outputs: Readonly<Record<string, unknown>> | null;
+  /** When the deployment expires (null: never), and that as text: "expires in 3 h 20 min". */
+  readonly expiresAt: Date | null;
+  readonly expiry: string | null;
   readonly actions: LobbyActions;
 }
 
@@ -108,7 +112,8 @@ export function formatDelta(monthlyDelta: number): string {
 export async function buildLobby(api: ChatApi, session: SessionView): Promise<LobbyModel> {
   const { redactor } = api;
   const redact = (text: string) => redactor.redact(text);
-  const usage = await api.quotas.usage(session.projectId);
+  const [usage, deployment] = await Promise.all([api.quotas.usage(session.projectId), api.deployments.get(session.deploymentId).catch(() => undefined)]);
+  const expiresAt = deployment?.expiresAt ?? null;
   const keys = new Set(session.resources.flatMap((resource) => quotaKeysOf(api, resource)));
   const quotas = usage
     .filter((row) => row.limit !== null && (keys.has(row.quotaKey) || row.used + row.reserved > 0))
@@ -152,6 +157,8 @@ export async function buildLobby(api: ChatApi, session: SessionView): Promise<Lo
             .map(capLine)
         : [],
     outputs: session.outputs && redactor.redactDeep(session.outputs),
+    expiresAt,
+    expiry: expiryText(expiresAt, api.lifecycle.now()),
     actions: {
       approve: session.state === 'PLAN_READY' || session.state === 'DESTROY_READY',
       add: editable,
@@ -172,6 +179,7 @@ export function renderLobbyText(lobby: LobbyModel): string[] {
     `── Session ${lobby.sessionId} · deployment ${lobby.deploymentName} · project ${lobby.projectId} (${lobby.provider}) · owner ${lobby.owner}`,
     `State: ${lobby.stateLabel}`,
   ];
+  if (lobby.expiry) lines.push(`TTL: ${lobby.expiry}`);
   if (lobby.resources.length === 0) lines.push('Resources: none yet');
   else {
     lines.push(`Resources (${lobby.resources.length}):`);

@@ -1,6 +1,7 @@
 import type { DeploymentView } from '../kernel/deployments/deployment-service.js';
 import type { SessionView } from '../kernel/sessions/session-view.js';
 import { message, type ChatReply } from './chat-message.js';
+import { expiryText } from './expiry.js';
 
 /** Lines per page of a list reply. */
 export const PAGE_SIZE = 10;
@@ -31,11 +32,14 @@ export function sessionList(sessions: readonly SessionView[], title: string, pag
 /**
  * A deployment as a list line: name, project, state, resources, monthly
  * cost, and its open change with the change's owner and state ("open change
- * <session> by alice (PLAN_READY)"), given the open sessions' views.
+ * <session> by alice (PLAN_READY)"), given the open sessions' views; and
+ * when it expires ("expires in 3 h 20 min", counted from `now`).
  */
-export function deploymentLine(deployment: DeploymentView, open: SessionView | undefined): string {
+export function deploymentLine(deployment: DeploymentView, open: SessionView | undefined, now: Date = new Date()): string {
   const parts = [deployment.name, deployment.projectId, deployment.state, plural(deployment.resources.length, 'resource')];
   if (deployment.resources.length > 0) parts.push(deployment.monthlyCost === null ? 'cost not estimated' : `$${deployment.monthlyCost.toFixed(2)}/month`);
+  const expiry = expiryText(deployment.expiresAt, now);
+  if (expiry) parts.push(deployment.expiryFailure ? `${expiry}, teardown failed ${deployment.expiryFailure.attempts}×, retry at ${deployment.expiryFailure.retryAt.toISOString()}` : expiry);
   if (deployment.openSessionId) parts.push(open ? `open change ${open.id} by ${open.userId} (${open.state})` : `open change ${deployment.openSessionId}`);
   return parts.join(' · ');
 }

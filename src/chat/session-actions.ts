@@ -4,6 +4,7 @@ import { CloudEngineError, isCloudEngineError } from '../kernel/errors.js';
 import type { SessionResource, SessionView } from '../kernel/sessions/session-view.js';
 import { buildLobby, type LobbyModel } from './lobby.js';
 import { editedConfig } from './resource-form.js';
+import { expiryText } from './expiry.js';
 
 /** A change made from the lobby: the lobby right after it, and the lobby once the plan that follows by itself has finished. */
 export interface ChangeResult {
@@ -25,8 +26,12 @@ export class SessionActions {
    * resources), a new deployment of that name, or a new one with a generated
    * name. LOCKED, worded by the kernel, while another change of it is open.
    */
-  async open(userId: string, projectId: string, provider?: string, deployment?: string): Promise<LobbyModel> {
-    const session = await this.api.orchestrator.startSession(userId, projectId, provider, deployment === undefined ? {} : { deployment });
+  async open(userId: string, projectId: string, provider?: string, deployment?: string, ttl?: string): Promise<LobbyModel> {
+    const session = await this.api.orchestrator.startSession(userId, projectId, provider, {
+      ...(deployment === undefined ? {} : { deployment }),
+      // A TTL the kernel refuses (ttl:0, past the maximum) is its INVALID_INPUT, naming the field and the limit.
+      ...(ttl === undefined ? {} : { ttl }),
+    });
     return buildLobby(this.api, session);
   }
 
@@ -111,7 +116,12 @@ export class SessionActions {
    */
   async destroy(sessionId: string, userId: string, onOutput?: (line: string) => void): Promise<LobbyModel> {
     const session = await this.api.orchestrator.getSession(sessionId, userId);
-    const before = await this.api.deployments.get(session.deploymentId, userId);
+    return this.destroyDeployment(session.deploymentId, userId, onOutput);
+  }
+
+  /** Destroy now (an expiry reminder's button): `destroy` by the deployment's id or name. */
+  async destroyDeployment(deployment: string, userId: string, onOutput?: (line: string) => void): Promise<LobbyModel> {
+    const before = await this.api.deployments.get(deployment, userId);
     try {
       await this.api.orchestrator.destroyDeployment(before.id, userId, { onOutput });
     } catch (error) {
@@ -135,6 +145,24 @@ export class SessionActions {
   async approve(sessionId: string, userId: string, onOutput?: (line: string) => void, planId?: string): Promise<LobbyModel> {
     const session = await this.api.orchestrator.approveAndApply(sessionId, userId, { onOutput, planId });
     return buildLobby(this.api, session);
+  }
+
+  /**
+   * Extend (an expiry reminder's button, console /extend): moves the
+   * deployment's expiry later by `by`, the project's default TTL without it;
+   * refused by the kernel past the maximum (naming it) or without deploy access.
+   * Returns the new expiry as a line to show.
+   */
+  async extend(deployment: string, userId: string, by?: string): Promise<{ deploymentId: string; name: string; expiresAt: Date | null; line: string }> {
+    const found = await this.api.deployments.get(deployment, userId);
+    const ttl = await this.api.orchestrator.extendTtl(found.id, userId, by);
+    const text = expiryText(ttl.expiresAt, this.api.lifecycle.now());
+    return {
+      deploymentId: found.id,
+      name: found.name,
+      expiresAt: ttl.expiresAt,
+      line: `Deployment ${found.name} extended by ${userId}: ${text ?? 'it does not expire'}${ttl.expiresAt ? ` (at ${ttl.expiresAt.toISOString()})` : ''}.`,
+    };
   }
 
   async cancel(sessionId: string, userId: string): Promise<LobbyModel> {

@@ -465,7 +465,8 @@ describe('cloud-stats', () => {
   it('counts sessions, plans and deployed resources for a global admin', async () => {
     const reply = await messageOf('cloud-stats', ADMIN);
     expect(reply.title).toBe('Cloud Engine statistics');
-    expect(reply.lines).toHaveLength(4);
+    expect(reply.lines).toHaveLength(5);
+    expect(reply.lines[4]).toBe('Next lifecycle actions: none');
     expect(reply.lines[0]).toMatch(/^Sessions: \d+ · plans: \d+ · resources deployed: 2$/);
     expect(reply.lines[1]).toMatch(/^By state: .*APPLIED 1/);
     expect(reply.lines[1]).toContain('PLAN_FAILED 1');
@@ -614,5 +615,28 @@ describe('deployments: open by name, change after APPLIED, edit, remove, destroy
   it('Destroy by a reader is refused and opens nothing', async () => {
     expect((await rejection(actions.destroy(applied, 'rita'))).code).toBe('PERMISSION_DENIED');
     expect((await t.kernel.deployments.get('store', undefined, 'shop')).openSessionId).toBeNull();
+  });
+});
+
+describe('deployments that expire', () => {
+  it('cloud-deploy ttl:2h gives a new deployment its expiry, shown in the lobby and in cloud-list; extend moves it', async () => {
+    await createProject(t.kernel, { id: 'expiring', provider: 'sandbox', settings: { lifecycle: { maxTtl: '1d' } } }, { alice: 'deploy', rita: 'read' });
+    const lobby = await lobbyOf('cloud-deploy', 'alice', { project: 'expiring', deployment: 'preview', ttl: '2h' });
+    expect(lobby.expiresAt).toEqual((await t.kernel.deployments.get(lobby.deploymentId)).expiresAt);
+    expect(lobby.expiry).toMatch(/^expires in (2 h|1 h 59 min)$/);
+    expect(renderLobbyText(lobby)).toContain(`TTL: ${lobby.expiry}`);
+    const list = await messageOf('cloud-list', 'alice', { project: 'expiring' });
+    expect(list.lines.join('\n')).toMatch(/preview · expiring · NEW · 0 resources · expires in (2 h|1 h 59 min)/);
+    const extended = await actions.extend(lobby.deploymentId, 'alice', '3h');
+    expect(extended.line).toMatch(/^Deployment preview extended by alice: expires in (5 h|4 h 59 min) \(at /);
+    expect((await rejection(actions.extend(lobby.deploymentId, 'rita'))).code).toBe('PERMISSION_DENIED');
+  });
+
+  it('refuses bad TTLs with the kernel INVALID_INPUT naming the field', async () => {
+    for (const ttl of ['0', '-1h', '10y', '2d']) {
+      const error = await rejection(run('cloud-deploy', 'alice', { project: 'expiring', ttl }));
+      expect(error).toMatchObject({ code: 'INVALID_INPUT', field: 'ttl' });
+      expect(errorReply(error)).toMatchObject({ kind: 'message', message: { ephemeral: true, tone: 'error' } });
+    }
   });
 });

@@ -8,7 +8,7 @@ import { signedIn } from '../preconditions/index.js';
 /**
  * `/cloud-list [page:<n>] [project:<id>]`: the deployments of the projects
  * the asker can read (or of one), newest first — name, project, state,
- * resources, monthly cost, and the open change with its owner. A new
+ * resources, monthly cost, TTL ("expires in 3 h"), and the open change with its owner. A new
  * deployment whose only change was given up (nothing deployed, nothing
  * open) is left out.
  */
@@ -27,8 +27,9 @@ export const cloudListCommand = defineChatCommand({
     const title = projectId ? `Deployments of ${projectId}` : 'Deployments';
     if (deployments.length === 0) return message('No deployments.', { title });
     const sessions = new Map(open.map((session) => [session.id, session]));
+    const now = api.lifecycle.now();
     const { index, count, start, end } = pageOf(deployments.length, optionalWholeNumber(args, 'page'));
-    const lines = deployments.slice(start, end).map((deployment) => deploymentLine(deployment, deployment.openSessionId ? sessions.get(deployment.openSessionId) : undefined));
+    const lines = deployments.slice(start, end).map((deployment) => deploymentLine(deployment, deployment.openSessionId ? sessions.get(deployment.openSessionId) : undefined, now));
     return message(lines, { title, page: count > 1 ? { index, count } : undefined });
   },
 });

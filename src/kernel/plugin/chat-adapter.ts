@@ -2,6 +2,8 @@ import type { AccessService } from '../access/access-service.js';
 import type { DeploymentService } from '../deployments/deployment-service.js';
 import type { Authorizer } from '../access/authorizer.js';
 import type { KernelEvents } from '../events/kernel-events.js';
+import { systemClock, type Clock } from '../lifecycle/clock.js';
+import type { LifecycleService } from '../lifecycle/lifecycle-service.js';
 import type { Kernel } from '../kernel.js';
 import type { Logger } from '../logger.js';
 import type { ProjectService } from '../projects/project-service.js';
@@ -32,7 +34,11 @@ export interface ChatApi {
     | 'cancelSession'
     | 'listSessions'
     | 'stats'
+    | 'setTtl'
+    | 'extendTtl'
   >;
+  /** Deployments' due reminders and expiries (`/cloud-stats`), and the kernel's clock, so "expires in" is counted from the kernel's now. */
+  readonly lifecycle: Pick<LifecycleService, 'pending'> & Clock;
   /** The deployments sessions change: `/cloud-list`, autocomplete, Change and Destroy. */
   readonly deployments: Pick<DeploymentService, 'list' | 'get'>;
   readonly projects: Pick<ProjectService, 'get' | 'create' | 'bootstrap'>;
@@ -89,9 +95,19 @@ export function chatApiOf(kernel: Kernel): ChatApi {
     authorizer,
     events,
     redactor,
+    lifecycle: { pending: (deploymentId) => kernel.lifecycle.pending(deploymentId), now: () => clockOf(kernel).now() },
     pluginState: (pluginId) => kernel.pluginState(pluginId),
     providers: () => registries.providers.list().map((provider) => ({ id: provider.id, displayName: provider.displayName })),
     resourceTypes: (provider) => registries.resourceTypes.list().filter((type) => provider === undefined || type.provider === provider),
     resourceType: (type) => registries.resourceTypes.get(type),
   };
+}
+
+/**
+ * The kernel's clock (a test's, when it was given one). The Kernel interface
+ * does not expose it, so it is read from the lifecycle service that runs on it.
+ */
+function clockOf(kernel: Kernel): Clock {
+  const clock = (kernel.lifecycle as unknown as { clock?: Clock }).clock;
+  return clock && typeof clock.now === 'function' ? clock : systemClock;
 }

@@ -8,6 +8,7 @@ import { errorReply, type ChatMessage, type ChatReply } from '../../chat/chat-me
 import { renderLobbyText, type LobbyModel } from '../../chat/lobby.js';
 import { configFields, configFromText, editValues, type FormField } from '../../chat/resource-form.js';
 import { SessionActions } from '../../chat/session-actions.js';
+import { expiredLine, expiryFailedLine, reminderLines } from '../../chat/expiry.js';
 import { nearest, parseLine, type ParsedLine } from './console-parser.js';
 import { safeWriter, type SafeWrite } from './safe-output.js';
 
@@ -29,7 +30,8 @@ const SESSION_COMMANDS: readonly { usage: string; description: string }[] = [
   { usage: '/refresh [session]', description: 'Show the lobby again' },
   { usage: '/cancel [session]', description: 'Cancel the session' },
   { usage: '/change [session]', description: "Open a new change of the session's deployment, starting from its current resources" },
-  { usage: '/destroy [session]', description: "Plan the teardown of the session's deployment, shown as a lobby to approve" },
+  { usage: '/destroy [session]', description: "Plan the teardown of the session's deployment, shown as a lobby to approve; /destroy deployment:<name> for one by name (an expiry reminder's Destroy now)" },
+  { usage: '/extend [deployment] [by]', description: "Move a deployment's expiry later (by the project's default TTL, or e.g. 2h); the current session's deployment without a name" },
   { usage: '/session <id>', description: 'Switch the current session' },
   { usage: '/types [type]', description: 'List resource types and their fields; with a type, its form (reference fields with the names they may take)' },
   { usage: '/help', description: 'This list' },
@@ -65,14 +67,39 @@ export class ConsoleChat {
     this.print(`Cloud Engine console — you are ${this.options.userId}. Type /help for commands.`);
     if (created) this.print(`A "${project.id}" project was created for you (you are its admin). Try: /cloud-deploy project:${project.id}`);
     const lines = createInterface({ input: this.options.input, terminal: false, crlfDelay: Infinity });
-    this.prompt();
-    for await (const line of lines) {
-      if (this.options.interactive === false && line.trim() !== '') this.print(`> ${line.trim()}`);
-      await this.handle(line);
-      if (this.exiting) break;
+    const unsubscribe = this.followExpiries();
+    try {
       this.prompt();
+      for await (const line of lines) {
+        if (this.options.interactive === false && line.trim() !== '') this.print(`> ${line.trim()}`);
+        await this.handle(line);
+        if (this.exiting) break;
+        this.prompt();
+      }
+    } finally {
+      for (const off of unsubscribe) off();
+      lines.close();
     }
-    lines.close();
+  }
+
+  /**
+   * Prints the kernel's expiry reminders, with the commands that answer them
+   * (/extend, /destroy), and its notices that a deployment expired or that its
+   * teardown failed (for admins; retried by the kernel). Only deployments this
+   * user can read are shown.
+   */
+  private followExpiries(): (() => void)[] {
+    const { events } = this.api;
+    const readable = (deploymentId: string) => this.api.deployments.get(deploymentId, this.options.userId).then(() => true, () => false);
+    const show = (deploymentId: string, text: () => string) =>
+      void readable(deploymentId).then((ok) => ok && this.print(this.api.redactor.redact(text())), (error: unknown) => this.api.logger.warn({ err: error }, 'expiry notice not shown'));
+    return [
+      events.on('deployment.expiring', (event) =>
+        show(event.deploymentId, () => ['⏰ ' + reminderLines(event).join(' '), `  Extend: /extend ${event.deploymentId} · Destroy now: /destroy deployment:${event.deploymentId}`].join('\n')),
+      ),
+      events.on('deployment.expired', (event) => show(event.deploymentId, () => `🗑️ ${expiredLine(event)}`)),
+      events.on('deployment.expiryFailed', (event) => show(event.deploymentId, () => `⚠ ${expiryFailedLine(event)}`)),
+    ];
   }
 
   /** Runs one typed line; never throws (errors are printed as the chat shows them). */
@@ -123,7 +150,18 @@ export class ConsoleChat {
         this.current = lobby.sessionId;
         return this.render({ kind: 'lobby', lobby });
       }
+      case 'extend': {
+        const deployment = parsed.options.deployment ?? parsed.words[0] ?? (await this.currentDeployment());
+        const { line } = await this.actions.extend(deployment, user, parsed.options.by ?? parsed.words[1]);
+        return this.print(`✔ ${line}`);
+      }
       case 'destroy': {
+        if (parsed.options.deployment !== undefined) {
+          this.print(`Planning the teardown of deployment ${parsed.options.deployment}…`);
+          const lobby = await this.actions.destroyDeployment(parsed.options.deployment, user, (line) => this.print(`  ${line}`));
+          this.current = lobby.sessionId;
+          return this.render({ kind: 'lobby', lobby });
+        }
         const sessionId = this.sessionOf(parsed);
         this.print(`Planning the teardown of the deployment of ${sessionId}…`);
         const lobby = await this.actions.destroy(sessionId, user, (line) => this.print(`  ${line}`));
@@ -273,6 +311,12 @@ export class ConsoleChat {
       throw new CloudEngineError('INVALID_INPUT', `Unexpected "${positional.join(' ')}" after /${command.name}; use name:value options.`, { field: 'line' });
     }
     return args;
+  }
+
+  /** The deployment of the current session, for /extend without a name. */
+  private async currentDeployment(): Promise<string> {
+    if (!this.current) throw new CloudEngineError('INVALID_INPUT', 'Missing deployment: write /extend <deployment> [by], or open a session of it first.', { field: 'deployment' });
+    return (await this.api.orchestrator.getSession(this.current, this.options.userId)).deploymentId;
   }
 
   private sessionOf(parsed: ParsedLine, wordIndex = 0): string {

@@ -18,6 +18,8 @@ const base: LobbyModel = {
   quotas: [],
   problems: [],
   outputs: null,
+  expiresAt: null,
+  expiry: null,
   actions: { approve: false, add: true, edit: false, remove: false, refresh: true, cancel: true, change: false, destroy: false },
 };
 

@@ -426,9 +426,14 @@ export function renderReport(): string {
 // ---- 8: deployment change (its own section, which `--sections deployment-change` can rewrite alone) ----
 
 const PARTS_ROW = ['BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord,deployment-change', 'parts to run, in order (each in its own node process)'];
-const DC_VARIABLES_ROW = ['BENCH_DC_RESOURCES, _RUNS, _PAUSE_MS, _DISCORD_RUNS', '100, 21, 250, 10', 'deployment change (§8): resources in the deployment, changes planned, pause before each timed variant, Discord **Change** clicks (0 = none)'];
+const DC_VARIABLES_ROW = [
+  'BENCH_DC_RESOURCES, _RUNS, _PAUSE_MS, _DISCORD_RUNS, _PROVIDERS, _AWS_RESOURCES, _AWS_RUNS',
+  '100, 21, 250, 10, sandbox,aws, 100, 11',
+  'deployment change (§8): sandbox resources in the deployment, changes planned, pause before each timed variant, Discord **Change** clicks (0 = none); the halves run (a half left out keeps its previous figures); AWS (on moto) resources and changes planned',
+];
 const REPORT_ROW = ['BENCH_REPORT', '(whole file)', '`sections`: rewrite only the sections of the parts run that have one of their own (deployment-change), leaving the rest of BENCHMARKS.md and environment.json alone'];
-const DC_TARGET = 'Change of a 100-resource sandbox deployment: PLAN_READY ≤ 0.6× bare `terraform plan -out` + `show -json` (same state, same JSON)';
+const DC_TARGET_PREFIX = 'Change of a ';
+const DC_GOAL = 'PLAN_READY ≤ 0.6× bare `terraform plan -out` + `show -json` (same state, same JSON)';
 
 /** "median / p90 (min–max)". */
 function mp(d: Any, digits = 0): string {
@@ -440,13 +445,21 @@ function xp(d: Any): string {
   return `${n(d.median, 2)}× / ${n(d.p90, 2)}× (${n(d.min, 2)}–${n(d.max, 2)})`;
 }
 
+/** The AWS half when it was measured (older results hold a sentence, or `{ skipped }`). */
+const awsHalfOf = (dc: Any): Any | undefined => (dc.aws && typeof dc.aws === 'object' && dc.aws.kernel ? dc.aws : undefined);
+
 function deploymentChangeTarget(dc: Any): string[] {
-  const label = dc.resources === 100 ? DC_TARGET : DC_TARGET.replace('100-resource', `${dc.resources}-resource`);
-  return [
-    label,
-    `sandbox/${dc.resources} ${n(dc.ratios.readyOverBarePlanShow.median, 2)}× (p90 ${n(dc.ratios.readyOverBarePlanShow.p90, 2)}×); \`Plan:\` line ${n(dc.ratios.summaryOverBareSummary.median, 2)}× of bare; aws not measured (needs the moto-based AWS emulator)`,
-    verdict(dc.ratios.readyOverBarePlanShow.median <= 0.6),
-  ];
+  const aws = awsHalfOf(dc);
+  const label = aws
+    ? aws.resources === dc.resources
+      ? `${DC_TARGET_PREFIX}${dc.resources}-resource deployment (sandbox; AWS on moto): ${DC_GOAL}`
+      : `${DC_TARGET_PREFIX}deployment (sandbox ${dc.resources} resources; AWS on moto ${aws.resources}): ${DC_GOAL}`
+    : `${DC_TARGET_PREFIX}${dc.resources}-resource sandbox deployment: ${DC_GOAL}`;
+  const figure = (name: string, h: Any) => `${name}/${h.resources} ${n(h.ratios.readyOverBarePlanShow.median, 2)}× (p90 ${n(h.ratios.readyOverBarePlanShow.p90, 2)}×); \`Plan:\` line ${n(h.ratios.summaryOverBareSummary.median, 2)}× of bare`;
+  const ok = (h: Any) => h.ratios.readyOverBarePlanShow.median <= 0.6;
+  if (!aws) return [label, `${figure('sandbox', dc)}; aws not measured${dc.aws?.skipped ? ` (${dc.aws.skipped})` : ''}`, verdict(ok(dc))];
+  const both = ok(dc) === ok(aws) ? verdict(ok(dc)) : `${ok(dc) ? '✅' : '❌'} sandbox · ${ok(aws) ? '✅' : '❌'} aws`;
+  return [label, `${figure('sandbox', dc)}; ${figure('aws', aws)}`, both];
 }
 
 const DC_START = '<!-- PART:deployment-change:START -->';
@@ -454,27 +467,13 @@ const DC_END = '<!-- PART:deployment-change:END -->';
 const DC_ANALYSIS_START = '<!-- ANALYSIS:deployment-change:START (hand-written; kept when the figures are regenerated) -->';
 const DC_ANALYSIS_END = '<!-- ANALYSIS:deployment-change:END -->';
 
-function deploymentChangeSection(part: Any): string[] {
-  const dc = part.result;
+/** The comparison, the phases and the change around the plan, for one half. */
+function changeTables(h: Any, what: Record<string, string>): string[] {
   const out: string[] = [];
-  const k = dc.kernel;
-  const b = dc.bare;
-  const ka = dc.bareKernelArgs;
-  const r = dc.ratios;
-  out.push(DC_START);
-  out.push('## 8. Deployment change: plan of a one-resource change against bare terraform');
-  out.push('');
-  out.push(
-    `${dc.runs} changes, ${part.startedAt}${dc.git ? ` · commit ${dc.git.commit}${dc.git.dirty ? ' + uncommitted src changes' : ''}` : ''}${dc.terraform ? ` · Terraform ${dc.terraform}` : ''}, load ${dc.load.start.one} → ${dc.load.end.one} (1-minute load during the runs ${s(dc.load.oneMinuteDuringRuns, 2)}). Set-up, not measured: a sandbox deployment of ${dc.resources} resources (\`sandbox.vm\` with \`bootSeconds\` 0 and \`sandbox.bucket\`, alternating; all \`terraform_data\`) planned and applied once (${n(dc.setup.ms, 0)} ms). Each run then works in the deployment's working dir (\`data/deployments/<id>/\`; \`terraform init\` was skipped in ${dc.initSkipped} of ${dc.runs} runs, the dir being initialized since the first change):`,
-  );
-  out.push('');
-  out.push(`- **kernel** — \`startSession(…, { deployment })\` (the change starts from the deployment's ${dc.resources} resources), \`updateResource\` of one VM's size (a different VM each run), the timed \`orchestrator.runPlan\` to PLAN_READY (\`${dc.summaryLine}\`), kernel in its default configuration (provider pool on, init templates), then \`cancelSession\`.`);
-  out.push("- **bare** — a dir of its own holding a copy of the deployment's `terraform.tfstate` (the original is checked unchanged after every run), initialized once with `-plugin-dir`; each run writes the working dir's `main.tf.json` as the change synthesized it (checked byte-equal after the kernel's plan) and runs `terraform plan -input=false -out` and `terraform show -json`, in the environment the kernel gives terraform.");
-  out.push("- **bare, kernel's args** — the same with the kernel's exact arguments (`plan -json -lock-timeout=0s`, `show -json -no-color`), to tell the kernel's terraform time from its own work.");
-  out.push('- **`Plan:` line** — when the `Plan: 0 to add, 1 to change, 0 to destroy.` line reaches the user: `onOutput` for the kernel, stdout for bare `terraform plan` (as in §7).');
-  out.push('');
-  out.push(`The three variants run in rotating order, each after a ${dc.pauseMs} ms pause. Figures: **median / p90 (min–max)**, ms; ratios are per run.`);
-  out.push('');
+  const k = h.kernel;
+  const b = h.bare;
+  const ka = h.bareKernelArgs;
+  const r = h.ratios;
   out.push(
     table(
       ['measure', 'kernel', 'bare', 'kernel / bare'],
@@ -488,17 +487,8 @@ function deploymentChangeSection(part: Any): string[] {
     ),
   );
   out.push('');
-  out.push(`Where the kernel's time goes (the phases of §1, timed by wrapping the runner and the synthesizer from the bench; src untouched). \`show -json\` prints ${dc.showJsonKiB} KiB.`);
+  out.push(`Where the kernel's time goes (the phases of §1, timed by wrapping the runner and the synthesizer from the bench; src untouched). \`show -json\` prints ${h.showJsonKiB} KiB.`);
   out.push('');
-  const what: Record<string, string> = {
-    pre: 'load, authorize, quota and policy checks, transition to PLANNING, output recorder',
-    synth: `synthesis of the ${dc.resources} resources (cdktf → Terraform JSON)`,
-    write: '`main.tf.json` into the working dir',
-    init: 'init check (stamp matches: skipped)',
-    plan: '`terraform plan -json -out`, its output streamed, redacted, recorded',
-    show: '`terraform show -json` and parsing it',
-    post: 'redact the plan JSON, cost, plan policies, plan record + PLAN_READY transaction',
-  };
   const bareOf: Record<string, string> = { plan: mp(ka.plan), show: mp(ka.show) };
   out.push(
     table(
@@ -512,7 +502,46 @@ function deploymentChangeSection(part: Any): string[] {
     ),
   );
   out.push('');
-  out.push(`Around the plan (kernel, ms): open the change (\`startSession\` copying the deployment's ${dc.resources} resources) ${mp(k.open, 1)}; \`updateResource\` ${mp(k.update, 1)}; \`cancelSession\` ${mp(k.cancel, 1)}; the whole change to PLAN_READY (open + update + plan) ${mp(k.wholeChange)}.`);
+  out.push(`Around the plan (kernel, ms): open the change (\`startSession\` copying the deployment's ${h.resources} resources) ${mp(k.open, 1)}; \`updateResource\` ${mp(k.update, 1)}; \`cancelSession\` ${mp(k.cancel, 1)}; the whole change to PLAN_READY (open + update + plan) ${mp(k.wholeChange)}.`);
+  return out;
+}
+
+const provenanceOf = (h: Any) => `${h.git ? ` · commit ${h.git.commit}${h.git.dirty ? ' + uncommitted src changes' : ''}` : ''}${h.terraform ? ` · Terraform ${h.terraform}` : ''}`;
+
+function deploymentChangeSection(part: Any): string[] {
+  const dc = part.result;
+  const out: string[] = [];
+  out.push(DC_START);
+  out.push('## 8. Deployment change: plan of a one-resource change against bare terraform');
+  out.push('');
+  out.push(
+    `Two halves, each a deployment of ${dc.resources} resources applied once, then changes of one resource planned by the kernel and by bare terraform on the same state and JSON: **sandbox** (\`terraform_data\`, no provider process) and **AWS on moto** (the real hashicorp/aws provider against a moto server on 127.0.0.1, every plan refreshing every resource against it). The goal is the same for both: PLAN_READY ≤ 0.6× of bare \`terraform plan -out\` + \`show -json\`.`,
+  );
+  out.push('');
+  out.push('### Sandbox');
+  out.push('');
+  out.push(
+    `${dc.runs} changes, ${dc.measuredAt ?? part.startedAt}${provenanceOf(dc)}, load ${dc.load.start.one} → ${dc.load.end.one} (1-minute load during the runs ${s(dc.load.oneMinuteDuringRuns, 2)}). Set-up, not measured: a sandbox deployment of ${dc.resources} resources (\`sandbox.vm\` with \`bootSeconds\` 0 and \`sandbox.bucket\`, alternating; all \`terraform_data\`) planned and applied once (${n(dc.setup.ms, 0)} ms). Each run then works in the deployment's working dir (\`data/deployments/<id>/\`; \`terraform init\` was skipped in ${dc.initSkipped} of ${dc.runs} runs, the dir being initialized since the first change):`,
+  );
+  out.push('');
+  out.push(`- **kernel** — \`startSession(…, { deployment })\` (the change starts from the deployment's ${dc.resources} resources), \`updateResource\` of one VM's size (a different VM each run), the timed \`orchestrator.runPlan\` to PLAN_READY (\`${dc.summaryLine}\`), kernel in its default configuration (provider pool on, init templates), then \`cancelSession\`.`);
+  out.push("- **bare** — a dir of its own holding a copy of the deployment's `terraform.tfstate` (the original is checked unchanged after every run), initialized once with `-plugin-dir`; each run writes the working dir's `main.tf.json` as the change synthesized it (checked byte-equal after the kernel's plan) and runs `terraform plan -input=false -out` and `terraform show -json`, in the environment the kernel gives terraform.");
+  out.push("- **bare, kernel's args** — the same with the kernel's exact arguments (`plan -json -lock-timeout=0s`, `show -json -no-color`), to tell the kernel's terraform time from its own work.");
+  out.push('- **`Plan:` line** — when the `Plan: 0 to add, 1 to change, 0 to destroy.` line reaches the user: `onOutput` for the kernel, stdout for bare `terraform plan` (as in §7).');
+  out.push('');
+  out.push(`The three variants run in rotating order, each after a ${dc.pauseMs} ms pause. Figures: **median / p90 (min–max)**, ms; ratios are per run.`);
+  out.push('');
+  out.push(
+    ...changeTables(dc, {
+      pre: 'load, authorize, quota and policy checks, transition to PLANNING, output recorder',
+      synth: `synthesis of the ${dc.resources} resources (cdktf → Terraform JSON)`,
+      write: '`main.tf.json` into the working dir',
+      init: 'init check (stamp matches: skipped)',
+      plan: '`terraform plan -json -out`, its output streamed, redacted, recorded',
+      show: '`terraform show -json` and parsing it',
+      post: 'redact the plan JSON, cost, plan policies, plan record + PLAN_READY transaction',
+    }),
+  );
   out.push('');
   const d = dc.discord;
   if (d?.skipped) out.push(`**Discord**: not measured (${d.skipped}).`);
@@ -532,9 +561,55 @@ function deploymentChangeSection(part: Any): string[] {
     out.push(`Rate-limit (429) responses: ${d.rateLimitHits}; other refused requests: ${d.emulatorErrors}.`);
   }
   out.push('');
-  out.push(`**AWS**: ${dc.aws}`);
+  out.push('### AWS on moto');
   out.push('');
-  out.push('Rerun this part alone, rewriting only this section (and its rows in the tables of targets and variables): `BENCH_PARTS=deployment-change BENCH_REPORT=sections npm run bench` (about a minute).');
+  const a = awsHalfOf(dc);
+  if (!a) out.push(`**AWS**: ${typeof dc.aws === 'string' ? dc.aws : `not measured (${dc.aws?.skipped ?? 'no results'}).`}`);
+  else {
+    const counts = Object.entries(a.typeCounts as Record<string, number>)
+      .map(([type, count]) => `${count} \`${type}\``)
+      .join(', ');
+    out.push(
+      `${a.runs} changes, ${a.measuredAt}${provenanceOf(a)} · moto ${a.moto.version} · provider pool ${a.providerPool}, load ${a.load.start.one} → ${a.load.end.one} (1-minute load during the runs ${s(a.load.oneMinuteDuringRuns, 2)}). Set-up, not measured: \`moto_server -H 127.0.0.1\` on a free port (up in ${n(a.moto.startMs, 0)} ms), a project with settings \`{ region: 'us-east-1', endpoint: <moto URL>, skipCredentialsValidation: true }\` and fake keys in the process environment; a deployment of ${a.resources} resources — ${counts}, every one tagged; ${a.setup.stateResources} resources in the state — planned in ${n(a.setup.planMs / 1000, 1)} s and applied on moto in ${n(a.setup.applyMs / 1000, 1)} s (\`terraform init\` skipped in ${a.initSkipped} of ${a.runs} runs). The same three variants as above, in rotating order, each after the provider pool has no start in flight and a ${a.pauseMs} ms pause:`,
+    );
+    out.push('');
+    out.push(`- **kernel** — the change updates one bucket's tags (a different bucket each run; \`${a.summaryLine}\`); \`runPlan\` on the kernel's default configuration, whose provider pool serves the plan and the show with warm AWS provider processes.`);
+    out.push(`- **bare** — as above, in the environment the kernel gives this project's terraform runs (${(a.environmentKeys as string[]).map((key) => `\`${key}\``).join(', ')} from the kernel's own synthesizer, over the same process environment), so bare terraform refreshes against the same moto.`);
+    out.push(`- Both refresh every resource of the state against moto on each plan (the kernel passes no \`-refresh=false\`). moto runs on the same 2 cores: its CPU time per variant (user + system of the server process) is below.`);
+    out.push('');
+    out.push(
+      ...changeTables(a, {
+        pre: 'load, authorize, quota and policy checks, transition to PLANNING, output recorder',
+        synth: `synthesis of the ${a.resources} resources (cdktf → Terraform JSON)`,
+        write: '`main.tf.json` into the working dir',
+        init: 'init check (stamp matches: skipped)',
+        plan: '`terraform plan -json -out` on a pooled provider: refresh of every resource against moto, diff; output streamed, redacted, recorded',
+        show: '`terraform show -json` (the schema from a pooled provider) and parsing it',
+        post: 'redact the plan JSON, cost, plan policies, plan record + PLAN_READY transaction',
+      }),
+    );
+    out.push('');
+    const cpu = a.serverCpu;
+    const probes = a.bareProbes;
+    const rows: string[][] = [];
+    if (cpu) rows.push(["moto's CPU time during the variant (the refresh's calls served)", mp(cpu.kernel), `${mp(cpu.bare)}; kernel's args ${mp(cpu.bareKernelArgs)}`]);
+    if (probes) {
+      if (probes.plan) {
+        rows.push([`bare \`plan -out\`, then (order alternating) \`plan -refresh=false -out\`, on the last change's JSON (${probes.runs} pairs after the runs)`, '', `${mp(probes.plan)}, then ${mp(probes.planNoRefresh)}`]);
+        rows.push([`… the refresh of the ${a.resources} resources: their difference, per pair`, '', `${mp(probes.refresh)} ms, ${n(probes.refreshShare.median * 100, 0)}% (${n(probes.refreshShare.min * 100, 0)}–${n(probes.refreshShare.max * 100, 0)}%) of the plan`]);
+      } else rows.push([`bare \`plan -refresh=false -out\` on the last change's JSON (${probes.runs} probes after the runs)`, '', `${mp(probes.planNoRefresh)} (\`Plan:\` line ${mp(probes.planNoRefreshSummary)})`]);
+      rows.push([`bare \`validate\` (terraform, the AWS provider's start and schema, the config; ${probes.runs} probes)`, '', mp(probes.validate)]);
+    }
+    if (rows.length) {
+      out.push(table(['around the terraform time (ms)', 'kernel', 'bare'], rows));
+      out.push('');
+    }
+    if (a.pool) out.push(`Provider pool over the ${a.runs} timed kernel plans (and the bare runs between them): ${metricList(a.pool.duringRuns)}; one kernel plan: ${a.pool.perKernelPlan ? metricList(a.pool.perKernelPlan) : '–'}.`);
+  }
+  out.push('');
+  out.push(
+    'Rerun this part alone, rewriting only this section (and its rows in the tables of targets and variables): `BENCH_PARTS=deployment-change BENCH_REPORT=sections npm run bench` (sandbox about a minute, AWS on moto about six); `BENCH_DC_PROVIDERS=aws` (or `sandbox`) reruns one half and keeps the other\'s figures from bench/results.',
+  );
   out.push('');
   out.push(DC_ANALYSIS_START);
   out.push(readBlock(DC_ANALYSIS_START, DC_ANALYSIS_END, '_No analysis written yet._'));
@@ -558,7 +633,8 @@ function readBlock(start: string, end: string, fallback: string): string {
 
 /** Parts whose section can be rewritten alone: their markers in BENCHMARKS.md, and the table rows they own. */
 const SECTIONS: Record<string, { start: string; end: string; rows: string[] }> = {
-  'deployment-change': { start: DC_START, end: DC_END, rows: [DC_TARGET.split('100-resource')[0]!, DC_VARIABLES_ROW[0]!, PARTS_ROW[0]!, REPORT_ROW[0]!] },
+  // Prefixes of the rows' first cells: a row whose label changed with its figures (N, the halves) is still found.
+  'deployment-change': { start: DC_START, end: DC_END, rows: [DC_TARGET_PREFIX, 'BENCH_DC_', PARTS_ROW[0]!, REPORT_ROW[0]!] },
 };
 
 /** The first cell of a markdown table row. */
@@ -600,7 +676,13 @@ export function updateSections(parts: readonly string[]): string {
     for (const row of freshRows) {
       const key = firstCell(row);
       const lines = text.split('\n');
-      const at = lines.findIndex((line) => line.startsWith('| ') && firstCell(line) === key);
+      // The same first cell; else the one row that starts with the same owned prefix (its label changed).
+      const prefix = section.rows.find((owned) => key.startsWith(owned))!;
+      let at = lines.findIndex((line) => line.startsWith('| ') && firstCell(line) === key);
+      if (at < 0) {
+        const candidates = lines.flatMap((line, i) => (line.startsWith('| ') && firstCell(line).startsWith(prefix) ? [i] : []));
+        if (candidates.length === 1) at = candidates[0]!;
+      }
       if (at >= 0) lines[at] = row;
       else {
         // Right after the row it follows in the whole report.

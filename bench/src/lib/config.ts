@@ -58,6 +58,14 @@ export const CONFIG = {
   dcRuns: Math.max(1, int('BENCH_DC_RUNS', 21)),
   dcPauseMs: int('BENCH_DC_PAUSE_MS', 250),
   dcDiscordRuns: int('BENCH_DC_DISCORD_RUNS', 10),
+  /**
+   * Its halves: sandbox (with the Discord clicks) and aws (on a moto server). A half left out keeps its
+   * figures from the previous results file, stated as such, so one half can be rerun alone.
+   */
+  dcProviders: list('BENCH_DC_PROVIDERS', 'sandbox,aws') as Provider[],
+  /** The AWS half: resources in the deployment applied on moto, changes planned. */
+  dcAwsResources: int('BENCH_DC_AWS_RESOURCES', 100),
+  dcAwsRuns: Math.max(1, int('BENCH_DC_AWS_RUNS', 11)),
   pluginDir: process.env.CLOUD_ENGINE_TF_PLUGIN_DIR ?? '/opt/tf-plugins',
   terraform: process.env.CLOUD_ENGINE_TERRAFORM_BIN ?? 'terraform',
   workDir: process.env.BENCH_WORK_DIR ?? join(tmpdir(), 'cloud-engine-bench'),

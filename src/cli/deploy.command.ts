@@ -3,10 +3,11 @@ import { ExitCode } from './cli-errors.js';
 import { runCommand, withJsonOption, type CliRuntime, type OutputOptions } from './cli-context.js';
 import { applySession } from './approve.command.js';
 import { deploymentRef, planOutput } from './session-output.js';
-import { planSpec, specPlanJson } from './plan.command.js';
+import { TTL_OPTION, planSpec, specPlanJson } from './plan.command.js';
 
 interface DeployOptions extends OutputOptions {
   approve?: boolean;
+  ttl?: string;
 }
 
 /** `cloud-engine deploy <spec> [--approve]`: converge the spec's deployment; plan, and with --approve apply that plan at once. */
@@ -15,11 +16,12 @@ export function registerDeployCommand(program: Command, runtime: CliRuntime): vo
     program
       .command('deploy')
       .description('Plan a spec file like `plan`; with --approve, apply that plan, streaming the apply to stderr (a deployment already up to date applies nothing).')
-      .argument('<spec>', 'spec file: { project, provider?, deployment?, resources: [{ type, name, config? }] } (YAML or JSON, - for stdin)')
-      .option('--approve', 'approve and apply the plan right away (exit 1 if the apply fails)'),
+      .argument('<spec>', 'spec file: { project, provider?, deployment?, ttl?, resources: [{ type, name, config? }] } (YAML or JSON, - for stdin)')
+      .option('--approve', 'approve and apply the plan right away (exit 1 if the apply fails)')
+      .option('--ttl <duration>', TTL_OPTION),
   ).action(async (spec: string, options: DeployOptions) => {
     runtime.exitCode = await runCommand(runtime.io, options, async (ctx) => {
-      const planned = await planSpec(ctx, spec);
+      const planned = await planSpec(ctx, spec, options.ttl);
       const { sessionId, plan } = planned;
       if (planned.upToDate) {
         if (ctx.json) ctx.result(specPlanJson(planned));
@@ -33,7 +35,7 @@ export function registerDeployCommand(program: Command, runtime: CliRuntime): vo
       // Exactly the plan just shown: a re-plan from elsewhere in between is refused, not applied.
       const final = await applySession(ctx, sessionId, plan.id);
       const deployment = await ctx.kernel.deployments.get(planned.deployment.id);
-      if (final.state === 'APPLIED') ctx.say(`Deployment ${deployment.name} ${deployment.state} at version ${deployment.version}`);
+      if (final.state === 'APPLIED') ctx.say(`Deployment ${deployment.name} ${deployment.state} at version ${deployment.version}${deployment.expiresAt ? `, expires at ${deployment.expiresAt.toISOString()}` : ''}`);
       if (ctx.json) {
         ctx.result({ sessionId, state: final.state, upToDate: false, deployment: deploymentRef(deployment), plan: planOutput(plan), outputs: final.outputs ?? {}, error: final.error });
       }

@@ -35,9 +35,10 @@ export function registerDeploymentsCommand(program: Command, runtime: CliRuntime
         String(deployment.resources.length),
         monthlyText(deployment.monthlyCost),
         deployment.openSessionId ?? '-',
+        deployment.expiresAt?.toISOString() ?? '-',
         deployment.updatedAt.toISOString(),
       ]);
-      for (const line of formatTable(['DEPLOYMENT', 'PROJECT', 'STATE', 'VERSION', 'RESOURCES', 'MONTHLY', 'OPEN CHANGE', 'UPDATED'], rows)) ctx.say(line);
+      for (const line of formatTable(['DEPLOYMENT', 'PROJECT', 'STATE', 'VERSION', 'RESOURCES', 'MONTHLY', 'OPEN CHANGE', 'EXPIRES', 'UPDATED'], rows)) ctx.say(line);
     });
   });
 }

@@ -16,15 +16,19 @@ export function registerPlanCommand(program: Command, runtime: CliRuntime): void
         'Plan a spec file (YAML or JSON, - for stdin) and leave the change ready to approve; with `deployment: <name>`, a change that makes ' +
           'that deployment hold exactly the spec\'s resources (a plan that changes nothing is cancelled).',
       )
-      .argument('<spec>', 'spec file: { project, provider?, deployment?, resources: [{ type, name, config? }] }'),
-  ).action(async (spec: string, options: OutputOptions) => {
+      .argument('<spec>', 'spec file: { project, provider?, deployment?, ttl?, resources: [{ type, name, config? }] }')
+      .option('--ttl <duration>', TTL_OPTION),
+  ).action(async (spec: string, options: OutputOptions & { ttl?: string }) => {
     runtime.exitCode = await runCommand(runtime.io, options, async (ctx) => {
-      const planned = await planSpec(ctx, spec);
+      const planned = await planSpec(ctx, spec, options.ttl);
       if (ctx.json) ctx.result(specPlanJson(planned));
       if (!planned.upToDate) ctx.say(`Apply this plan with: cloud-engine approve ${planned.sessionId} --plan ${planned.plan.id}`);
     });
   });
 }
+
+/** The --ttl option of plan and deploy. */
+export const TTL_OPTION = "a new deployment expires after this (30m, 2h, 7d) and is torn down; overrides the spec's ttl";
 
 /** What `planSpec` did: the change, its plan, and the deployment it changes. */
 export interface SpecPlan {
@@ -61,14 +65,23 @@ export function specPlanJson(planned: SpecPlan): Record<string, unknown> {
  * of a named deployment that cannot be planned is cancelled too, so the
  * next run is not LOCKED by it; its error stays on the session.
  */
-export async function planSpec(ctx: CliContext, specPath: string): Promise<SpecPlan> {
+export async function planSpec(ctx: CliContext, specPath: string, ttlOption?: string): Promise<SpecPlan> {
   const spec = await readSpec(specPath, ctx.io.readStdin);
   const source = specPath === '-' ? 'stdin' : specPath;
   const { orchestrator, deployments, registries } = ctx.kernel;
+  let ttl = ttlOption ?? spec.ttl;
+  if (ttl !== undefined && spec.deployment !== undefined) {
+    // A TTL is set at a deployment's first change: a spec run again against its deployment keeps the expiry it has.
+    const exists = await deployments.get(spec.deployment, ctx.user, spec.project).then(() => true, () => false);
+    if (exists) {
+      ctx.progress(`Deployment ${spec.deployment} exists already: its TTL is left as it is (change it with: cloud-engine ttl ${spec.deployment} <duration> --project ${spec.project}).`);
+      ttl = undefined;
+    }
+  }
   const session = await orchestrator
-    .startSession(ctx.user, spec.project, spec.provider, spec.deployment === undefined ? {} : { deployment: spec.deployment })
+    .startSession(ctx.user, spec.project, spec.provider, { ...(spec.deployment === undefined ? {} : { deployment: spec.deployment }), ...(ttl === undefined ? {} : { ttl }) })
     .catch((error: unknown) => {
-      throw inSpec(error, source, { projectId: 'project', provider: 'provider' });
+      throw inSpec(error, ttlOption === undefined ? source : '--ttl', { projectId: 'project', provider: 'provider' });
     });
   ctx.setSession(session.id);
   const cancel = () => orchestrator.cancelSession(session.id, ctx.user).catch(() => undefined);

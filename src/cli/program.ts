@@ -16,6 +16,8 @@ import { registerRevokeCommand } from './revoke.command.js';
 import { registerRegisterCommandsCommand } from './register-commands.command.js';
 import { registerSessionsCommand } from './sessions.command.js';
 import { startCommand } from './start.js';
+import { registerTtlCommand } from './ttl.command.js';
+import { registerExtendCommand } from './extend.command.js';
 import { registerSynthCommand } from './synth.command.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -58,6 +60,8 @@ export function createProgram(runtime: CliRuntime): Command {
   registerDeployCommand(program, runtime);
   registerDeploymentsCommand(program, runtime);
   registerDestroyCommand(program, runtime);
+  registerTtlCommand(program, runtime);
+  registerExtendCommand(program, runtime);
   registerApproveCommand(program, runtime);
   registerCancelCommand(program, runtime);
   registerSynthCommand(program, runtime);

@@ -42,6 +42,8 @@ export function deploymentJson(deployment: DeploymentView, redactor: Redactor): 
     outputs: deployment.outputs === null ? null : redactor.redactDeep(deployment.outputs),
     monthlyCost: deployment.monthlyCost,
     openSessionId: deployment.openSessionId,
+    expiresAt: deployment.expiresAt?.toISOString() ?? null,
+    expiryFailure: deployment.expiryFailure && { ...deployment.expiryFailure, retryAt: deployment.expiryFailure.retryAt.toISOString() },
     sessions: [...deployment.sessions],
     createdAt: deployment.createdAt.toISOString(),
     updatedAt: deployment.updatedAt.toISOString(),

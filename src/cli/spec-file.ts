@@ -36,6 +36,8 @@ export const DeploymentSpecSchema = z
       .string({ error: deploymentNameError })
       .regex(DEPLOYMENT_NAME, { error: deploymentNameError })
       .optional(),
+    /** A new deployment expires after this ("2h"); the kernel checks it against the project's maximum. */
+    ttl: z.string({ error: 'expected a duration such as 2h, 30m or 7d' }).min(1, 'expected a duration such as 2h, 30m or 7d').optional(),
     resources: z
       .array(ResourceSpecSchema, { error: missingOr('expected a list of resources, each { type, name, config? }') })
       .min(1, 'expected at least one resource')
@@ -86,7 +88,7 @@ export function parseSpec(content: string, source: string, format: SpecFormat = 
   const problems = result.error.issues.map((issue) => {
     const path = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
-      const allowed = path.length === 0 ? 'project, provider, deployment, resources' : 'type, name, config';
+      const allowed = path.length === 0 ? 'project, provider, deployment, ttl, resources' : 'type, name, config';
       // Name the unknown key itself, so the field points at the line to fix.
       return { field: [...path, issue.keys[0]!].join('.'), message: `unknown field${issue.keys.length > 1 ? `s ${issue.keys.join(', ')}` : ''}; expected only ${allowed}` };
     }

@@ -132,8 +132,8 @@ describe.skipIf(!existsSync(BIN))('cloud-engine deploy, plan, deployments and de
       }),
     ]);
     const table = cli(dir, 'alice', ['deployments']).stdout.split('\n');
-    expect(table[0]).toMatch(/^DEPLOYMENT\s+PROJECT\s+STATE\s+VERSION\s+RESOURCES\s+MONTHLY\s+OPEN CHANGE\s+UPDATED$/);
-    expect(table[1]).toMatch(/^web\s+sandbox\s+ACTIVE\s+2\s+2\s+\$0\.00\/month\s+-\s+\d{4}-/);
+    expect(table[0]).toMatch(/^DEPLOYMENT\s+PROJECT\s+STATE\s+VERSION\s+RESOURCES\s+MONTHLY\s+OPEN CHANGE\s+EXPIRES\s+UPDATED$/);
+    expect(table[1]).toMatch(/^web\s+sandbox\s+ACTIVE\s+2\s+2\s+\$0\.00\/month\s+-\s+-\s+\d{4}-/);
     // The changed spec is now what the deployment holds.
     expect(cli(dir, 'alice', ['deploy', 'web-next.yaml', '--json']).json()).toMatchObject({ upToDate: true, deployment: { version: 2 } });
 
@@ -234,5 +234,35 @@ describe.skipIf(!existsSync(BIN))('cloud-engine deploy, plan, deployments and de
     // Someone without access to a project neither sees its deployments nor finds them.
     expect(cli(dir, 'mallory', ['deployments', '--json']).json()).toEqual({ deployments: [] });
     expect(cli(dir, 'mallory', ['destroy', 'web']).status).toBe(2);
+  });
+});
+
+describe.skipIf(!existsSync(BIN))('cloud-engine deploy --ttl, ttl and extend (built bin)', () => {
+  it('gives a new deployment its TTL, extends it by --by, sets and clears it, and refuses a bad duration as INVALID_INPUT', () => {
+    const dir = freshDir();
+    const bad = cli(dir, 'alice', ['plan', 'web.yaml', '--ttl', '0', '--json']);
+    expect(bad.status).toBe(2);
+    expect(bad.json().error).toMatchObject({ code: 'INVALID_INPUT', field: 'ttl', message: expect.stringMatching(/^--ttl: /) });
+    expect(deployment(dir, 'web')).toBeUndefined();
+
+    const before = Date.now();
+    const deployed = cli(dir, 'alice', ['deploy', 'web.yaml', '--ttl', '2h', '--approve']);
+    expect(deployed.status, deployed.stderr).toBe(0);
+    expect(deployed.stdout).toMatch(/Deployment web ACTIVE at version 1, expires at \d{4}-/);
+    const expiresAt = Date.parse(deployment(dir, 'web').expiresAt);
+    expect(expiresAt - before).toBeGreaterThanOrEqual(2 * 3_600_000);
+    expect(expiresAt - before).toBeLessThan(2 * 3_600_000 + 120_000);
+
+    const extended = cli(dir, 'alice', ['extend', 'web', '--by', '1h', '--json']);
+    expect(extended.status, extended.stderr).toBe(0);
+    expect(Date.parse(extended.json().expiresAt) - expiresAt).toBe(3_600_000);
+    expect(cli(dir, 'alice', ['extend', 'web', '--by', 'soon', '--json']).json().error).toMatchObject({ code: 'INVALID_INPUT', field: 'duration' });
+
+    const set = cli(dir, 'alice', ['ttl', 'web', '30m', '--project', 'sandbox']);
+    expect(set.status, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/^Deployment web expires at \d{4}-.*; then Cloud Engine tears it down\./);
+    expect(cli(dir, 'alice', ['ttl', 'web', 'none']).stdout).toContain('Deployment web does not expire.');
+    expect(deployment(dir, 'web').expiresAt).toBeNull();
+    expect(cli(dir, 'mallory', ['extend', 'web']).status).toBe(2);
   });
 });

@@ -68,7 +68,7 @@ describe('parseSpec', () => {
     ['a resource without a type', 'project: dev\nresources: [{ name: web }]', 'resources.0.type', /resources\.0\.type: missing; expected a resource type/],
     ['a second resource whose name is a number', 'project: dev\nresources: [{ type: sandbox.vm, name: web }, { type: sandbox.vm, name: 7 }]', 'resources.1.name', /resources\.1\.name: expected a resource name/],
     ['a config that is a list', 'project: dev\nresources: [{ type: sandbox.vm, name: web, config: [1] }]', 'resources.0.config', /resources\.0\.config: expected a mapping/],
-    ['an unknown top-level field (a typo)', 'projct: dev\nproject: dev\nresources: [{ type: sandbox.vm, name: web }]', 'projct', /projct: unknown field; expected only project, provider, deployment, resources/],
+    ['an unknown top-level field (a typo)', 'projct: dev\nproject: dev\nresources: [{ type: sandbox.vm, name: web }]', 'projct', /projct: unknown field; expected only project, provider, deployment, ttl, resources/],
     ['an unknown resource field', 'project: dev\nresources: [{ type: sandbox.vm, name: web, size: small }]', 'resources.0.size', /resources\.0\.size: unknown field; expected only type, name, config/],
     ['two resources with one name', 'project: dev\nresources: [{ type: sandbox.vm, name: web }, { type: sandbox.bucket, name: web }]', 'resources.1.name', /resources\.1\.name: duplicate name "web"/],
   ])('refuses %s, naming the field %s and the file', (_situation, content, field, message) => {

@@ -2,6 +2,7 @@ import { DiscordBot } from '../../src/plugins/discord/discord-bot.js';
 import { DiscordEmulator, type ChannelInfo, type EmulatedMessage, type GuildInfo, type UserInfo } from './discord-emulator/index.js';
 import { startTestKernel, type TestKernel } from './test-kernel.js';
 import { chatApiOf } from '../../src/kernel/plugin/chat-adapter.js';
+import type { KernelOptions } from '../../src/kernel/config/engine-config.js';
 
 export interface DiscordWorld {
   emulator: DiscordEmulator;
@@ -16,7 +17,7 @@ export interface DiscordWorld {
 }
 
 /** A real kernel and the real discord.js bot, talking to the local Discord emulator. */
-export async function startDiscordWorld(options: { streamIntervalMs?: number; deferAfterMs?: number } = {}): Promise<DiscordWorld> {
+export async function startDiscordWorld(options: { streamIntervalMs?: number; deferAfterMs?: number; kernel?: KernelOptions } = {}): Promise<DiscordWorld> {
   // Strict: no rate-limit headers, so the bot must keep under 5 writes per 5 s per channel by
   // itself (several processes sharing one bucket cannot trust them either). Interaction-token
   // replies are their own bucket in Discord, so they do not count against the channel's.
@@ -30,7 +31,7 @@ export async function startDiscordWorld(options: { streamIntervalMs?: number; de
     carol: emulator.addUser({ username: 'carol', guild }),
     mallory: emulator.addUser({ username: 'mallory', guild }),
   };
-  const t = await startTestKernel({ admins: [users.admin.id] });
+  const t = await startTestKernel({ ...options.kernel, admins: [users.admin.id] });
   const bot = new DiscordBot(
     chatApiOf(t.kernel),
     { token: emulator.token, applicationId: emulator.applicationId, guildId: guild.id, apiUrl: emulator.apiUrl, registerOnStart: true },

@@ -72,6 +72,7 @@ export function renderLobby(lobby: LobbyModel): {
       { name: 'Project', value: lobby.projectId, inline: true },
       { name: 'Provider', value: lobby.provider, inline: true },
       { name: 'Owner', value: `<@${lobby.owner}>`, inline: true },
+      ...(lobby.expiry ? [{ name: 'TTL', value: clip(lobby.expiry, LIMITS.fieldValue), inline: true }] : []),
       {
         name: `Resources (${lobby.resources.length})`,
         value: clip(

@@ -50,6 +50,14 @@ export class LobbyButtons {
           return await this.lobbies.reply(interaction, await this.actions.change(id.sessionId, userId), false);
         case 'destroy':
           return await this.destroy(interaction, id.sessionId);
+        // An expiry reminder's buttons carry the deployment's id where a lobby's carry the session's.
+        case 'extend': {
+          const { line } = await this.actions.extend(id.sessionId, userId);
+          await interaction.reply({ content: line.replace(`extended by ${userId}`, `extended by <@${userId}>`) });
+          return;
+        }
+        case 'destroy-now':
+          return await this.destroyNow(interaction, id.sessionId);
       }
     } catch (error) {
       await replyError(interaction, error, this.api.logger);
@@ -63,11 +71,17 @@ export class LobbyButtons {
    * while, so real work is acknowledged privately first.
    */
   private async destroy(interaction: ButtonInteraction, sessionId: string): Promise<void> {
+    const session = await this.api.orchestrator.getSession(sessionId, interaction.user.id);
+    return this.destroyNow(interaction, session.deploymentId);
+  }
+
+  /** Destroy now (an expiry reminder's button): Destroy by the deployment's id. */
+  private async destroyNow(interaction: ButtonInteraction, deploymentId: string): Promise<void> {
     const userId = interaction.user.id;
-    const session = await this.api.orchestrator.getSession(sessionId, userId);
-    await requirePreconditions([projectAccess('session.start')], { api: this.api, userId, args: { project: session.projectId } });
+    const deployment = await this.api.deployments.get(deploymentId, userId);
+    await requirePreconditions([projectAccess('session.start')], { api: this.api, userId, args: { project: deployment.projectId } });
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    const lobby = await this.actions.destroy(sessionId, userId);
+    const lobby = await this.actions.destroyDeployment(deployment.id, userId);
     await this.lobbies.reply(interaction, lobby, true);
   }
 }

@@ -21,6 +21,8 @@ export interface LobbyLocation {
  */
 export class LobbyTracker {
   private readonly lobbies = new Map<string, LobbyLocation>();
+  /** The channel of each deployment's latest lobby: where its expiry reminders go. */
+  private readonly deploymentChannels = new Map<string, string>();
   /** Sessions known to have no stored lobby (most events are about sessions this bot never posted). */
   private readonly noLobby = new Set<string>();
   /** Sessions whose lobby is being posted, and whether they changed meanwhile (the refresh then follows the post). */
@@ -67,7 +69,10 @@ export class LobbyTracker {
       } else {
         const response = await interaction.reply({ ...renderLobby(lobby), withResponse: true });
         const message = response.resource?.message;
-        if (message) await this.remember(sessionId, { channelId: message.channelId, messageId: message.id });
+        if (message) {
+          await this.remember(sessionId, { channelId: message.channelId, messageId: message.id });
+          await this.rememberDeployment(lobby.deploymentId, message.channelId);
+        }
       }
     });
   }
@@ -77,8 +82,14 @@ export class LobbyTracker {
    * built then (a lobby that waited for room is not posted out of date), and remembers it.
    */
   async postWhenRoom(sessionId: string, channelId: string, channel: TextChannel): Promise<void> {
-    const message = await this.pacer.send(channelId, async () => channel.send(renderLobby(await this.current(sessionId))));
+    let deploymentId: string | undefined;
+    const message = await this.pacer.send(channelId, async () => {
+      const lobby = await this.current(sessionId);
+      deploymentId = lobby.deploymentId;
+      return channel.send(renderLobby(lobby));
+    });
     await this.remember(sessionId, { channelId: message.channelId, messageId: message.id });
+    if (deploymentId) await this.rememberDeployment(deploymentId, message.channelId);
   }
 
   /** Records where a session's lobby is; a failure to store it is logged, never the interaction's failure. */
@@ -90,6 +101,27 @@ export class LobbyTracker {
     } catch (error) {
       this.api.logger.warn({ err: error, sessionId }, 'lobby location not stored; it will not update after a restart');
     }
+  }
+
+  /** Records the channel of a deployment's latest lobby (kept across restarts); a failure to store it is logged. */
+  async rememberDeployment(deploymentId: string, channelId: string): Promise<void> {
+    if (this.deploymentChannels.get(deploymentId) === channelId) return;
+    this.deploymentChannels.set(deploymentId, channelId);
+    try {
+      await this.state.set(deploymentKey(deploymentId), { channelId });
+    } catch (error) {
+      this.api.logger.warn({ err: error, deploymentId }, 'deployment channel not stored; its reminders may not be posted after a restart');
+    }
+  }
+
+  /** The channel of the deployment's latest lobby this bot posted or edited, if any. */
+  async deploymentChannel(deploymentId: string): Promise<string | undefined> {
+    const known = this.deploymentChannels.get(deploymentId);
+    if (known) return known;
+    const stored = await this.state.get<{ channelId?: unknown }>(deploymentKey(deploymentId));
+    if (typeof stored?.channelId !== 'string') return undefined;
+    this.deploymentChannels.set(deploymentId, stored.channelId);
+    return stored.channelId;
   }
 
   /** Whether this run of the bot knows the lobby's place already. */
@@ -146,6 +178,7 @@ export class LobbyTracker {
     const lobby = await this.current(sessionId);
     const channel = (await this.client.channels.fetch(location.channelId)) as TextChannel | null;
     await channel?.messages.edit(location.messageId, renderLobby(lobby));
+    await this.rememberDeployment(lobby.deploymentId, location.channelId);
     // A finished session's lobby never changes again: forget where it is.
     if (FINAL_STATES.includes(lobby.state)) {
       await this.state.delete(lobbyKey(sessionId));
@@ -153,6 +186,10 @@ export class LobbyTracker {
       this.noLobby.add(sessionId);
     }
   }
+}
+
+function deploymentKey(deploymentId: string): string {
+  return `deployment:${deploymentId}`;
 }
 
 function lobbyKey(sessionId: string): string {

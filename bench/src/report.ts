@@ -73,6 +73,7 @@ export function renderReport(): string {
   const discord = read('discord')?.result;
   const pool = read('pool')?.result;
   const change = read('deployment-change');
+  const web = read('web-service');
   const profiles = ['plan', 'pool', 'discord', 'throughput'].map((part) => read(`${part}.profile`)).filter(Boolean);
   const out: string[] = [];
   const loadOf = (part: Any) => (part?.load ? `load ${part.load.start.one} → ${part.load.end.one}` : '');
@@ -113,6 +114,7 @@ export function renderReport(): string {
     ]);
   }
   if (change?.result) targetRows.push(deploymentChangeTarget(change.result));
+  if (web?.result?.kernel) targetRows.push(webServiceTarget(web.result));
   if (discord) {
     // A window holds ~80 acks, so its p99 is nearly its maximum; the verdict takes the p99 of all acks under load.
     const stalled = discord.loaded.windows.filter((w: Any) => w.ackP99 >= 50).length;
@@ -364,6 +366,7 @@ export function renderReport(): string {
   }
 
   if (change?.result) out.push(...deploymentChangeSection(change));
+  if (web?.result) out.push(...webServiceSection(web));
 
   if (profiles.length) {
     out.push('## Profiles: long tasks on the event loop');
@@ -412,6 +415,7 @@ export function renderReport(): string {
         ['BENCH_WORK_DIR', '$TMPDIR/cloud-engine-bench', 'scratch space (removed per part)'],
         ['BENCH_PROFILE', '(none)', 'parts to run under --cpu-prof instead of measuring'],
         DC_VARIABLES_ROW,
+        WS_VARIABLES_ROW,
         REPORT_ROW,
       ],
     ),
@@ -425,13 +429,13 @@ export function renderReport(): string {
 
 // ---- 8: deployment change (its own section, which `--sections deployment-change` can rewrite alone) ----
 
-const PARTS_ROW = ['BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord,deployment-change', 'parts to run, in order (each in its own node process)'];
+const PARTS_ROW = ['BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord,deployment-change,web-service', 'parts to run, in order (each in its own node process)'];
 const DC_VARIABLES_ROW = [
   'BENCH_DC_RESOURCES, _RUNS, _PAUSE_MS, _DISCORD_RUNS, _PROVIDERS, _AWS_RESOURCES, _AWS_RUNS',
   '100, 21, 250, 10, sandbox,aws, 100, 11',
   'deployment change (§8): sandbox resources in the deployment, changes planned, pause before each timed variant, Discord **Change** clicks (0 = none); the halves run (a half left out keeps its previous figures); AWS (on moto) resources and changes planned',
 ];
-const REPORT_ROW = ['BENCH_REPORT', '(whole file)', '`sections`: rewrite only the sections of the parts run that have one of their own (deployment-change), leaving the rest of BENCHMARKS.md and environment.json alone'];
+const REPORT_ROW = ['BENCH_REPORT', '(whole file)', '`sections`: rewrite only the sections of the parts run that have one of their own (deployment-change, web-service), leaving the rest of BENCHMARKS.md and environment.json alone'];
 const DC_TARGET_PREFIX = 'Change of a ';
 const DC_GOAL = 'PLAN_READY ≤ 0.6× bare `terraform plan -out` + `show -json` (same state, same JSON)';
 
@@ -619,6 +623,72 @@ function deploymentChangeSection(part: Any): string[] {
   return out;
 }
 
+// ---- 9: the web-service blueprint (issue 16), its own section ----
+
+const WS_START = '<!-- PART:web-service:START -->';
+const WS_END = '<!-- PART:web-service:END -->';
+const WS_ANALYSIS_START = '<!-- ANALYSIS:web-service:START (hand-written; kept when the figures are regenerated) -->';
+const WS_ANALYSIS_END = '<!-- ANALYSIS:web-service:END -->';
+const WS_TARGET_PREFIX = 'web-service plan/apply vs bare';
+const WS_VARIABLES_ROW = ['BENCH_WS_RUNS', '5', 'web service (§9): runs, each the kernel and bare terraform planning, applying and destroying the blueprint on a reset moto'];
+
+function webServiceTarget(ws: Any): string[] {
+  return [
+    `${WS_TARGET_PREFIX} (§9, issue 16: \`aws.web_service\` with its assets bucket on moto): no fixed goal in the issue beyond measuring`,
+    `plan (PLAN_READY / bare init + plan -out + show -json) ${n(ws.ratios.planOverBareInitPlanShow.median, 2)}×; apply (APPLIED / bare apply <planfile>) ${n(ws.ratios.applyOverBareApply.median, 2)}×; plan + apply ${n(ws.ratios.planApplyOverBare.median, 2)}×`,
+    '— measured (no goal)',
+  ];
+}
+
+function webServiceSection(part: Any): string[] {
+  const ws = part.result;
+  const out: string[] = [];
+  out.push(WS_START);
+  out.push('## 9. Web service blueprint: plan and apply against bare terraform');
+  out.push('');
+  if (!ws.kernel) {
+    out.push(`Not measured: ${ws.skipped ?? 'no results'}.`);
+    out.push('');
+    out.push(WS_END);
+    out.push('');
+    return out;
+  }
+  out.push(
+    `Issue 16. ${ws.runs} runs, ${ws.measuredAt ?? part.startedAt}, load ${ws.load.start.one} → ${ws.load.end.one} (1-minute load during the runs ${s(ws.load.oneMinuteDuringRuns, 2)}). One resource \`${JSON.stringify(ws.resource)}\` — ${ws.resources} terraform resources and ${ws.dataSources} data sources — against a moto server on 127.0.0.1 of this part's own (the project's \`endpoint\`; fake keys in the environment), **reset before every variant**; the bucket and role names are generated per session. Each run, in rotating order:`,
+  );
+  out.push('');
+  out.push(`- **kernel** (default configuration, provider pool ${ws.providerPool}) — a fresh session with the blueprint; the timed \`runPlan\` to PLAN_READY (init ${ws.kernel.initSkipped ? `skipped in ${ws.kernel.initSkipped} of ${ws.runs}` : 'run every time'}), \`approveAndApply\` to APPLIED, then \`destroyDeployment\` (its plan) + \`approveAndApply\` (its apply).`);
+  out.push(`- **bare** — the very JSON the session synthesizes (\`orchestrator.synthesize\`) as \`main.tf.json\` in a fresh dir; \`terraform init -plugin-dir\`, \`plan -input=false -out\`, \`show -json\`, \`apply <planfile>\`, \`destroy -auto-approve\`, in the environment the kernel gives terraform (${(ws.environmentKeys as string[]).map((key) => `\`${key}\``).join(', ')} besides the inherited one).`);
+  out.push('');
+  out.push(
+    table(
+      ['step (ms: median / p90 (min–max))', 'kernel', 'bare', 'kernel / bare'],
+      [
+        ['plan: PLAN_READY vs `init` + `plan -out` + `show -json`', mp(ws.kernel.plan), mp(ws.bare.initPlanShow), xp(ws.ratios.planOverBareInitPlanShow)],
+        ['… vs bare `plan -out` + `show -json` only (its init left out)', '', mp(ws.bare.planShow), xp(ws.ratios.planOverBarePlanShow)],
+        ['`Plan:` line (kernel `onOutput`; bare `plan` stdout, after its init)', mp(ws.kernel.summary), mp(ws.bare.summary), ''],
+        ['apply: `approveAndApply` to APPLIED vs `apply <planfile>`', mp(ws.kernel.apply), mp(ws.bare.apply), xp(ws.ratios.applyOverBareApply)],
+        ['plan + apply', '', '', xp(ws.ratios.planApplyOverBare)],
+        ['destroy: `destroyDeployment` plan + approve vs `destroy -auto-approve`', `${mp(ws.kernel.destroy)} (plan ${n(ws.kernel.destroyPlan.median, 0)}, apply ${n(ws.kernel.destroyApply.median, 0)})`, mp(ws.bare.destroy), xp(ws.ratios.destroyOverBareDestroy)],
+      ],
+    ),
+  );
+  out.push('');
+  const phases = ws.kernel.phases as Record<string, Any>;
+  out.push(
+    `The kernel's plan by phase (median ms): ${Object.entries(phases).map(([phase, d]) => `${phase} ${n(d.median, 0)}`).join(', ')}; bare: init ${n(ws.bare.init.median, 0)}, plan ${n(ws.bare.plan.median, 0)}, show ${n(ws.bare.show.median, 0)}.`,
+  );
+  out.push('');
+  out.push('Rerun this part alone, rewriting only this section (and its rows in the tables of targets and variables): `BENCH_PARTS=web-service BENCH_REPORT=sections npm run bench` (about 8 min for 5 runs).');
+  out.push('');
+  out.push(WS_ANALYSIS_START);
+  out.push(readBlock(WS_ANALYSIS_START, WS_ANALYSIS_END, '_No analysis written yet._'));
+  out.push(WS_ANALYSIS_END);
+  out.push(WS_END);
+  out.push('');
+  return out;
+}
+
 /** The text between two markers of the current BENCHMARKS.md, trimmed of blank lines; `fallback` when absent. */
 function readBlock(start: string, end: string, fallback: string): string {
   const file = join(ROOT, 'BENCHMARKS.md');
@@ -635,6 +705,7 @@ function readBlock(start: string, end: string, fallback: string): string {
 const SECTIONS: Record<string, { start: string; end: string; rows: string[] }> = {
   // Prefixes of the rows' first cells: a row whose label changed with its figures (N, the halves) is still found.
   'deployment-change': { start: DC_START, end: DC_END, rows: [DC_TARGET_PREFIX, 'BENCH_DC_', PARTS_ROW[0]!, REPORT_ROW[0]!] },
+  'web-service': { start: WS_START, end: WS_END, rows: [WS_TARGET_PREFIX, 'BENCH_WS_', PARTS_ROW[0]!, REPORT_ROW[0]!] },
 };
 
 /** The first cell of a markdown table row. */

@@ -37,7 +37,7 @@ import { SessionLocks } from './sessions/session-lock.js';
 import { StackSynthesizer } from './synth/stack-synthesizer.js';
 import { TerraformRunner } from './terraform/terraform-runner.js';
 import { ProviderPool } from './terraform/provider-pool.js';
-import { ClockToken, systemClock } from './lifecycle/clock.js';
+import { ClockToken, systemClock, type Clock } from './lifecycle/clock.js';
 import { LifecycleService, LifecycleServiceToken } from './lifecycle/lifecycle-service.js';
 import { lifecycleInterval } from './lifecycle/lifecycle-interval.js';
 
@@ -59,6 +59,8 @@ export interface Kernel {
   readonly events: KernelEvents;
   /** Deployments that expire: `runDue()` performs the reminders and teardowns due at the clock's now. */
   readonly lifecycle: LifecycleService;
+  /** The kernel's clock (`createKernel({ clock })`, else the system's): what "now" is for expiries and what adapters show. */
+  readonly clock: Clock;
   readonly authorizer: Authorizer;
   /** Hides secrets in what is shown to people (chat, lists, lobbies): patterns, credential values, secret key names. */
   readonly redactor: Redactor;
@@ -148,6 +150,7 @@ class RunningKernel implements Kernel {
   readonly quotas: QuotaService;
   readonly events: KernelEvents;
   readonly lifecycle: LifecycleService;
+  readonly clock: Clock;
   readonly authorizer: Authorizer;
   readonly redactor: Redactor;
   private readonly started: ChatAdapter[] = [];
@@ -171,6 +174,7 @@ class RunningKernel implements Kernel {
     this.quotas = container.get(QuotaServiceToken);
     this.events = container.get(KernelEventsToken);
     this.lifecycle = container.get(LifecycleServiceToken);
+    this.clock = container.get(ClockToken);
     this.authorizer = container.get(Authorizer);
     this.redactor = container.get(RedactorToken);
     this.runner = container.get(TerraformRunnerToken);

@@ -2,8 +2,8 @@ import type { AccessService } from '../access/access-service.js';
 import type { DeploymentService } from '../deployments/deployment-service.js';
 import type { Authorizer } from '../access/authorizer.js';
 import type { KernelEvents } from '../events/kernel-events.js';
-import { systemClock, type Clock } from '../lifecycle/clock.js';
 import type { LifecycleService } from '../lifecycle/lifecycle-service.js';
+import type { Clock } from '../lifecycle/clock.js';
 import type { Kernel } from '../kernel.js';
 import type { Logger } from '../logger.js';
 import type { ProjectService } from '../projects/project-service.js';
@@ -95,7 +95,7 @@ export function chatApiOf(kernel: Kernel): ChatApi {
     authorizer,
     events,
     redactor,
-    lifecycle: { pending: (deploymentId) => kernel.lifecycle.pending(deploymentId), now: () => clockOf(kernel).now() },
+    lifecycle: { pending: (deploymentId) => kernel.lifecycle.pending(deploymentId), now: () => kernel.clock.now() },
     pluginState: (pluginId) => kernel.pluginState(pluginId),
     providers: () => registries.providers.list().map((provider) => ({ id: provider.id, displayName: provider.displayName })),
     resourceTypes: (provider) => registries.resourceTypes.list().filter((type) => provider === undefined || type.provider === provider),
@@ -103,11 +103,3 @@ export function chatApiOf(kernel: Kernel): ChatApi {
   };
 }
 
-/**
- * The kernel's clock (a test's, when it was given one). The Kernel interface
- * does not expose it, so it is read from the lifecycle service that runs on it.
- */
-function clockOf(kernel: Kernel): Clock {
-  const clock = (kernel.lifecycle as unknown as { clock?: Clock }).clock;
-  return clock && typeof clock.now === 'function' ? clock : systemClock;
-}

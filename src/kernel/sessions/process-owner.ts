@@ -1,4 +1,4 @@
-import { access, readdir, readlink, rm } from 'node:fs/promises';
+import { access, readdir, readlink, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -54,6 +54,31 @@ export async function stopTerraformIn(workingDir: string): Promise<number[]> {
     }
   }
   if (stopped.length) await new Promise((resolve) => setTimeout(resolve, 200));
+  return stopped;
+}
+
+/**
+ * Stops what still runs in a working dir until nothing does (a process may
+ * start a child while the first are stopped), then waits until the local
+ * state file has stopped changing, so what is read next is what terraform
+ * left. Gives up after about three seconds; returns every pid it stopped.
+ */
+export async function settleWorkingDir(workingDir: string): Promise<number[]> {
+  const stopped: number[] = [];
+  for (let round = 0; round < 10; round++) {
+    const now = await stopTerraformIn(workingDir);
+    stopped.push(...now);
+    if (now.length === 0) break;
+  }
+  const statePath = join(workingDir, 'terraform.tfstate');
+  const fingerprint = async () => stat(statePath).then((info) => `${info.size}:${info.mtimeMs}`, () => 'none');
+  let last = await fingerprint();
+  for (let round = 0; round < 10; round++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const next = await fingerprint();
+    if (next === last) break;
+    last = next;
+  }
   return stopped;
 }
 

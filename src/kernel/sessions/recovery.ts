@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { BUSY_STATES, DeploymentState, stateAfterInterruption } from './deployment-state.js';
-import { parseOwner, processAlive, removeStaleLocalLock, stopTerraformIn } from './process-owner.js';
+import { parseOwner, processAlive, removeStaleLocalLock, settleWorkingDir } from './process-owner.js';
 import type { SessionServices } from './session-services.js';
 import type { StateReader } from './state-reader.js';
 
@@ -32,7 +32,8 @@ export class Recovery {
       }
       if (owner && owner.id !== operations.ownerId && processAlive(owner.pid)) continue;
       const workingDir = store.workingDir(session);
-      const stopped = await stopTerraformIn(workingDir);
+      // Nothing may still write the state we are about to read.
+      const stopped = await settleWorkingDir(workingDir);
       const lockRemoved = await removeStaleLocalLock(workingDir);
       const to = stateAfterInterruption(session);
       const applying = to === S.FAILED;

@@ -40,6 +40,7 @@ import { ProviderPool } from './terraform/provider-pool.js';
 import { ClockToken, systemClock, type Clock } from './lifecycle/clock.js';
 import { LifecycleService, LifecycleServiceToken } from './lifecycle/lifecycle-service.js';
 import { lifecycleInterval } from './lifecycle/lifecycle-interval.js';
+import { SignInStore } from './sign-ins/sign-in-store.js';
 
 export type { KernelRegistries } from './plugin/registries.js';
 
@@ -64,6 +65,8 @@ export interface Kernel {
   readonly authorizer: Authorizer;
   /** Hides secrets in what is shown to people (chat, lists, lobbies): patterns, credential values, secret key names. */
   readonly redactor: Redactor;
+  /** Sign-in from chat to the dashboard: single-use links and the browser sessions they open. */
+  readonly signIns: SignInStore;
   readonly registries: KernelRegistries;
   /** Small JSON values a plugin keeps across restarts (chat adapters: where they posted what). */
   pluginState(pluginId: string): PluginState;
@@ -153,6 +156,7 @@ class RunningKernel implements Kernel {
   readonly clock: Clock;
   readonly authorizer: Authorizer;
   readonly redactor: Redactor;
+  readonly signIns: SignInStore;
   private readonly started: ChatAdapter[] = [];
   private readonly runner: TerraformRunner;
   private readonly state: PluginStateStore;
@@ -179,6 +183,7 @@ class RunningKernel implements Kernel {
     this.redactor = container.get(RedactorToken);
     this.runner = container.get(TerraformRunnerToken);
     this.state = new PluginStateStore(database);
+    this.signIns = new SignInStore(database, this.clock);
   }
 
   pluginState(pluginId: string): PluginState {

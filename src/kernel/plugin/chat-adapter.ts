@@ -10,6 +10,7 @@ import type { ProjectService } from '../projects/project-service.js';
 import type { QuotaService } from '../quotas/quota-service.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { Orchestrator } from '../sessions/orchestrator.js';
+import type { SignInStore } from '../sign-ins/sign-in-store.js';
 import type { PluginState } from './plugin-state.js';
 import type { ResourceType } from './resource-type.js';
 
@@ -49,6 +50,8 @@ export interface ChatApi {
   readonly events: Pick<KernelEvents, 'on'>;
   /** Everything shown in a channel passes it. */
   readonly redactor: Redactor;
+  /** Single-use dashboard sign-in links (`/cloud-dashboard`). */
+  readonly signIns: Pick<SignInStore, 'issueLink'>;
   /** Small JSON values the adapter keeps across restarts (where it posted what). */
   pluginState(pluginId: string): PluginState;
   /** The loaded cloud providers, for choices. */
@@ -95,6 +98,7 @@ export function chatApiOf(kernel: Kernel): ChatApi {
     authorizer,
     events,
     redactor,
+    signIns: kernel.signIns,
     lifecycle: { pending: (deploymentId) => kernel.lifecycle.pending(deploymentId), now: () => kernel.clock.now() },
     pluginState: (pluginId) => kernel.pluginState(pluginId),
     providers: () => registries.providers.list().map((provider) => ({ id: provider.id, displayName: provider.displayName })),

@@ -14,17 +14,21 @@ import { retryDelay } from './backoff.js';
 import { ClockToken, type Clock } from './clock.js';
 import { DueActionStore } from './due-action-store.js';
 import { ExpiryTeardown } from './expiry-teardown.js';
-import { SYSTEM_ACTOR } from './system-actor.js';
+import { SYSTEM_ACTOR, asSystem } from './system-actor.js';
+import { DriftSchedule } from '../drift/drift-schedule.js';
+import { ProjectServiceToken, type ProjectService } from '../projects/project-service.js';
 
 /** A scheduled action as `kernel.lifecycle.pending` lists it. */
 export interface DueAction {
   readonly deploymentId: string;
   readonly projectId: string;
-  readonly kind: DueActionKind;
+  /** A reminder, the expiry, or a scheduled drift check. */
+  readonly kind: DueActionKind | 'drift';
   /** For a reminder: how long before expiry ("1h"). */
   readonly before: string | null;
   readonly dueAt: Date;
-  readonly expiresAt: Date;
+  /** The expiry it belongs to; null for a drift check. */
+  readonly expiresAt: Date | null;
   /** Failed teardown attempts so far, and the last failure. */
   readonly attempts: number;
   readonly lastError: string | null;
@@ -36,6 +40,9 @@ export interface DueReport {
   readonly expired: number;
   readonly failed: number;
   readonly skipped: number;
+  /** Scheduled drift checks run (and skipped: a change open). */
+  readonly driftChecked: number;
+  readonly driftSkipped: number;
 }
 
 /**
@@ -49,6 +56,7 @@ export class LifecycleService {
   private readonly actions: DueActionStore;
   private readonly deployments: DeploymentStore;
   private readonly teardown: ExpiryTeardown;
+  private readonly drift: DriftSchedule;
   private running: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
 
@@ -59,10 +67,12 @@ export class LifecycleService {
     @inject(AuditLogToken) private readonly audit: AuditLog,
     @inject(KernelEventsToken) private readonly events: KernelEvents,
     @inject(Logger) private readonly logger: Logger,
+    @inject(ProjectServiceToken) projects: ProjectService,
   ) {
     this.actions = new DueActionStore(db);
     this.deployments = new DeploymentStore(db);
     this.teardown = new ExpiryTeardown(orchestrator, this.deployments);
+    this.drift = new DriftSchedule(db, projects, (deploymentId) => asSystem('drift', () => orchestrator.checkDrift(deploymentId, SYSTEM_ACTOR, { background: true })), logger);
   }
 
   /** Performs everything due at the clock's now; resolves when done. Runs one at a time in a kernel. */
@@ -74,7 +84,8 @@ export class LifecycleService {
 
   /** The reminders and expiries still to come (of one deployment), earliest first. */
   async pending(deploymentId?: string): Promise<DueAction[]> {
-    return (await this.actions.pending(deploymentId)).map((row) => ({
+    const checks = (await this.drift.pending(deploymentId)).map((check) => ({ ...check, kind: 'drift' as const, before: null, expiresAt: null, attempts: 0, lastError: null }));
+    const actions = (await this.actions.pending(deploymentId)).map((row) => ({
       deploymentId: row.deploymentId,
       projectId: row.projectId,
       kind: row.kind,
@@ -84,6 +95,7 @@ export class LifecycleService {
       attempts: row.attempts,
       lastError: row.lastError,
     }));
+    return [...actions, ...checks].sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
   }
 
   /** Runs `runDue` every `intervalMs` until `stop` (the timer does not keep the process alive). */
@@ -103,7 +115,7 @@ export class LifecycleService {
   }
 
   private async runOnce(): Promise<DueReport> {
-    const report = { reminded: 0, expired: 0, failed: 0, skipped: 0 };
+    const report = { reminded: 0, expired: 0, failed: 0, skipped: 0, driftChecked: 0, driftSkipped: 0 };
     const now = this.clock.now();
     for (const action of await this.actions.due(now)) {
       if (!(await this.actions.claim(action, this.orchestrator.ownerId, now))) continue;
@@ -114,6 +126,14 @@ export class LifecycleService {
         // Bookkeeping failed (the database): the claim lapses and another run takes it again.
         this.logger.error({ err: error, action: action.id, deploymentId: action.deploymentId }, 'lifecycle action failed');
       }
+    }
+    // After reminders and expiries: a deployment torn down now needs no check.
+    try {
+      const round = await this.drift.runDue(this.clock.now());
+      report.driftChecked = round.checked;
+      report.driftSkipped = round.skipped;
+    } catch (error) {
+      this.logger.error({ err: error }, 'scheduled drift checks failed');
     }
     return report;
   }

@@ -21,6 +21,7 @@ export { DeploymentStatus } from './kernel/deployments/deployment-status.js';
 export type { DeploymentView, DeploymentFilter } from './kernel/deployments/deployment-service.js';
 export type { Clock } from './kernel/lifecycle/clock.js';
 export type { TtlView } from './kernel/lifecycle/ttl.js';
+export type { DriftAttribute, DriftRecord, DriftStatus, DriftedResource } from './kernel/drift/drift-record.js';
 export type { DueAction, DueReport, LifecycleService } from './kernel/lifecycle/lifecycle-service.js';
 export type { LifecycleSettings } from './kernel/lifecycle/lifecycle-settings.js';
 export { formatCost, HOURS_PER_MONTH } from './kernel/sessions/cost.js';

@@ -13,6 +13,7 @@ import { token } from '../plugin/token.js';
 import { hideSecretFields } from '../secrets/secret-fields.js';
 import { USER_ID, requirePattern } from '../validation.js';
 import { DeploymentStore } from './deployment-store.js';
+import { driftView, type DriftRecord } from '../drift/drift-record.js';
 import type { DeploymentStatus } from './deployment-status.js';
 
 /** A deployment as the API shows it. */
@@ -35,6 +36,10 @@ export interface DeploymentView {
   readonly expiresAt: Date | null;
   /** Set when it expired but its teardown has not happened yet (a change open, a policy, terraform): retried at `retryAt`. */
   readonly expiryFailure: { readonly attempts: number; readonly error: string; readonly retryAt: Date } | null;
+  /** Its last drift check (null before the first): NONE, DRIFTED (what differs, per resource) or FAILED. */
+  readonly drift: DriftRecord | null;
+  /** When its next scheduled drift check is due (project setting `drift.every`); null when none is scheduled. */
+  readonly nextDriftCheck: Date | null;
   /** Its sessions (changes), newest first. */
   readonly sessions: readonly string[];
   readonly createdAt: Date;
@@ -113,6 +118,8 @@ export class DeploymentService {
       openSessionId: deployment.openSessionId,
       expiresAt: deployment.expiresAt ?? null,
       expiryFailure: failureOf(deployment.id),
+      drift: driftView(deployment.drift ?? null),
+      nextDriftCheck: deployment.driftNextAt ?? null,
       sessions: sessions.filter((session) => session.deploymentId === deployment.id).map((session) => session.id),
       createdAt: deployment.createdAt,
       updatedAt: deployment.updatedAt,

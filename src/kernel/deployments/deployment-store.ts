@@ -164,6 +164,8 @@ export class DeploymentStore {
       lastSessionId: null,
       openSessionId: null,
       expiresAt: null,
+      drift: null,
+      driftNextAt: null,
       workDir: `deployments/${input.id}`,
       stateKey: input.id,
       createdBy: input.createdBy,

@@ -3,8 +3,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 /** The actor the kernel acts as on its own (a TTL teardown); users cannot take the name (validation.ts RESERVED_ACTORS). */
 export const SYSTEM_ACTOR = 'cloud-engine';
 
-/** Why the system acts; only what is named here is ever exempt from a rule. */
-export type SystemReason = 'ttl';
+/** Why the system acts (a TTL teardown, a scheduled drift check); only what is named here is ever exempt from a rule. */
+export type SystemReason = 'ttl' | 'drift';
 
 const acting = new AsyncLocalStorage<SystemReason>();
 

@@ -65,6 +65,8 @@ export interface TerraformContext {
   onEvent?: (event: TerraformEvent) => void;
   /** Hears the 1-based queue position while the command waits for a free slot. */
   onQueued?: (position: number) => void;
+  /** Background work (a scheduled drift check): queued behind every command someone waits for. */
+  background?: boolean;
 }
 
 /** What a successful plan or apply reported. */
@@ -159,11 +161,16 @@ export class TerraformRunner {
     return { skipped: false };
   }
 
-  /** `terraform plan` into `planFile`, streaming every line to `onEvent`. */
-  async plan(ctx: TerraformContext & { planFile: string; destroy?: boolean }): Promise<TerraformRunResult> {
+  /**
+   * `terraform plan` into `planFile`, streaming every line to `onEvent`.
+   * `refreshOnly`: what changed outside Terraform, without the state lock
+   * (a refresh-only plan writes no state; a drift check must not hold up a change).
+   */
+  async plan(ctx: TerraformContext & { planFile: string; destroy?: boolean; refreshOnly?: boolean }): Promise<TerraformRunResult> {
     const args = ['plan', '-input=false', '-json', `-out=${ctx.planFile}`];
     if (ctx.destroy) args.push('-destroy');
-    args.push('-lock-timeout=0s');
+    if (ctx.refreshOnly) args.push('-refresh-only', '-lock=false');
+    else args.push('-lock-timeout=0s');
     const run = await this.execute('plan', args, ctx, 'json-stream');
     return { changeSummary: run.changeSummary, diagnostics: run.diagnostics };
   }
@@ -209,7 +216,7 @@ export class TerraformRunner {
     }
     let release: () => void;
     try {
-      release = await this.slots.acquire(ctx.signal, ctx.onQueued, URGENT_COMMANDS.has(command) ? 1 : 0);
+      release = await this.slots.acquire(ctx.signal, ctx.onQueued, ctx.background ? -1 : URGENT_COMMANDS.has(command) ? 1 : 0);
     } catch (error) {
       throw new TerraformError(`terraform ${command} was cancelled while queued for a free slot`, { ...blank, cancelled: true }, { cause: error });
     }

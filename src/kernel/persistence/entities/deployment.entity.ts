@@ -68,6 +68,14 @@ export class DeploymentEntity {
   @Column({ type: 'varchar', length: 32, name: 'expires_at', nullable: true, transformer: isoDate })
   expiresAt!: Date | null;
 
+  /** Its last drift check, as stored (see drift/drift-record.ts); null before the first. */
+  @Column({ type: 'text', nullable: true, transformer: jsonText })
+  drift!: JsonObject | null;
+
+  /** When its next scheduled drift check is due (project setting `drift.every`); null when none is scheduled. */
+  @Column({ type: 'varchar', length: 32, name: 'drift_next_at', nullable: true, transformer: isoDate })
+  driftNextAt!: Date | null;
+
   @Column({ type: 'varchar', length: 64, name: 'created_by' })
   createdBy!: string;
 

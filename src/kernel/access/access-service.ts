@@ -8,6 +8,11 @@ import { ProjectEntity } from '../persistence/entities/project.entity.js';
 import { token } from '../plugin/token.js';
 import { PROJECT_ID, USER_ID, requirePattern } from '../validation.js';
 import { ACCESS_LEVELS, levelAtLeast, type AccessLevel } from './authorizer.js';
+import { ClockToken, systemClock, type Clock } from '../lifecycle/clock.js';
+import { KernelEvents, KernelEventsToken } from '../events/kernel-events.js';
+import { AccessRequests, type AccessDecision, type AccessDueReport, type AccessRequestInput, type AccessRequestView, type HeldLevel } from './access-requests.js';
+import type { AccessRequestState } from '../persistence/entities/access-request.entity.js';
+import { RoleLevels } from './role-levels.js';
 
 /** A grant as listed; `expired` grants are kept for the record but count for nothing. */
 export interface AccessGrant {
@@ -37,13 +42,19 @@ export interface GrantInput {
 @injectable()
 export class AccessService {
   private readonly admins: ReadonlySet<string>;
+  private readonly roles: RoleLevels;
+  private readonly requestsOf: AccessRequests;
 
   constructor(
     @inject(DatabaseToken) private readonly db: Database,
     @inject(EngineConfig) config: EngineConfig,
     @inject(AuditLogToken) private readonly audit: AuditLog,
+    @inject(ClockToken) private readonly clock: Clock = systemClock,
+    @inject(KernelEventsToken) events: KernelEvents = new KernelEvents(),
   ) {
     this.admins = new Set(config.admins);
+    this.roles = new RoleLevels(db);
+    this.requestsOf = new AccessRequests(db, clock, audit, events, (userId, projectId, now) => this.held(userId, projectId, now));
   }
 
   /** Global admins (CLOUD_ENGINE_ADMINS) hold every level on every project. */
@@ -51,12 +62,44 @@ export class AccessService {
     return this.admins.has(userId);
   }
 
-  /** The level a user holds on a project now, or null. */
-  async levelOf(userId: string, projectId: string, now = new Date()): Promise<AccessLevel | null> {
-    if (this.isGlobalAdmin(userId)) return 'admin';
-    const grant = await this.db.manager.findOneBy(AccessGrantEntity, { projectId, userId });
-    if (!grant || isExpired(grant, now)) return null;
-    return grant.level;
+  /** The level a user holds on a project now, or null: the higher of their grant and a chat role mapped by the project (`access.roles`). */
+  async levelOf(userId: string, projectId: string, now = this.clock.now()): Promise<AccessLevel | null> {
+    return (await this.held(userId, projectId, now)).level;
+  }
+
+  /** The level a user holds now and where it comes from (global admin, grant, or chat role), for audits and messages. */
+  async held(userId: string, projectId: string, now = this.clock.now()): Promise<HeldLevel> {
+    if (this.isGlobalAdmin(userId)) return { level: 'admin', source: 'global' };
+    const row = await this.db.manager.findOneBy(AccessGrantEntity, { projectId, userId });
+    const grant = row && !isExpired(row, now) ? row : null;
+    const role = await this.roles.of(userId, projectId);
+    if (role && !levelAtLeast(grant?.level, role.level)) return { level: role.level, source: 'role', roleId: role.roleId };
+    return grant ? { level: grant.level, source: 'grant', expiresAt: grant.expiresAt } : { level: null, source: null };
+  }
+
+  /** Asks for `level` on a project for `duration`, saying why; project admins decide (`decide`). A pending request lapses after a day. */
+  request(input: AccessRequestInput): Promise<AccessRequestView> {
+    return this.requestsOf.request(input);
+  }
+
+  /** Approves (grants the level for the duration, capped by `access.maxGrant`) or denies a pending request; project admins, never their own approval. */
+  decide(requestId: string, deciderId: string, decision: AccessDecision): Promise<AccessRequestView> {
+    return this.requestsOf.decide(requestId, deciderId, decision);
+  }
+
+  /** A project's access requests, newest first: admins see all, others their own. */
+  requests(projectId: string, viewerId: string, filter: { states?: readonly AccessRequestState[] } = {}): Promise<AccessRequestView[]> {
+    return this.requestsOf.list(projectId, viewerId, filter);
+  }
+
+  /** One access request, for its requester or the project's admins. */
+  requestById(requestId: string, viewerId: string): Promise<AccessRequestView> {
+    return this.requestsOf.get(requestId, viewerId);
+  }
+
+  /** Lapses unanswered requests and announces grants ending soon (once each, across kernels); the lifecycle calls it on every run. */
+  runDue(now: Date = this.clock.now()): Promise<AccessDueReport> {
+    return this.requestsOf.runDue(now);
   }
 
   async check(userId: string, projectId: string, level: AccessLevel): Promise<boolean> {
@@ -71,7 +114,7 @@ export class AccessService {
     if (!ACCESS_LEVELS.includes(input.level)) {
       throw invalidValue('level', 'read, deploy or admin', input.level);
     }
-    const now = new Date();
+    const now = this.clock.now();
     if (input.expiresAt !== undefined && (!(input.expiresAt instanceof Date) || Number.isNaN(input.expiresAt.getTime()) || input.expiresAt <= now)) {
       throw invalidInput('expiresAt', `a grant must end in the future; received ${describeValue(input.expiresAt)}`, { value: input.expiresAt });
     }
@@ -129,7 +172,7 @@ export class AccessService {
 
   /** Every grant on a project, with its expiry; expired grants are marked, not hidden. */
   async list(projectId: string): Promise<AccessGrant[]> {
-    const now = new Date();
+    const now = this.clock.now();
     const rows = await this.db.manager.find(AccessGrantEntity, { where: { projectId }, order: { userId: 'ASC' } });
     return rows.map((row) => toGrant(row, now));
   }
@@ -137,7 +180,7 @@ export class AccessService {
   /** Projects where the user holds at least `level` now (global admins: all). */
   async projectsFor(userId: string, level: AccessLevel): Promise<string[]> {
     if (this.isGlobalAdmin(userId)) return (await this.db.manager.find(ProjectEntity, { select: { id: true }, order: { id: 'ASC' } })).map((row) => row.id);
-    const now = new Date();
+    const now = this.clock.now();
     const rows = await this.db.manager.find(AccessGrantEntity, { where: { userId }, order: { projectId: 'ASC' } });
     return rows.filter((row) => !isExpired(row, now) && levelAtLeast(row.level, level)).map((row) => row.projectId);
   }

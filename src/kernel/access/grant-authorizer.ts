@@ -44,8 +44,15 @@ export class GrantAuthorizer implements Authorizer {
     }
     let needed: AccessLevel = ACTION_LEVELS[request.action];
     if (OWNER_ACTIONS.has(request.action) && request.session && request.session.userId !== request.userId) needed = 'admin';
-    const held = request.projectId ? await this.access.levelOf(request.userId, request.projectId) : null;
-    if (levelAtLeast(held, needed)) return;
+    const source = request.projectId ? await this.access.held(request.userId, request.projectId) : null;
+    const held = source?.level ?? null;
+    if (levelAtLeast(held, needed)) {
+      // A level that comes from a chat role (access.roles) is audited as such at each use.
+      if (source?.source === 'role') {
+        await this.audit.record({ actor: request.userId, action: 'access.viaRole', projectId: request.projectId, sessionId: request.session?.id, details: { action: request.action, roleId: source.roleId, level: held } });
+      }
+      return;
+    }
     throw new CloudEngineError(
       'PERMISSION_DENIED',
       `${describe(request)} needs ${needed} access to project ${request.projectId}; ${request.userId} has ${held ?? 'none'}. Ask a project admin for a grant (chat: /cloud-grant; command line: cloud-engine grant).`,

@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events';
 import { token } from '../plugin/token.js';
 import type { DeploymentState } from '../sessions/deployment-state.js';
 import type { PlanResult } from '../sessions/session-view.js';
+import type { AccessRequestView } from '../access/access-requests.js';
+import type { AccessLevel } from '../access/authorizer.js';
 
 /** Everything the kernel announces to chat adapters, by event name. */
 export interface KernelEventMap {
@@ -19,6 +21,14 @@ export interface KernelEventMap {
   'deployment.expired': { deploymentId: string; projectId: string; name: string; expiresAt: Date; sessionId: string | null; lateMs: number };
   /** An expired deployment's teardown did not happen (a change open, a policy, terraform): retried at `retryAt`. Tell its admins. */
   'deployment.expiryFailed': { deploymentId: string; projectId: string; name: string; expiresAt: Date; attempts: number; retryAt: Date; error: string };
+  /** Someone asked for access: post it for the project's admins, in `requestsChannel`, else where it was asked (`askedIn`, a chat channel id). */
+  'access.requested': { request: AccessRequestView; requestsChannel: string | null; askedIn: string | null };
+  /** A request was approved (the grant exists) or denied, by `deciderId` (the requester: withdrawn). Tell the requester. */
+  'access.decided': { request: AccessRequestView; decision: 'approve' | 'deny'; deciderId: string };
+  /** A request lapsed unanswered after a day. */
+  'access.requestExpired': { request: AccessRequestView };
+  /** A timed grant ends soon (once per grant): tell its holder, with Request extension. */
+  'access.grantExpiring': { projectId: string; userId: string; level: AccessLevel; expiresAt: Date; remaining: number; durationMs: number };
 }
 export type KernelEventName = keyof KernelEventMap;
 

@@ -15,6 +15,7 @@ import { ClockToken, type Clock } from './clock.js';
 import { DueActionStore } from './due-action-store.js';
 import { ExpiryTeardown } from './expiry-teardown.js';
 import { SYSTEM_ACTOR, asSystem } from './system-actor.js';
+import { AccessServiceToken, type AccessService } from '../access/access-service.js';
 import { DriftSchedule } from '../drift/drift-schedule.js';
 import { ProjectServiceToken, type ProjectService } from '../projects/project-service.js';
 
@@ -68,6 +69,7 @@ export class LifecycleService {
     @inject(KernelEventsToken) private readonly events: KernelEvents,
     @inject(Logger) private readonly logger: Logger,
     @inject(ProjectServiceToken) projects: ProjectService,
+    @inject(AccessServiceToken) private readonly access: AccessService,
   ) {
     this.actions = new DueActionStore(db);
     this.deployments = new DeploymentStore(db);
@@ -134,6 +136,13 @@ export class LifecycleService {
       report.driftSkipped = round.skipped;
     } catch (error) {
       this.logger.error({ err: error }, 'scheduled drift checks failed');
+    }
+    // Access requests that lapse and grants that end soon (access/access-requests.ts), each claimed once across kernels.
+    try {
+      const access = await this.access.runDue(now);
+      if (access.expiredRequests || access.grantNotices) this.logger.info(access, 'access requests lapsed, grant expiry notices sent');
+    } catch (error) {
+      this.logger.error({ err: error }, 'access requests and grant notices failed');
     }
     return report;
   }

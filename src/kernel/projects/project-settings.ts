@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BackendSettingsSchema } from '../synth/state-backend.js';
 import { LifecycleSettingsSchema } from '../lifecycle/lifecycle-settings.js';
+import { AccessSettingsSchema } from '../access/access-settings.js';
 
 /**
  * Keys of a project's settings that belong to the kernel rather than to the
@@ -15,6 +16,8 @@ export const ApprovalSettingsSchema = z.strictObject({
 });
 
 export const KernelSettingsSchema = z.strictObject({
+  /** Access requests (where they are posted, the longest grant) and chat roles mapped to levels. */
+  access: AccessSettingsSchema.optional(),
   approval: ApprovalSettingsSchema.optional(),
   backend: BackendSettingsSchema.optional(),
   /** Deployments that expire: default and maximum TTL, reminders before expiry. */

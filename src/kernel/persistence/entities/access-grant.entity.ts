@@ -23,4 +23,8 @@ export class AccessGrantEntity {
   /** When the grant stops counting; null for a standing grant. */
   @Column({ type: 'varchar', length: 32, name: 'expires_at', nullable: true, transformer: isoDate })
   expiresAt!: Date | null;
+
+  /** When the holder of a timed grant was told it ends soon (once per grant; a new grant replaces the row). */
+  @Column({ type: 'varchar', length: 32, name: 'expiry_notice_at', nullable: true, transformer: isoDate })
+  expiryNoticeAt?: Date | null;
 }

@@ -10,6 +10,10 @@ export interface KernelEventMap {
   'session.created': { sessionId: string; projectId: string; userId: string };
   'session.stateChanged': { sessionId: string; projectId: string; from: DeploymentState; to: DeploymentState; actor: string; error?: string };
   'session.resourcesChanged': { sessionId: string; actor: string };
+  /** An approval of the session's plan `planId` was recorded: `given` of `required` so far (the apply starts once they match). */
+  'session.approved': { sessionId: string; projectId: string; userId: string; planId: string; given: number; required: number };
+  /** `userId` withdrew their approval before the apply: `given` of `required` left. */
+  'session.approvalRevoked': { sessionId: string; projectId: string; userId: string; given: number; required: number };
   /** A session's terraform waits for a free slot at `position` (1-based); 0 once it runs. */
   'terraform.queued': { sessionId: string; position: number };
   'plan.ready': { sessionId: string; plan: PlanResult };

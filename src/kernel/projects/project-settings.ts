@@ -1,19 +1,15 @@
 import { z } from 'zod';
 import { BackendSettingsSchema } from '../synth/state-backend.js';
 import { LifecycleSettingsSchema } from '../lifecycle/lifecycle-settings.js';
+import { ApprovalSettingsSchema } from '../approvals/approval-settings.js';
 import { AccessSettingsSchema } from '../access/access-settings.js';
 
 /**
  * Keys of a project's settings that belong to the kernel rather than to the
  * project's cloud provider; every other key is validated by the provider.
  */
-/** Who may approve: `settings.approval`. */
-export const ApprovalSettingsSchema = z.strictObject({
-  /** Four eyes: the approver must be neither the session's owner nor its last changer. */
-  requireDistinctApprover: z.boolean().default(false),
-  /** `admin`: only project admins may approve; `deploy` (default): anyone who may deploy. */
-  approvers: z.enum(['deploy', 'admin']).default('deploy'),
-});
+/** Who may approve, and how many: `settings.approval` (approvals/approval-settings.ts). */
+export { ApprovalSettingsSchema };
 
 export const KernelSettingsSchema = z.strictObject({
   /** Access requests (where they are posted, the longest grant) and chat roles mapped to levels. */

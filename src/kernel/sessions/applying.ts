@@ -8,7 +8,7 @@ import type { Redactor } from '../secrets/redactor.js';
 import type { SynthesisResult } from '../synth/stack-synthesizer.js';
 import { capText } from '../terraform/terraform-events.js';
 import { TerraformError, type TerraformContext } from '../terraform/terraform-runner.js';
-import type { Approval } from './approval.js';
+import type { Approval, ApprovalTally } from './approval.js';
 import { DeploymentState } from './deployment-state.js';
 import type { SessionChecks } from './session-checks.js';
 import { SessionErrors, reasonText } from './session-errors.js';
@@ -95,29 +95,37 @@ export class Applying {
       const violations = await this.checks.sessionViolations(view, project, userId, (await this.services.deployments.load(session.deploymentId)).resources);
       if (violations.length > 0) throw SessionErrors.violations(sessionId, violations, 'at approval', 'approved');
     });
-    await this.approval.refusalsAudited(userId, session, () => this.approve(session, plan, project, view, kind, userId));
+    const tally = await this.approval.refusalsAudited(userId, session, () => this.approve(session, plan, project, view, kind, userId));
+    this.approval.announce(session, userId, plan, tally);
+    // More approvals needed (settings.approval.required): this one is recorded, the plan waits for the rest.
+    if (!tally.complete) return store.view(sessionId);
     return this.run({ session, plan, project, view, synthesis, kind, userId, options, signal, redactor });
   }
 
   /**
-   * The approval itself: one conditional update on the state *and the plan
+   * The approval itself: recorded against the plan and counted in one
+   * transaction, which the database serializes across processes; when the
+   * count is complete, one conditional update on the state *and the plan
    * id*, so of racing approvers exactly one wins and a plan swapped
    * meanwhile (elsewhere) is PLAN_STALE, never applied. A change re-checks
-   * quotas inside the same transaction, which the database serializes
-   * across processes, so sessions that each fit cannot together exceed a limit.
+   * quotas inside the same transaction, so sessions that each fit cannot
+   * together exceed a limit. A refusal rolls the approval back with it.
    */
-  private async approve(session: CloudSessionEntity, plan: PlanRecordSummary, project: Project, view: SessionView, kind: ApplyKind, userId: string): Promise<void> {
+  private async approve(session: CloudSessionEntity, plan: PlanRecordSummary, project: Project, view: SessionView, kind: ApplyKind, userId: string): Promise<ApprovalTally> {
     const { db, quotas, store, deployments } = this.services;
     const approval = { sessionId: session.id, from: [session.state], planId: plan.id, to: kind.approved, actor: userId, patch: { approvedBy: userId }, details: { planId: plan.id, summary: plan.summary } };
-    await db.transaction(async (manager) => {
+    return db.transaction(async (manager) => {
       // Never over a newer state: the deployment must be where the session found it.
       await deployments.requireCurrent(session, manager);
+      const tally = await this.approval.record(manager, session, plan, project, userId);
+      if (!tally.complete) return tally;
       if (kind.change) {
         const deployment = await deployments.load(session.deploymentId, manager);
         const excess = await quotas.excess(project.id, quotas.netEffect(view.resources, deployment.resources), manager);
         if (excess.length > 0) throw quotaError(excess, `approving session ${session.id}`);
       }
       await store.transition(approval, manager);
+      return tally;
     });
   }
 

@@ -1,14 +1,30 @@
-import { CloudEngineError, isCloudEngineError } from '../errors.js';
+import type { EntityManager } from 'typeorm';
+import { currentMemberRoles } from '../access/member-roles.js';
+import { approvalRules, type ApprovalRules } from '../approvals/approval-settings.js';
+import { ApprovalStore, type GivenApproval } from '../approvals/approval-store.js';
+import { CloudEngineError, isCloudEngineError, wrongState } from '../errors.js';
+import { systemClock, type Clock } from '../lifecycle/clock.js';
 import type { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
 import type { Project } from '../projects/project-service.js';
-import { ApprovalSettingsSchema } from '../projects/project-settings.js';
 import { systemCall } from '../lifecycle/system-actor.js';
 import { DeploymentState } from './deployment-state.js';
 import { SessionErrors } from './session-errors.js';
 import { authorize, requireUser, type SessionServices } from './session-services.js';
 import type { PlanRecordSummary } from './session-store.js';
+import type { SessionView } from './session-view.js';
 
 const S = DeploymentState;
+
+/** Where a plan's approvals stand after one was recorded (or found already there). */
+export interface ApprovalTally {
+  readonly required: number;
+  /** Live approvals of the plan, oldest first. */
+  readonly given: readonly GivenApproval[];
+  /** The count is complete: the plan may be applied now. */
+  readonly complete: boolean;
+  /** This call recorded a new approval (false: the approver's earlier one still counts, or an exempt system teardown). */
+  readonly added: boolean;
+}
 
 /** The audit actions that change a session's resources, and how a refusal names them. */
 const RESOURCE_CHANGES: ReadonlyMap<string, string> = new Map([
@@ -23,10 +39,105 @@ const REFUSALS: ReadonlySet<string> = new Set(['PERMISSION_DENIED', 'POLICY_VIOL
 /**
  * Who may approve which plan: the session has a ready plan, it is the plan
  * the approver saw, and the project's approval rules (four eyes, approvers)
- * allow this approver. Refusals are audited.
+ * allow this approver. Each approval is recorded against one plan; the plan
+ * applies once `approval.required` distinct eligible approvers gave one.
+ * Refusals, approvals and revocations are audited.
  */
 export class Approval {
-  constructor(private readonly services: SessionServices) {}
+  constructor(
+    private readonly services: SessionServices,
+    private readonly approvals: ApprovalStore = new ApprovalStore(services.db, services.audit),
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /**
+   * Records `userId`'s approval of the session's current plan without
+   * applying it, even when it completes the count (`approveAndApply` is what
+   * applies). Same checks as `check`; returns the session with its approvals.
+   */
+  async approve(sessionId: string, userId: string, options: { planId?: string } = {}): Promise<SessionView> {
+    requireUser(userId);
+    const { store, projects, db } = this.services;
+    const session = await store.load(sessionId);
+    await authorize(this.services, userId, 'session.approve', session.projectId, session);
+    await this.refusalsAudited(userId, session, async () => {
+      const plan = await this.approvablePlan(session, options.planId);
+      const project = await projects.get(session.projectId);
+      await this.checkRules(session, plan, project, userId);
+      const tally = await db.transaction((manager) => this.record(manager, session, plan, project, userId));
+      this.announce(session, userId, plan, tally);
+    });
+    return store.view(sessionId);
+  }
+
+  /**
+   * Withdraws `userId`'s own approval of the session's current plan, before
+   * the apply starts; INVALID_STATE once it has, NOT_FOUND when they gave none.
+   */
+  async revoke(sessionId: string, userId: string): Promise<SessionView> {
+    requireUser(userId);
+    const { store, db, events } = this.services;
+    const session = await store.load(sessionId);
+    await authorize(this.services, userId, 'session.view', session.projectId, session);
+    const result = await db.transaction(async (manager) => {
+      const current = await store.load(sessionId, manager);
+      if ((current.state !== S.PLAN_READY && current.state !== S.DESTROY_READY) || !current.currentPlanId) {
+        throw wrongState(
+          `Session ${sessionId} is ${current.state}: approvals can only be withdrawn while its plan waits for them (PLAN_READY or DESTROY_READY); nothing was changed.`,
+          current.state,
+          { sessionId },
+        );
+      }
+      const revoked = await this.approvals.revoke({ sessionId, projectId: current.projectId, planId: current.currentPlanId, userId, now: this.clock.now() }, manager);
+      if (!revoked) {
+        throw new CloudEngineError('NOT_FOUND', `${userId} has no approval of session ${sessionId}'s plan ${current.currentPlanId} to withdraw; nothing was changed.`, {
+          details: { sessionId, planId: current.currentPlanId },
+        });
+      }
+      return current;
+    });
+    const view = await store.view(sessionId);
+    events.emit('session.approvalRevoked', { sessionId, projectId: result.projectId, userId, given: view.approvals.given.length, required: view.approvals.required });
+    return view;
+  }
+
+  /**
+   * Inside the caller's transaction (which the database serializes across
+   * processes): checks the session still waits on `plan`, records `userId`'s
+   * approval of it (once per person) and counts the plan's live approvals.
+   * The system's own TTL teardown is complete at once, whatever `required` is.
+   */
+  async record(manager: EntityManager, session: CloudSessionEntity, plan: PlanRecordSummary, project: Project, userId: string): Promise<ApprovalTally> {
+    const { store } = this.services;
+    const current = await store.load(session.id, manager);
+    if (current.currentPlanId !== plan.id) throw await store.planChangedError(current, plan.id, manager);
+    if (current.state !== S.PLAN_READY && current.state !== S.DESTROY_READY) {
+      throw wrongState(
+        `Session ${session.id} is ${current.state}: its plan ${plan.id} was already approved${current.approvedBy ? ` (the count completed with ${current.approvedBy})` : ''}, so your approval was not recorded.`,
+        current.state,
+        { sessionId: session.id, expected: [S.PLAN_READY, S.DESTROY_READY] },
+      );
+    }
+    const rules = this.rules(project);
+    const now = this.clock.now();
+    const notBefore = rules.expiresAfterMs === undefined ? undefined : new Date(now.getTime() - rules.expiresAfterMs);
+    const approved = { id: plan.id, configHash: plan.configHash };
+    const exempt = exemptTeardown(userId, plan);
+    const added = exempt ? false : await this.approvals.record({ sessionId: session.id, projectId: session.projectId, plan: approved, userId, now, notBefore }, manager);
+    const given = (await this.approvals.live(session.id, approved, notBefore, manager)).map((row) => ({ userId: row.userId, at: row.createdAt }));
+    return { required: rules.required, given, complete: exempt || given.length >= rules.required, added };
+  }
+
+  /** Tells adapters an approval was recorded (after its transaction committed). */
+  announce(session: CloudSessionEntity, userId: string, plan: PlanRecordSummary, tally: ApprovalTally): void {
+    if (!tally.added) return;
+    this.services.events.emit('session.approved', { sessionId: session.id, projectId: session.projectId, userId, planId: plan.id, given: tally.given.length, required: tally.required });
+  }
+
+  /** The project's approval rules (`settings.approval`). */
+  rules(project: Project): ApprovalRules {
+    return approvalRules(project.settings.approval);
+  }
 
   /**
    * Throws what `approveAndApply` would refuse with before running anything
@@ -68,8 +179,8 @@ export class Approval {
   async checkRules(session: CloudSessionEntity, plan: PlanRecordSummary, project: Project, userId: string): Promise<void> {
     // The one exemption: the system's own TTL teardown (a plan that only removes) is not held up by four eyes
     // or approver rules; users never are exempt, and policies still judge it.
-    if (systemCall(userId) === 'ttl' && plan.toAdd === 0 && plan.toChange === 0) return;
-    const rules = ApprovalSettingsSchema.parse(project.settings.approval ?? {});
+    if (exemptTeardown(userId, plan)) return;
+    const rules = this.rules(project);
     if (rules.requireDistinctApprover) {
       const roles: [string | null, string][] = [
         [session.userId, 'owns'],
@@ -94,6 +205,17 @@ export class Approval {
         details: { rule: 'approvers', needed: 'admin' },
       });
     }
+    if (Array.isArray(rules.approvers)) {
+      const listed = rules.approvers as readonly string[];
+      // A listed chat role counts only when the chat says the approver holds it at this click.
+      if (!listed.includes(userId) && !currentMemberRoles(userId).some((role) => listed.includes(role))) {
+        throw new CloudEngineError(
+          'PERMISSION_DENIED',
+          `Project ${project.id} takes approvals only from ${listed.join(', ')} (settings.approval.approvers); ${userId} is not one of them. Ask one of them to approve.`,
+          { details: { rule: 'approvers', approvers: listed } },
+        );
+      }
+    }
   }
 
   /**
@@ -111,4 +233,9 @@ export class Approval {
       throw error;
     }
   }
+}
+
+/** The system's own TTL teardown (a plan that only removes): not held up by four eyes, approvers or the count. */
+function exemptTeardown(userId: string, plan: PlanRecordSummary): boolean {
+  return systemCall(userId) === 'ttl' && plan.toAdd === 0 && plan.toChange === 0;
 }

@@ -21,6 +21,9 @@ import type { PlanJson } from '../terraform/plan-json.js';
 import { TerraformRunnerToken, type TerraformRunner } from '../terraform/terraform-runner.js';
 import { Applying } from './applying.js';
 import { Approval } from './approval.js';
+import { ApprovalStore } from '../approvals/approval-store.js';
+import { ApprovalViews } from '../approvals/approval-views.js';
+import { voidApprovalsOnChange } from '../approvals/approval-voiding.js';
 import { Cancellation } from './cancellation.js';
 import { Editing } from './editing.js';
 import { Operations } from './operations.js';
@@ -99,6 +102,9 @@ export class Orchestrator {
   ) {
     const operations = new Operations(db, events, logger);
     const deployments = new DeploymentStore(db);
+    const approvals = new ApprovalStore(db, audit);
+    const voidApprovals = voidApprovalsOnChange(approvals, clock);
+    const approvalViews = new ApprovalViews(db, approvals, clock);
     const store = new SessionStore(
       db,
       audit,
@@ -107,7 +113,11 @@ export class Orchestrator {
       config.dataDir,
       operations.ownerId,
       (sessionId) => operations.queuePosition(sessionId),
-      (manager, before, after) => deployments.follow(manager, before, after),
+      async (manager, before, after) => {
+        await deployments.follow(manager, before, after);
+        await voidApprovals(manager, before, after);
+      },
+      (sessions, plans) => approvalViews.of(sessions, plans),
     );
     const services: SessionServices = {
       db,
@@ -140,7 +150,7 @@ export class Orchestrator {
     this.runner = runner;
     this.editing = new Editing(services);
     this.planning = new Planning(services, checks);
-    this.approval = new Approval(services);
+    this.approval = new Approval(services, approvals, clock);
     this.applying = new Applying(services, this.approval, checks, state);
     this.cancellation = new Cancellation(services);
     this.recovery = new Recovery(services, state);
@@ -226,14 +236,33 @@ export class Orchestrator {
   }
 
   /**
-   * Applies exactly the plan that was shown (`planId`: the one the approver
-   * saw). Refuses unless PLAN_READY (DESTROY_READY for a teardown), and with
-   * PLAN_STALE if the plan changed or the resources no longer synthesize to
-   * it. Returns the final session: APPLIED (DESTROYED), or FAILED with the
-   * reason when terraform fails.
+   * Approves and applies exactly the plan that was shown (`planId`: the one
+   * the approver saw). Refuses unless PLAN_READY (DESTROY_READY for a
+   * teardown), and with PLAN_STALE if the plan changed or the resources no
+   * longer synthesize to it. The approval is recorded against the plan; when
+   * the project needs more (`settings.approval.required`), the session comes
+   * back PLAN_READY with `approvals` so far, and the approval that completes
+   * the count applies. Returns the final session: APPLIED (DESTROYED), or
+   * FAILED with the reason when terraform fails.
    */
   approveAndApply(sessionId: string, userId: string, options: ApproveOptions = {}): Promise<SessionView> {
     return this.applying.approveAndApply(sessionId, userId, options);
+  }
+
+  /**
+   * Records `userId`'s approval of the session's current plan (`planId`: the
+   * one they saw) without applying it, even when it completes the count of
+   * `settings.approval.required`; `approveAndApply` (by any eligible
+   * approver, again by one who approved too) applies it then. Returns the
+   * session with `approvals`.
+   */
+  approve(sessionId: string, userId: string, options: { planId?: string } = {}): Promise<SessionView> {
+    return this.approval.approve(sessionId, userId, options);
+  }
+
+  /** Withdraws `userId`'s own approval of the session's current plan while it still waits (PLAN_READY, DESTROY_READY). */
+  revokeApproval(sessionId: string, userId: string): Promise<SessionView> {
+    return this.approval.revoke(sessionId, userId);
   }
 
   /**

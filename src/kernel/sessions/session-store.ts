@@ -14,7 +14,8 @@ import type { ResourceType } from '../plugin/resource-type.js';
 import { hideSecretFields } from '../secrets/secret-fields.js';
 import type { PlanJson } from '../terraform/plan-json.js';
 import { BUSY_STATES, assertTransition, type DeploymentState } from './deployment-state.js';
-import type { PlanCost, PlanResult, PlanSummary, SessionResource, SessionView } from './session-view.js';
+import type { ApprovalsView, PlanCost, PlanResult, PlanSummary, SessionResource, SessionView } from './session-view.js';
+import { NO_APPROVALS } from '../approvals/approval-views.js';
 
 const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
 
@@ -110,6 +111,8 @@ export class SessionStore {
     private readonly queuePosition: (sessionId: string) => number | null = () => null,
     /** Runs inside every transition's transaction: keeps the session's deployment in step (DeploymentStore.follow). */
     private readonly follow: (manager: EntityManager, before: CloudSessionEntity, after: CloudSessionEntity) => Promise<void> = async () => {},
+    /** The approvals of many views, from their sessions and current plans (ApprovalViews.of); none read without it. */
+    private readonly approvalsOf?: (sessions: readonly CloudSessionEntity[], plans: ReadonlyMap<string, PlanRecordSummary>) => Promise<Map<string, ApprovalsView>>,
   ) {}
 
   /** Where the session's terraform runs: its deployment's working dir. */
@@ -159,10 +162,11 @@ export class SessionStore {
       else bySession.set(resource.sessionId, [resource]);
     }
     const byId = new Map(plans.map((plan) => [plan.id, plan]));
+    const approvals = this.approvalsOf ? await this.approvalsOf(entities, byId) : undefined;
     return entities.map((entity) => {
       const plan = entity.currentPlanId ? byId.get(entity.currentPlanId) : undefined;
       const shown = (bySession.get(entity.id) ?? []).map((resource) => ({ ...resource, config: hideSecretFields(resource.config, this.resourceTypes.get(resource.type)) }));
-      return this.viewOf(entity, shown, plan ? this.toPlanSummary(plan, this.workingDir(entity)) : null, names.get(entity.deploymentId));
+      return this.viewOf(entity, shown, plan ? this.toPlanSummary(plan, this.workingDir(entity)) : null, names.get(entity.deploymentId), approvals?.get(entity.id));
     });
   }
 
@@ -173,7 +177,7 @@ export class SessionStore {
   }
 
   /** A view from what the caller already read: no query. Configs as stored, secret fields included: for synthesis and plugins, not for people. */
-  viewOf(entity: CloudSessionEntity, resources: readonly CloudResourceEntity[], plan: PlanSummary | null, deploymentName = ''): SessionView {
+  viewOf(entity: CloudSessionEntity, resources: readonly CloudResourceEntity[], plan: PlanSummary | null, deploymentName = '', approvals: ApprovalsView = NO_APPROVALS): SessionView {
     return {
       id: entity.id,
       projectId: entity.projectId,
@@ -188,6 +192,7 @@ export class SessionStore {
       outputs: entity.outputs,
       lastChangedBy: entity.lastChangedBy,
       approvedBy: entity.approvedBy,
+      approvals,
       workingDir: this.workingDir(entity),
       queuePosition: this.queuePosition(entity.id),
       createdAt: entity.createdAt,

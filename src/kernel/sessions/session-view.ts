@@ -63,6 +63,20 @@ export type PlanResult = PlanSummary & {
   readonly planJson: PlanJson;
 };
 
+/** The approvals of a session's current plan (`settings.approval`): how many it needs and who gave one. */
+export interface ApprovalsView {
+  /** Distinct eligible approvers the plan needs before it applies. */
+  readonly required: number;
+  /** Live approvals of the current plan, oldest first: not revoked, not voided, not older than `expiresAfter`. */
+  readonly given: readonly { readonly userId: string; readonly at: Date }[];
+  /** Who may approve: anyone with deploy access, admins, or the listed user (or chat role) ids. */
+  readonly approvers: 'deploy' | 'admin' | readonly string[];
+  /** Approvals of an earlier plan voided by the last change of the session ("plan changed: approvals cleared"); 0 once the new plan has one. */
+  readonly cleared: number;
+  /** Approvals of the current plan that no longer count because they are older than `expiresAfter`. */
+  readonly expired: number;
+}
+
 /** A deployment session as the API returns it. */
 export interface SessionView {
   readonly id: string;
@@ -80,6 +94,8 @@ export interface SessionView {
   readonly outputs: Readonly<Record<string, unknown>> | null;
   readonly lastChangedBy: string | null;
   readonly approvedBy: string | null;
+  /** Approvals of the current plan so far, and how many it needs. */
+  readonly approvals: ApprovalsView;
   readonly workingDir: string;
   /** While the session's terraform waits for a free slot (the global cap): its 1-based place in the queue. */
   readonly queuePosition: number | null;

@@ -39,6 +39,7 @@ function session(resources: readonly SessionResource[]): SessionView {
     outputs: null,
     lastChangedBy: null,
     approvedBy: null,
+    approvals: { required: 1, given: [], approvers: 'deploy', cleared: 0, expired: 0 },
     workingDir: '/tmp/sess1',
     queuePosition: null,
     createdAt: now,

@@ -12,6 +12,20 @@ export interface ChatMessage {
   readonly page?: { readonly index: number; readonly count: number };
   /** A long text better sent as a file (e.g. the full plan). */
   readonly attachment?: { readonly name: string; readonly content: string };
+  /** Buttons under the message (Discord buttons; the console names the command each stands for). */
+  readonly buttons?: readonly ChatButton[];
+}
+
+/**
+ * A button of a message: `action` on `target` (a deployment's or a
+ * session's id). Every click is checked by the kernel again; a button is
+ * never a permission.
+ */
+export interface ChatButton {
+  readonly action: string;
+  readonly target: string;
+  readonly label: string;
+  readonly style: 'primary' | 'secondary' | 'danger';
 }
 
 /** What a command produced: a message, or a session lobby to show. */

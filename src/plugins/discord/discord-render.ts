@@ -131,15 +131,20 @@ export function renderLobby(lobby: LobbyModel): {
   return { embeds: [embed.toJSON()], components: [edits, more], files };
 }
 
-/** A chat message as an embed (lines as description, fields, page in the footer). */
-export function renderMessage(message: ChatMessage): { embeds: APIEmbed[]; files: { name: string; attachment: Buffer }[] } {
+/** A chat message as an embed (lines as description, fields, page in the footer), with its buttons in one row. */
+export function renderMessage(message: ChatMessage): { embeds: APIEmbed[]; files: { name: string; attachment: Buffer }[]; components: ActionRowBuilder<ButtonBuilder>[] } {
   const embed = new EmbedBuilder().setColor(COLORS[message.tone]).setDescription(clip(message.lines.join('\n') || '—', LIMITS.embedDescription));
   if (message.title) embed.setTitle(clip(message.title, LIMITS.embedTitle));
   for (const field of (message.fields ?? []).slice(0, LIMITS.fields)) embed.addFields({ name: clip(field.name, 256), value: clip(field.value, LIMITS.fieldValue) });
   if (message.page) embed.setFooter({ text: `Page ${message.page.index} of ${message.page.count}${message.page.index < message.page.count ? ` — use page:${message.page.index + 1} for more` : ''}` });
   const files = message.attachment ? [{ name: message.attachment.name, attachment: Buffer.from(message.attachment.content, 'utf8') }] : [];
-  return { embeds: [embed.toJSON()], files };
+  const buttons = (message.buttons ?? []).slice(0, 5).map((button) =>
+    new ButtonBuilder().setCustomId(customId(button.action, button.target)).setLabel(clip(button.label, 80)).setStyle(BUTTON_STYLES[button.style]),
+  );
+  return { embeds: [embed.toJSON()], files, components: buttons.length > 0 ? [new ActionRowBuilder<ButtonBuilder>().addComponents(buttons)] : [] };
 }
+
+const BUTTON_STYLES = { primary: ButtonStyle.Primary, secondary: ButtonStyle.Secondary, danger: ButtonStyle.Danger } as const;
 
 /** The select menu of the session provider's resource types (Add Resource). */
 export function renderTypeSelect(sessionId: string, types: readonly ResourceType[]): ActionRowBuilder<StringSelectMenuBuilder> {

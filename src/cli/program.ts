@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerApproveCommand } from './approve.command.js';
 import { registerCancelCommand } from './cancel.command.js';
+import { registerDashboardLinkCommand } from './dashboard-link.command.js';
 import { processIO, reportError, type CliIO, type CliRuntime } from './cli-context.js';
 import { ExitCode, errorJson, exitCodeFor } from './cli-errors.js';
 import { runDemo } from './demo.js';
@@ -38,9 +39,10 @@ export function createProgram(runtime: CliRuntime): Command {
 
   program
     .command('start')
-    .description('Start Cloud Engine: the configured chat adapters, or the sandbox demo when none is configured.')
-    .action(async () => {
-      runtime.exitCode = await startCommand();
+    .description('Start Cloud Engine: the configured chat adapters and the web dashboard (CLOUD_ENGINE_DASHBOARD_PORT/_HOST, default 127.0.0.1:8080), or the sandbox demo when none is configured.')
+    .option('--no-dashboard', 'do not serve the web dashboard')
+    .action(async (options: { dashboard: boolean }) => {
+      runtime.exitCode = await startCommand({ dashboard: options.dashboard });
     });
 
   program
@@ -65,6 +67,7 @@ export function createProgram(runtime: CliRuntime): Command {
   registerApproveCommand(program, runtime);
   registerCancelCommand(program, runtime);
   registerSynthCommand(program, runtime);
+  registerDashboardLinkCommand(program, runtime);
   registerRegisterCommandsCommand(program, runtime);
   return program;
 }

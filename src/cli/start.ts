@@ -1,4 +1,5 @@
 import { createKernel } from '../engine.js';
+import { startDashboard } from '../dashboard/server.js';
 import { runDemo } from './demo.js';
 
 /**
@@ -8,13 +9,22 @@ import { runDemo } from './demo.js';
  * change what starting means. Resolves to the exit code; while adapters run,
  * the process stays up until SIGINT or SIGTERM.
  */
-export async function startCommand(): Promise<number> {
+export async function startCommand(options: { dashboard?: boolean } = {}): Promise<number> {
   const kernel = await createKernel();
   const adapters = kernel.registries.chatAdapters.list().filter((adapter) => !adapter.enabled || adapter.enabled());
   if (adapters.length > 0) {
+    // The web dashboard (unless --no-dashboard) listens before chat starts, so /cloud-dashboard works at once; a taken port is logged, not fatal.
+    const dashboard = options.dashboard === false ? undefined : await startDashboard(kernel).catch(async (error: unknown) => {
+      await kernel.close();
+      throw error;
+    });
+    const closeAll = async () => {
+      await dashboard?.close();
+      await kernel.close();
+    };
     const started = await kernel.startChatAdapters();
-    kernel.logger.info({ adapters: started }, 'chat adapters started');
-    const stop = () => void kernel.close().then(() => process.exit(0));
+    kernel.logger.info({ adapters: started, dashboard: dashboard?.url ?? null }, 'chat adapters started');
+    const stop = () => void closeAll().then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     // When every adapter can finish by itself (the console reading a pipe), finish with them.
@@ -22,7 +32,7 @@ export async function startCommand(): Promise<number> {
       await Promise.all(adapters.map((adapter) => adapter.closed));
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      await kernel.close();
+      await closeAll();
     }
     return 0;
   }

@@ -69,13 +69,14 @@ afterEach(() => {
 });
 
 describe('the command set', () => {
-  it('offers the twelve seed commands, admin ones flagged', () => {
+  it('offers the thirteen commands (the seed twelve and /cloud-dashboard), admin ones flagged', () => {
     expect([...commands.keys()].sort()).toEqual(
       [
         'cloud-admin-cancel',
         'cloud-admin-list',
         'cloud-cancel',
         'cloud-create-project',
+        'cloud-dashboard',
         'cloud-deploy',
         'cloud-grant',
         'cloud-list',

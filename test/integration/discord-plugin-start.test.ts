@@ -85,8 +85,8 @@ describe('starting the Discord bot through the plugin path, as `npm start` does'
     expect(emulator.identifies.map((identify) => identify.intents)).toEqual([1]);
   });
 
-  it('registers the twelve commands in the guild (DISCORD_REGISTER_COMMANDS=true)', () => {
-    expect(emulator.commands(guild)).toHaveLength(12);
+  it('registers the thirteen commands in the guild (DISCORD_REGISTER_COMMANDS=true)', () => {
+    expect(emulator.commands(guild)).toHaveLength(13);
     expect(emulator.commands()).toHaveLength(0);
   });
 

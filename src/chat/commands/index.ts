@@ -3,6 +3,7 @@ import { cloudAdminCancelCommand } from './cloud-admin-cancel.command.js';
 import { cloudAdminListCommand } from './cloud-admin-list.command.js';
 import { cloudCancelCommand } from './cloud-cancel.command.js';
 import { cloudCreateProjectCommand } from './cloud-create-project.command.js';
+import { cloudDashboardCommand } from './cloud-dashboard.command.js';
 import { cloudDeployCommand } from './cloud-deploy.command.js';
 import { cloudGrantCommand } from './cloud-grant.command.js';
 import { cloudListCommand } from './cloud-list.command.js';
@@ -30,4 +31,5 @@ export const CHAT_COMMANDS: readonly ChatCommandDefinition[] = [
   cloudAdminListCommand,
   cloudAdminCancelCommand,
   cloudStatsCommand,
+  cloudDashboardCommand,
 ];

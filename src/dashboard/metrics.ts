@@ -1,0 +1,106 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Kernel } from '../kernel/kernel.js';
+
+type Timed = { operation: 'plan' | 'apply' | 'destroy'; started: number };
+
+/** Where each timed terraform operation starts, and how it ends. */
+const STARTS: Readonly<Record<string, Timed['operation']>> = { PLANNING: 'plan', DESTROY_PLANNING: 'plan', APPLYING: 'apply', DESTROYING: 'destroy' };
+const ENDS: Readonly<Record<string, string>> = { PLAN_READY: 'success', DESTROY_READY: 'success', APPLIED: 'success', DESTROYED: 'success', PLAN_FAILED: 'failure', FAILED: 'failure', CANCELLED: 'cancelled' };
+
+/**
+ * The operators' metrics (`/metrics`, Prometheus text): counted from the
+ * kernel's events as this process sees them, plus gauges read from the
+ * kernel at scrape time (sessions by state, terraform work, provider pool).
+ */
+export class DashboardMetrics {
+  readonly registry = new Registry();
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly running = new Map<string, Timed>();
+
+  constructor(kernel: Kernel) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'cloud_engine_process_' });
+    const plans = new Counter({ name: 'cloud_engine_plans_total', help: 'Plans finished, by outcome (success, failure, cancelled).', labelNames: ['outcome'], registers });
+    const applies = new Counter({ name: 'cloud_engine_applies_total', help: 'Applies and teardowns finished, by outcome (the session state they ended in).', labelNames: ['outcome'], registers });
+    const approvals = new Counter({ name: 'cloud_engine_approvals_total', help: 'Plans approved (sessions entering APPROVED or DESTROYING by approval).', registers });
+    const transitions = new Counter({ name: 'cloud_engine_session_transitions_total', help: 'Session state changes, by the state entered.', labelNames: ['to'], registers });
+    const duration = new Histogram({
+      name: 'cloud_engine_terraform_duration_seconds',
+      help: 'How long terraform plans, applies and teardowns took, by operation and outcome.',
+      labelNames: ['operation', 'outcome'],
+      buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800],
+      registers,
+    });
+    const ttl = new Counter({ name: 'cloud_engine_ttl_actions_total', help: 'Lifecycle actions: expiry reminders, expiries and failed teardowns.', labelNames: ['action'], registers });
+    const orchestrator = kernel.orchestrator;
+    new Gauge({
+      name: 'cloud_engine_sessions',
+      help: 'Sessions by state (every project).',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const stats = await orchestrator.stats();
+        this.reset();
+        for (const [state, count] of Object.entries(stats.byState)) this.set({ state }, count);
+      },
+    });
+    new Gauge({
+      name: 'cloud_engine_terraform_processes',
+      help: "This process's terraform commands, running and queued for a slot.",
+      labelNames: ['status'],
+      registers,
+      async collect() {
+        const { terraform } = await orchestrator.stats();
+        this.set({ status: 'running' }, terraform.running);
+        this.set({ status: 'queued' }, terraform.queued);
+      },
+    });
+    new Gauge({
+      name: 'cloud_engine_provider_pool',
+      help: 'The warm provider pool: leases served by a pooled process (hits) or not (misses), starts, fallbacks, crashes, and processes alive.',
+      labelNames: ['measure'],
+      registers,
+      async collect() {
+        const { pool } = (await orchestrator.stats()).terraform;
+        this.reset();
+        if (!pool) return;
+        for (const measure of ['hits', 'misses', 'starts', 'recycles', 'fallbacks', 'crashes', 'prewarms', 'processes', 'idle'] as const) this.set({ measure }, pool[measure]);
+      },
+    });
+
+    const events = kernel.events;
+    this.unsubscribe.push(
+      events.on('session.stateChanged', ({ sessionId, from, to }) => {
+        transitions.inc({ to });
+        if (to === 'APPROVED' || (to === 'DESTROYING' && from === 'DESTROY_READY')) approvals.inc();
+        const timed = this.running.get(sessionId);
+        const outcome = ENDS[to];
+        if (timed && outcome) {
+          this.running.delete(sessionId);
+          duration.observe({ operation: timed.operation, outcome }, (Date.now() - timed.started) / 1000);
+          if (timed.operation === 'plan') plans.inc({ outcome });
+        }
+        const operation = STARTS[to];
+        if (operation) this.running.set(sessionId, { operation, started: Date.now() });
+      }),
+      events.on('apply.finished', ({ state }) => applies.inc({ outcome: state })),
+      events.on('deployment.expiring', () => ttl.inc({ action: 'reminder' })),
+      events.on('deployment.expired', () => ttl.inc({ action: 'expired' })),
+      events.on('deployment.expiryFailed', () => ttl.inc({ action: 'teardown_failed' })),
+    );
+  }
+
+  /** The Prometheus text exposition. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  close(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+    this.registry.clear();
+  }
+}

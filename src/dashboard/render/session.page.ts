@@ -1,0 +1,56 @@
+import type { OutputLine } from '../../kernel/sessions/output-recorder.js';
+import type { SessionView } from '../../kernel/sessions/session-view.js';
+import { html, segment, type SafeHtml } from './html.js';
+import { layout, money, when, type Viewer } from './layout.js';
+
+/** What the viewer may try on the session; the kernel decides again at the click. */
+export interface SessionPageActions {
+  readonly approve: boolean;
+  readonly cancel: boolean;
+}
+
+/** A session: its plan's changes and cost, approvals, actions, and its terraform output (followed live by /static/live-log.js). */
+export function sessionPage(viewer: Viewer, session: SessionView, output: readonly OutputLine[], actions: SessionPageActions, notice?: SafeHtml): string {
+  const plan = session.plan;
+  const last = output.at(-1)?.seq ?? 0;
+  const body = html`${notice ?? ''}
+<table class="facts">
+<tr><th>Deployment</th><td><a href="/deployments/${segment(session.deploymentId)}">${session.deploymentName}</a> (project ${session.projectId})</td></tr>
+<tr><th>State</th><td><span id="session-state" class="state state-${session.state}">${session.state}</span>${session.queuePosition ? html` <span class="muted">queued, position ${session.queuePosition}</span>` : ''}</td></tr>
+<tr><th>Started by</th><td>${session.userId} at ${when(session.createdAt)}</td></tr>
+<tr><th>Approved by</th><td>${session.approvedBy ?? html`<span class="muted">not yet</span>`}</td></tr>
+${session.error ? html`<tr><th>Error</th><td class="error">${session.error}</td></tr>` : ''}
+</table>
+${
+  actions.approve || actions.cancel
+    ? html`<div class="actions">
+${actions.approve && plan ? html`<form method="post" action="/sessions/${segment(session.id)}/approve"><input type="hidden" name="_csrf" value="${viewer.csrf}"><input type="hidden" name="planId" value="${plan.id}"><button id="approve" type="submit">Approve &amp; apply</button></form>` : ''}
+${actions.cancel ? html`<form method="post" action="/sessions/${segment(session.id)}/cancel"><input type="hidden" name="_csrf" value="${viewer.csrf}"><button id="cancel" type="submit">Cancel</button></form>` : ''}
+</div>`
+    : ''
+}
+<h2>Plan</h2>
+${
+  plan
+    ? html`<p id="plan-summary">${plan.summary} <span class="muted">plan ${plan.id} by ${plan.createdBy}, ${when(plan.createdAt)}</span></p>
+<table id="changes"><thead><tr><th>Address</th><th>Action</th><th>Resource</th></tr></thead><tbody>
+${plan.changes.map((change) => html`<tr><td><code>${change.address}</code></td><td class="change-${change.actions.join('-')}">${change.actions.join(', ')}</td><td>${change.resource ?? ''}</td></tr>`)}
+</tbody></table>
+${
+  plan.cost
+    ? html`<h2>Cost</h2><p id="cost">${money(plan.cost.monthly)} after the change (${plan.cost.monthlyDelta >= 0 ? '+' : ''}${money(plan.cost.monthlyDelta)})</p>
+<table><thead><tr><th>Address</th><th>Action</th><th>Monthly</th><th>Change</th><th>Assumes</th></tr></thead><tbody>
+${plan.cost.lines.map((line) => html`<tr><td><code>${line.address}</code></td><td>${line.action}</td><td>${money(line.monthly)}</td><td>${money(line.monthlyDelta)}</td><td>${line.assumption}</td></tr>`)}
+</tbody></table>`
+    : ''
+}`
+    : html`<p class="muted">No current plan.</p>`
+}
+<h2>Resources</h2>
+<table><thead><tr><th>Name</th><th>Type</th><th>Configuration</th></tr></thead><tbody>
+${session.resources.map((resource) => html`<tr><td>${resource.name}</td><td><code>${resource.type}</code></td><td><code>${JSON.stringify(resource.config)}</code></td></tr>`)}
+</tbody></table>
+<h2>Terraform output <span id="live-status" class="muted"></span></h2>
+<div id="live-log" data-stream="/sessions/${segment(session.id)}/output" data-after="${last}">${output.map((line) => html`<div class="line ${line.level}" data-seq="${line.seq}">${line.line}</div>`)}</div>`;
+  return layout(`Session ${session.id}`, body, viewer, { script: true });
+}

@@ -1,0 +1,88 @@
+import type { FastifyInstance } from 'fastify';
+import { BUSY_STATES } from '../../kernel/sessions/deployment-state.js';
+import { ID_PARAM, readable, requireViewer, type RouteContext } from './route-context.js';
+
+/** How often a stream reads the persisted lines (the recorder writes them every 200 ms while terraform runs). */
+const POLL_MS = 250;
+/** A comment line now and then keeps proxies from closing a quiet stream. */
+const HEARTBEAT_MS = 15_000;
+/** How often (in polls) a stream checks its browser session is still signed in. */
+const REAUTH_EVERY = 20;
+
+/**
+ * `GET /sessions/<id>/output?after=<seq>`: the session's terraform output as
+ * server-sent events, read from the persisted lines (so a reload, or a
+ * reconnect with Last-Event-ID, loses nothing): `line` events with their seq
+ * as event id, `state` when the session's state changes, and `end` once no
+ * terraform runs for it and every line was sent.
+ */
+export function liveLogRoutes(app: FastifyInstance, context: RouteContext): void {
+  const { kernel } = context;
+  app.get<{ Params: { id: string }; Querystring: { after?: number } }>(
+    '/sessions/:id/output',
+    { schema: { params: ID_PARAM, querystring: { type: 'object', properties: { after: { type: 'integer', minimum: 0 } } } } },
+    async (request, reply) => {
+      const viewer = await requireViewer(context, request, reply);
+      if (!viewer) return reply;
+      const sessionId = request.params.id;
+      let state = (await readable(kernel.orchestrator.getSession(sessionId, viewer.userId), 'session', sessionId)).state;
+      const resumeFrom = Number.parseInt(String(request.headers['last-event-id'] ?? ''), 10);
+      let after = Number.isSafeInteger(resumeFrom) && resumeFrom >= 0 ? resumeFrom : (request.query.after ?? 0);
+
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, { ...(reply.getHeaders() as Record<string, string>), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' });
+      const send = (event: string, data: unknown, id?: number) => raw.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      send('state', { state });
+
+      let closed = false;
+      let polls = 0;
+      let lastBeat = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const stop = () => {
+        closed = true;
+        clearTimeout(timer);
+        if (!raw.writableEnded) raw.end();
+      };
+      request.raw.on('close', stop);
+
+      const tick = async () => {
+        if (closed) return;
+        try {
+          if (++polls % REAUTH_EVERY === 0 && !(await kernel.signIns.authenticate(viewer.token))) {
+            send('end', { state, reason: 'signed out' });
+            return stop();
+          }
+          // The state first: once it is not busy, the lines read after it are all there will be.
+          const now = (await kernel.orchestrator.getSession(sessionId, viewer.userId)).state;
+          const lines = await kernel.orchestrator.getOutput(sessionId, { viewerId: viewer.userId, afterSeq: after });
+          if (closed) return;
+          for (const line of lines) {
+            send('line', { seq: line.seq, operation: line.operation, level: line.level, line: line.line }, line.seq);
+            after = line.seq;
+          }
+          if (now !== state) {
+            state = now;
+            send('state', { state });
+          }
+          if (!BUSY_STATES.includes(now)) {
+            send('end', { state: now });
+            return stop();
+          }
+          if (Date.now() - lastBeat > HEARTBEAT_MS) {
+            raw.write(': keep-alive\n\n');
+            lastBeat = Date.now();
+          }
+        } catch (error) {
+          // Access revoked or the kernel closing: the stream ends, saying so without details.
+          kernel.logger.warn({ err: error, sessionId, userId: viewer.userId }, 'dashboard live log stopped');
+          send('end', { state, reason: 'stopped' });
+          return stop();
+        }
+        timer = setTimeout(() => void tick(), POLL_MS);
+      };
+      await tick();
+      return reply;
+    },
+  );
+}

@@ -10,6 +10,7 @@ import { registerDeployCommand } from './deploy.command.js';
 import { registerDeploymentsCommand } from './deployments.command.js';
 import { registerDestroyCommand } from './destroy.command.js';
 import { registerGrantCommand } from './grant.command.js';
+import { registerAccessCommand } from './access.command.js';
 import { registerPlanCommand } from './plan.command.js';
 import { registerProjectsCommand } from './projects.command.js';
 import { registerQuotaCommand } from './quota.command.js';
@@ -55,6 +56,7 @@ export function createProgram(runtime: CliRuntime): Command {
 
   registerProjectsCommand(program, runtime);
   registerGrantCommand(program, runtime);
+  registerAccessCommand(program, runtime);
   registerRevokeCommand(program, runtime);
   registerQuotaCommand(program, runtime);
   registerSessionsCommand(program, runtime);

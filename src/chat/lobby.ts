@@ -40,7 +40,22 @@ export interface LobbyModel {
   /** When the deployment expires (null: never), and that as text: "expires in 3 h 20 min". */
   readonly expiresAt: Date | null;
   readonly expiry: string | null;
+  /** The plan's approvals (`settings.approval`): shown when it needs more than one, or one was given or voided; null otherwise. */
+  readonly approvals: LobbyApprovals | null;
   readonly actions: LobbyActions;
+}
+
+/** Where a plan's approvals stand, for the lobby: "Approvals 1/2: alice", who may still approve, what a change cleared. */
+export interface LobbyApprovals {
+  readonly required: number;
+  /** Who approved the current plan (user ids), oldest first. */
+  readonly given: readonly string[];
+  /** While the plan waits: how many more, from whom ("deploy-level members", "project admins", or the listed ids not yet in). */
+  readonly waiting: { readonly more: number; readonly from: 'deploy' | 'admin' | readonly string[] } | null;
+  /** A change of the session voided the approvals of its earlier plan. */
+  readonly cleared: boolean;
+  /** Approvals of this plan too old to count (`expiresAfter`). */
+  readonly expired: number;
 }
 
 /** Which of the lobby's buttons work now. */
@@ -159,6 +174,7 @@ export async function buildLobby(api: ChatApi, session: SessionView): Promise<Lo
     outputs: session.outputs && redactor.redactDeep(session.outputs),
     expiresAt,
     expiry: expiryText(expiresAt, api.lifecycle.now()),
+    approvals: lobbyApprovals(session),
     actions: {
       approve: session.state === 'PLAN_READY' || session.state === 'DESTROY_READY',
       add: editable,
@@ -198,6 +214,7 @@ export function renderLobbyText(lobby: LobbyModel): string[] {
     for (const item of lobby.cost.unpriced) lines.push(`  unpriced: ${item}`);
   }
   for (const quota of lobby.quotas) lines.push(`Quota ${quota.quotaKey}: ${quota.bar}`);
+  lines.push(...approvalLines(lobby.approvals));
   if (lobby.problems.length) {
     lines.push('Problems:');
     for (const problem of lobby.problems) lines.push(`  ${problem}`);
@@ -206,6 +223,38 @@ export function renderLobbyText(lobby: LobbyModel): string[] {
     lines.push('Outputs:');
     for (const [name, value] of Object.entries(lobby.outputs)) lines.push(`  ${name}: ${JSON.stringify(value)}`);
   }
+  return lines;
+}
+
+/** The approvals a lobby shows; null when one approval is all it takes and nothing was given or cleared (the lobby as before). */
+export function lobbyApprovals(session: SessionView): LobbyApprovals | null {
+  const { approvals } = session;
+  if (!approvals) return null;
+  const waitingState = session.state === 'PLAN_READY' || session.state === 'DESTROY_READY';
+  const given = approvals.given.map((approval) => approval.userId);
+  const cleared = approvals.cleared > 0 && given.length === 0 && (waitingState || session.state === 'DRAFT' || session.state === 'PLAN_FAILED');
+  if (approvals.required === 1 && given.length === 0 && !cleared && approvals.expired === 0) return null;
+  if (!waitingState && given.length === 0 && !cleared) return null;
+  const more = approvals.required - given.length;
+  const from = Array.isArray(approvals.approvers) ? (approvals.approvers as readonly string[]).filter((id) => !given.includes(id)) : (approvals.approvers as 'deploy' | 'admin');
+  return { required: approvals.required, given, waiting: waitingState && more > 0 ? { more, from } : null, cleared, expired: waitingState ? approvals.expired : 0 };
+}
+
+/**
+ * The approvals as lines — "Approvals 1/2: alice", "needs 1 more from
+ * deploy-level members", "plan changed: approvals cleared" — with each
+ * person named by `name` (a chat mention, or the id as it is).
+ */
+export function approvalLines(approvals: LobbyApprovals | null, name: (userId: string) => string = (userId) => userId): string[] {
+  if (!approvals) return [];
+  const lines = [`Approvals ${approvals.given.length}/${approvals.required}${approvals.given.length ? `: ${approvals.given.map(name).join(', ')}` : ''}`];
+  if (approvals.waiting) {
+    const { more, from } = approvals.waiting;
+    const who = from === 'deploy' ? 'deploy-level members' : from === 'admin' ? 'project admins' : `${more < from.length ? 'any of ' : ''}${from.map(name).join(', ')}`;
+    lines.push(`needs ${more} more from ${who}`);
+  }
+  if (approvals.expired > 0) lines.push(`${approvals.expired} approval${approvals.expired === 1 ? '' : 's'} expired (older than the project's expiresAfter)`);
+  if (approvals.cleared) lines.push('plan changed: approvals cleared');
   return lines;
 }
 

@@ -1,8 +1,8 @@
-import { ChannelType, ThreadAutoArchiveDuration, type ButtonInteraction, type Client, type TextChannel } from 'discord.js';
+import { ChannelType, MessageFlags, ThreadAutoArchiveDuration, type ButtonInteraction, type Client, type TextChannel } from 'discord.js';
 import { CloudEngineError } from '../../kernel/errors.js';
 import type { ChatApi } from '../../kernel/plugin/chat-adapter.js';
 import { formatCost } from '../../kernel/sessions/cost.js';
-import type { LobbyModel } from '../../chat/lobby.js';
+import { approvalLines, type LobbyModel } from '../../chat/lobby.js';
 import type { SessionActions } from '../../chat/session-actions.js';
 import type { ChannelPacer } from './channel-pacer.js';
 import { clip, LIMITS } from './discord-render.js';
@@ -89,6 +89,13 @@ export class ApplyThread {
       // Refused before anything ran (permission, four eyes, state, stale plan, quota, busy).
       if (streamer) await streamer.end();
       await replyError(interaction, error, this.api.logger);
+      return;
+    }
+    if (final.state === 'PLAN_READY' || final.state === 'DESTROY_READY') {
+      // The project needs more approvals (settings.approval.required): this one is recorded, nothing ran.
+      await this.lobbies.refresh(sessionId);
+      const standing = approvalLines(final.approvals, (id) => `<@${id}>`).join(' · ');
+      await interaction.followUp({ content: clip(`Your approval of plan ${planId} is recorded. ${standing}`, LIMITS.content), flags: MessageFlags.Ephemeral });
       return;
     }
     const out = openThread();

@@ -70,7 +70,7 @@ export class DiscordBot {
     const ready = new Promise<void>((resolve) => this.client.once('clientReady', () => resolve()));
     await this.client.login(this.config.token);
     await ready;
-    for (const event of ['session.stateChanged', 'session.resourcesChanged', 'plan.ready', 'terraform.queued'] as const) {
+    for (const event of ['session.stateChanged', 'session.resourcesChanged', 'plan.ready', 'terraform.queued', 'session.approved', 'session.approvalRevoked'] as const) {
       this.unsubscribe.push(this.api.events.on(event, (payload) => this.lobbies.refresh(payload.sessionId)));
     }
     this.unsubscribe.push(...this.expiries.follow());

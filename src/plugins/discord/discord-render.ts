@@ -11,7 +11,7 @@ import {
 } from 'discord.js';
 import type { ResourceType } from '../../kernel/plugin/resource-type.js';
 import type { ChatMessage } from '../../chat/chat-message.js';
-import type { LobbyModel } from '../../chat/lobby.js';
+import { approvalLines, type LobbyModel } from '../../chat/lobby.js';
 import { formFor, type FormContext } from '../../chat/resource-form.js';
 
 /** Discord's limits that rendering must stay within. */
@@ -107,6 +107,8 @@ export function renderLobby(lobby: LobbyModel): {
   if (lobby.quotas.length) {
     embed.addFields({ name: 'Quotas', value: clip(lobby.quotas.map((quota) => `\`${quota.quotaKey}\` ${quota.bar}`).join('\n'), LIMITS.fieldValue) });
   }
+  const approvals = approvalLines(lobby.approvals, (userId) => `<@${userId}>`);
+  if (approvals.length) embed.addFields({ name: 'Approvals', value: clip(approvals.join('\n'), LIMITS.fieldValue) });
   if (lobby.problems.length) embed.addFields({ name: 'Problems', value: clip(lobby.problems.join('\n'), LIMITS.fieldValue) });
   if (lobby.outputs && Object.keys(lobby.outputs).length) {
     embed.addFields({
@@ -116,7 +118,7 @@ export function renderLobby(lobby: LobbyModel): {
   }
   const { actions, sessionId } = lobby;
   const edits = new ActionRowBuilder<ButtonBuilder>().addComponents(
-    new ButtonBuilder().setCustomId(customId('approve', sessionId, lobby.plan?.id)).setLabel('Approve & Deploy').setStyle(ButtonStyle.Success).setDisabled(!actions.approve),
+    new ButtonBuilder().setCustomId(customId('approve', sessionId, lobby.plan?.id)).setLabel(approveLabel(lobby)).setStyle(ButtonStyle.Success).setDisabled(!actions.approve),
     new ButtonBuilder().setCustomId(customId('add', sessionId)).setLabel('Add Resource').setStyle(ButtonStyle.Primary).setDisabled(!actions.add),
     new ButtonBuilder().setCustomId(customId('edit', sessionId)).setLabel('Edit Resource').setStyle(ButtonStyle.Secondary).setDisabled(!actions.edit),
     new ButtonBuilder().setCustomId(customId('remove', sessionId)).setLabel('Remove Resource').setStyle(ButtonStyle.Secondary).setDisabled(!actions.remove),
@@ -129,6 +131,12 @@ export function renderLobby(lobby: LobbyModel): {
   if (actions.change) more.addComponents(new ButtonBuilder().setCustomId(customId('change', sessionId)).setLabel('Change').setStyle(ButtonStyle.Primary));
   if (actions.destroy) more.addComponents(new ButtonBuilder().setCustomId(customId('destroy', sessionId)).setLabel('Destroy').setStyle(ButtonStyle.Danger));
   return { embeds: [embed.toJSON()], components: [edits, more], files };
+}
+
+/** The approve button: "Approve & Deploy", or "Approve (1/2)" when the project needs more than one approval. */
+export function approveLabel(lobby: LobbyModel): string {
+  const approvals = lobby.approvals;
+  return approvals && approvals.required > 1 ? `Approve (${approvals.given.length}/${approvals.required})` : 'Approve & Deploy';
 }
 
 /** A chat message as an embed (lines as description, fields, page in the footer), with its buttons in one row. */

@@ -51,7 +51,9 @@ export function loadDashboardConfig(options: DashboardOptions = {}, env: NodeJS.
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = String(issue.path[0] ?? 'dashboard') as keyof typeof DASHBOARD_ENV;
-    throw configInvalid(`dashboard.${key}`, `${issue.message}, got ${JSON.stringify(raw[key])}`, { env: DASHBOARD_ENV[key], field: `dashboard.${key}`, value: key === 'metricsToken' ? '(hidden)' : raw[key] });
+    // A token is a secret: the error names it, never its value.
+    const shown = key === 'metricsToken' ? '(hidden)' : raw[key];
+    throw configInvalid(`dashboard.${key}`, key === 'metricsToken' ? issue.message : `${issue.message}, got ${JSON.stringify(shown)}`, { env: DASHBOARD_ENV[key], field: `dashboard.${key}`, value: shown });
   }
   const { port, host, publicUrl, metricsToken } = parsed.data;
   const urlHost = isIP(host) === 6 ? `[${host}]` : host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;

@@ -112,7 +112,7 @@ export class SignInStore {
 
   /** Ends every browser session and unused link of a user; returns how many. */
   async revokeUser(userId: string): Promise<number> {
-    const result = await this.db.manager.createQueryBuilder().update(DashboardSessionEntity).set({ revokedAt: this.clock.now() }).where('user_id = :userId AND revoked_at IS NULL', { userId }).execute();
+    const result = await this.db.manager.createQueryBuilder().update(DashboardSessionEntity).set({ revokedAt: this.clock.now() }).where("user_id = :userId AND revoked_at IS NULL AND (kind = 'session' OR used_at IS NULL)", { userId }).execute();
     return result.affected ?? 0;
   }
 }

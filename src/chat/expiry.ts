@@ -20,9 +20,14 @@ export function expiryText(expiresAt: Date | null, now: Date): string | null {
   return left > 0 ? `expires in ${formatRemaining(left)}` : 'expiry due now (being torn down)';
 }
 
-/** A due lifecycle action as a `/cloud-stats` line: "2026-12-07T01:00:00Z · reminder (1h before) · deployment d1 (sandbox)". */
+/** A due lifecycle action (reminder, expiry, scheduled drift check) as a `/cloud-stats` line: "2026-12-07T01:00:00Z · reminder (1h before) · deployment d1 (sandbox)". */
 export function dueActionLine(action: DueAction): string {
-  const what = action.kind === 'reminder' ? `reminder (${action.before} before expiry)` : `expiry${action.attempts > 0 ? ` (retry ${action.attempts + 1}: ${action.lastError ?? 'failed'})` : ''}`;
+  const what =
+    action.kind === 'reminder'
+      ? `reminder (${action.before} before expiry)`
+      : action.kind === 'drift'
+        ? 'drift check'
+        : `expiry${action.attempts > 0 ? ` (retry ${action.attempts + 1}: ${action.lastError ?? 'failed'})` : ''}`;
   return `${action.dueAt.toISOString()} · ${what} · deployment ${action.deploymentId} (${action.projectId})`;
 }
 

@@ -7,6 +7,7 @@ import type { SessionView } from '../kernel/sessions/session-view.js';
 import { renderQuotaBar } from '../kernel/quotas/quota-bar.js';
 import { quotaCounts } from '../kernel/quotas/quota-service.js';
 import { expiryText } from './expiry.js';
+import { driftStatusText } from './drift.js';
 
 /** Everything a lobby shows, computed once for every adapter. */
 export interface LobbyModel {
@@ -40,6 +41,8 @@ export interface LobbyModel {
   /** When the deployment expires (null: never), and that as text: "expires in 3 h 20 min". */
   readonly expiresAt: Date | null;
   readonly expiry: string | null;
+  /** The deployment's last drift check as text ("drift: none (checked 2 h ago)"); null before the first. */
+  readonly drift: string | null;
   /** The plan's approvals (`settings.approval`): shown when it needs more than one, or one was given or voided; null otherwise. */
   readonly approvals: LobbyApprovals | null;
   readonly actions: LobbyActions;
@@ -174,6 +177,7 @@ export async function buildLobby(api: ChatApi, session: SessionView): Promise<Lo
     outputs: session.outputs && redactor.redactDeep(session.outputs),
     expiresAt,
     expiry: expiryText(expiresAt, api.lifecycle.now()),
+    drift: driftStatusText(deployment?.drift ?? null, api.lifecycle.now()),
     approvals: lobbyApprovals(session),
     actions: {
       approve: session.state === 'PLAN_READY' || session.state === 'DESTROY_READY',
@@ -196,6 +200,7 @@ export function renderLobbyText(lobby: LobbyModel): string[] {
     `State: ${lobby.stateLabel}`,
   ];
   if (lobby.expiry) lines.push(`TTL: ${lobby.expiry}`);
+  if (lobby.drift) lines.push(`Drift: ${lobby.drift.replace(/^drift: /, '')}`);
   if (lobby.resources.length === 0) lines.push('Resources: none yet');
   else {
     lines.push(`Resources (${lobby.resources.length}):`);

@@ -1,6 +1,7 @@
 import type { DeploymentView } from '../kernel/deployments/deployment-service.js';
 import type { SessionView } from '../kernel/sessions/session-view.js';
 import { message, type ChatReply } from './chat-message.js';
+import { driftStatusText } from './drift.js';
 import { expiryText } from './expiry.js';
 
 /** Lines per page of a list reply. */
@@ -40,6 +41,8 @@ export function deploymentLine(deployment: DeploymentView, open: SessionView | u
   if (deployment.resources.length > 0) parts.push(deployment.monthlyCost === null ? 'cost not estimated' : `$${deployment.monthlyCost.toFixed(2)}/month`);
   const expiry = expiryText(deployment.expiresAt, now);
   if (expiry) parts.push(deployment.expiryFailure ? `${expiry}, teardown failed ${deployment.expiryFailure.attempts}×, retry at ${deployment.expiryFailure.retryAt.toISOString()}` : expiry);
+  const drift = driftStatusText(deployment.drift, now);
+  if (drift) parts.push(drift);
   if (deployment.openSessionId) parts.push(open ? `open change ${open.id} by ${open.userId} (${open.state})` : `open change ${deployment.openSessionId}`);
   return parts.join(' · ');
 }

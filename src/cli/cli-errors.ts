@@ -8,6 +8,8 @@ export const ExitCode = {
   FAILURE: 1,
   /** The user can fix it: invalid input, permission, policy, quota, stale plan, wrong state, something else holding the lock. */
   USER_ERROR: 2,
+  /** `drift`: the check ran and found the cloud changed outside Terraform. */
+  DRIFTED: 3,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

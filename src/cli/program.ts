@@ -20,6 +20,7 @@ import { registerSessionsCommand } from './sessions.command.js';
 import { startCommand } from './start.js';
 import { registerTtlCommand } from './ttl.command.js';
 import { registerExtendCommand } from './extend.command.js';
+import { registerDriftCommand } from './drift.command.js';
 import { registerSynthCommand } from './synth.command.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -66,6 +67,7 @@ export function createProgram(runtime: CliRuntime): Command {
   registerDestroyCommand(program, runtime);
   registerTtlCommand(program, runtime);
   registerExtendCommand(program, runtime);
+  registerDriftCommand(program, runtime);
   registerApproveCommand(program, runtime);
   registerCancelCommand(program, runtime);
   registerSynthCommand(program, runtime);

@@ -69,7 +69,7 @@ afterEach(() => {
 });
 
 describe('the command set', () => {
-  it('offers the thirteen commands (the seed twelve and /cloud-dashboard), admin ones flagged', () => {
+  it('offers the seed twelve commands and those added since (/cloud-dashboard, /cloud-drift), admin ones flagged', () => {
     expect([...commands.keys()].sort()).toEqual(
       [
         'cloud-admin-cancel',
@@ -78,6 +78,7 @@ describe('the command set', () => {
         'cloud-create-project',
         'cloud-dashboard',
         'cloud-deploy',
+        'cloud-drift',
         'cloud-grant',
         'cloud-list',
         'cloud-projects',

@@ -5,6 +5,7 @@ import { cloudCancelCommand } from './cloud-cancel.command.js';
 import { cloudCreateProjectCommand } from './cloud-create-project.command.js';
 import { cloudDashboardCommand } from './cloud-dashboard.command.js';
 import { cloudDeployCommand } from './cloud-deploy.command.js';
+import { cloudDriftCommand } from './cloud-drift.command.js';
 import { cloudGrantCommand } from './cloud-grant.command.js';
 import { cloudListCommand } from './cloud-list.command.js';
 import { cloudProjectsCommand } from './cloud-projects.command.js';
@@ -14,7 +15,7 @@ import { cloudSetQuotaCommand } from './cloud-set-quota.command.js';
 import { cloudStatsCommand } from './cloud-stats.command.js';
 
 /**
- * The seed's twelve chat commands, in the order adapters list them (Discord's
+ * The chat commands, in the order adapters list them (Discord's
  * registration, the console's /help). Listed here explicitly: a command file
  * not named here is not a command.
  */
@@ -31,5 +32,6 @@ export const CHAT_COMMANDS: readonly ChatCommandDefinition[] = [
   cloudAdminListCommand,
   cloudAdminCancelCommand,
   cloudStatsCommand,
+  cloudDriftCommand,
   cloudDashboardCommand,
 ];

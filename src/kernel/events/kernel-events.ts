@@ -4,6 +4,7 @@ import type { DeploymentState } from '../sessions/deployment-state.js';
 import type { PlanResult } from '../sessions/session-view.js';
 import type { AccessRequestView } from '../access/access-requests.js';
 import type { AccessLevel } from '../access/authorizer.js';
+import type { DriftRecord } from '../drift/drift-record.js';
 
 /** Everything the kernel announces to chat adapters, by event name. */
 export interface KernelEventMap {
@@ -33,6 +34,8 @@ export interface KernelEventMap {
   'access.requestExpired': { request: AccessRequestView };
   /** A timed grant ends soon (once per grant): tell its holder, with Request extension. */
   'access.grantExpiring': { projectId: string; userId: string; level: AccessLevel; expiresAt: Date; remaining: number; durationMs: number };
+  /** A drift check found a drift not announced (or dismissed) before: once per distinct drift. */
+  'deployment.drifted': { deploymentId: string; projectId: string; name: string; drift: DriftRecord };
 }
 export type KernelEventName = keyof KernelEventMap;
 

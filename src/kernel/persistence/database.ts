@@ -27,9 +27,10 @@ import { DashboardSessionEntity } from './entities/dashboard-session.entity.js';
 import { DashboardSessions1733270400000 } from './migrations/1733270400000-dashboard-sessions.js';
 import { ApprovalEntity } from './entities/approval.entity.js';
 import { Approvals1733184000000 } from './migrations/1733184000000-approvals.js';
+import { Drift1733011200000 } from './migrations/1733011200000-drift.js';
 
 export const ENTITIES = [ProjectEntity, CloudSessionEntity, CloudResourceEntity, PlanRecordEntity, AuditEventEntity, AccessGrantEntity, QuotaEntity, OutputLineEntity, PluginStateEntity, DeploymentEntity, DueActionEntity, DashboardSessionEntity, AccessRequestEntity, ApprovalEntity];
-export const MIGRATIONS = [InitialSchema1732406400000, Governance1732492800000, OutputAndOwnership1732579200000, PluginState1732665600000, SealedSecretsAndState1732752000000, Deployments1732838400000, Lifecycle1732924800000, AccessRequests1733097600000, Approvals1733184000000, DashboardSessions1733270400000];
+export const MIGRATIONS = [InitialSchema1732406400000, Governance1732492800000, OutputAndOwnership1732579200000, PluginState1732665600000, SealedSecretsAndState1732752000000, Deployments1732838400000, Lifecycle1732924800000, Drift1733011200000, AccessRequests1733097600000, Approvals1733184000000, DashboardSessions1733270400000];
 
 /** The kernel's database: a TypeORM DataSource plus serialized transactions. */
 export class Database {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { BackendSettingsSchema } from '../synth/state-backend.js';
 import { LifecycleSettingsSchema } from '../lifecycle/lifecycle-settings.js';
-import { ApprovalSettingsSchema } from '../approvals/approval-settings.js';
 import { AccessSettingsSchema } from '../access/access-settings.js';
+import { ApprovalSettingsSchema } from '../approvals/approval-settings.js';
+import { DriftSettingsSchema } from '../drift/drift-settings.js';
 
 /**
  * Keys of a project's settings that belong to the kernel rather than to the
@@ -16,6 +17,8 @@ export const KernelSettingsSchema = z.strictObject({
   access: AccessSettingsSchema.optional(),
   approval: ApprovalSettingsSchema.optional(),
   backend: BackendSettingsSchema.optional(),
+  /** Scheduled drift checks of the project's deployments. */
+  drift: DriftSettingsSchema.optional(),
   /** Deployments that expire: default and maximum TTL, reminders before expiry. */
   lifecycle: LifecycleSettingsSchema.optional(),
   /** Settings of policy validators, by validator id; each validator's schema checks its own. */

@@ -46,10 +46,13 @@ import { DueActionStore } from '../lifecycle/due-action-store.js';
 import { Ttl, type TtlView } from '../lifecycle/ttl.js';
 import type { DurationInput } from '../lifecycle/lifecycle-settings.js';
 import { invalidInput } from '../errors.js';
+import { Drift } from '../drift/drift.js';
+import type { DriftRecord } from '../drift/drift-record.js';
 
 export type { ApproveOptions, EngineStats, ResourceInput, RunOptions, SessionFilter, ValidationResult } from './session-inputs.js';
 export type { StartOptions } from './editing.js';
 export type { TtlView } from '../lifecycle/ttl.js';
+export type { DriftRecord } from '../drift/drift-record.js';
 export { LIMITS } from './session-inputs.js';
 export { SessionLocksToken } from './session-lock.js';
 export { StackSynthesizerToken } from '../synth/stack-synthesizer.js';
@@ -75,6 +78,7 @@ export class Orchestrator {
   private readonly queries: Queries;
   private readonly deploymentStore: DeploymentStore;
   private readonly ttl: Ttl;
+  private readonly drift: Drift;
   private readonly projects: ProjectService;
   private readonly resourceTypes: Registry<ResourceType>;
   /** The terraform runner (its provider pool); tests look at it. */
@@ -156,6 +160,12 @@ export class Orchestrator {
     this.recovery = new Recovery(services, state);
     this.queries = new Queries(services);
     this.ttl = new Ttl(services, clock, new DueActionStore(db));
+    this.drift = new Drift(services, clock, async (deploymentId, userId) => {
+      const deployment = await deployments.load(deploymentId);
+      const session = await this.editing.startSession(userId, deployment.projectId, undefined, { deployment: deployment.id });
+      await this.planning.runPlan(session.id, userId);
+      return this.queries.getSession(session.id);
+    });
     this.projects = projects;
   }
 
@@ -207,6 +217,26 @@ export class Orchestrator {
   }
 
   /** Adds a resource; a session with a plan goes back to DRAFT (the plan no longer matches). */
+  /**
+   * Runs a refresh-only plan of what the deployment declares and keeps what
+   * differs on it: NONE, DRIFTED (per resource, the attributes old → new) or
+   * FAILED. Needs deploy access and no change open. `background` queues the
+   * terraform run behind everything someone waits for (scheduled checks).
+   */
+  checkDrift(deploymentId: string, userId: string, options: { projectId?: string; background?: boolean } = {}): Promise<DriftRecord> {
+    return this.drift.check(deploymentId, userId, options);
+  }
+
+  /** Opens a change of the deployment with its current resources, planned at once: its apply puts the cloud back to what is declared. */
+  reconcileDrift(deploymentId: string, userId: string, options: { projectId?: string } = {}): Promise<SessionView> {
+    return this.drift.reconcile(deploymentId, userId, options);
+  }
+
+  /** Acknowledges the deployment's current drift; a different drift found later is announced again. */
+  dismissDrift(deploymentId: string, userId: string, options: { projectId?: string } = {}): Promise<DriftRecord> {
+    return this.drift.dismiss(deploymentId, userId, options);
+  }
+
   addResource(sessionId: string, userId: string, input: ResourceInput): Promise<SessionView> {
     return this.editing.addResource(sessionId, userId, input);
   }

@@ -8,6 +8,7 @@ import { errorReply, type ChatReply } from '../../chat/chat-message.js';
 import { renderLobbyText, type LobbyModel } from '../../chat/lobby.js';
 import { configFields, configFromText, editValues } from '../../chat/resource-form.js';
 import { SessionActions } from '../../chat/session-actions.js';
+import { DriftActions } from '../../chat/drift-actions.js';
 import { expiredLine, expiryFailedLine, reminderLines } from '../../chat/expiry.js';
 import { nearest, parseLine, type ParsedLine } from './console-parser.js';
 import { SESSION_COMMANDS, countChanges, formLine, nextSteps, renderMessage, withPlanId } from './console-render.js';
@@ -30,6 +31,7 @@ export interface ConsoleChatOptions {
 export class ConsoleChat {
   private readonly commands: Map<string, ChatCommand>;
   private readonly actions: SessionActions;
+  private readonly drift: DriftActions;
   private current: string | undefined;
   private exiting = false;
   /** The output, which never throws: a reader that went away must not stop an apply. */
@@ -42,6 +44,7 @@ export class ConsoleChat {
     private readonly options: ConsoleChatOptions,
   ) {
     this.actions = new SessionActions(api);
+    this.drift = new DriftActions(api);
     this.write = safeWriter(options.output, (error) => api.logger.warn({ err: error }, 'console output closed; commands go on, their output is dropped'));
     this.commands = new Map(chatCommands(api, this.actions).map((command) => [command.name, command]));
   }
@@ -69,9 +72,9 @@ export class ConsoleChat {
 
   /**
    * Prints the kernel's expiry reminders, with the commands that answer them
-   * (/extend, /destroy), and its notices that a deployment expired or that its
-   * teardown failed (for admins; retried by the kernel). Only deployments this
-   * user can read are shown.
+   * (/extend, /destroy), its notices that a deployment expired or that its
+   * teardown failed (for admins; retried by the kernel), and drift found
+   * (/reconcile, /dismiss). Only deployments this user can read are shown.
    */
   private followExpiries(): (() => void)[] {
     const { events } = this.api;
@@ -84,6 +87,10 @@ export class ConsoleChat {
       ),
       events.on('deployment.expired', (event) => show(event.deploymentId, () => `🗑️ ${expiredLine(event)}`)),
       events.on('deployment.expiryFailed', (event) => show(event.deploymentId, () => `⚠ ${expiryFailedLine(event)}`)),
+      events.on('deployment.drifted', (event) => {
+        const notice = this.drift.notice(event.drift, { id: event.deploymentId, name: event.name, projectId: event.projectId });
+        show(event.deploymentId, () => (notice.kind === 'message' ? renderMessage(notice.message) : ''));
+      }),
     ];
   }
 
@@ -135,6 +142,15 @@ export class ConsoleChat {
         this.current = lobby.sessionId;
         return this.render({ kind: 'lobby', lobby });
       }
+      case 'reconcile': {
+        const deployment = parsed.options.deployment ?? this.requireWord(parsed, 0, 'deployment', '/reconcile <deployment>');
+        this.print(`Planning a change that puts deployment ${deployment} back to its declared config…`);
+        const lobby = await this.drift.reconcile((await this.api.deployments.get(deployment, user)).id, user);
+        this.current = lobby.sessionId;
+        return this.render({ kind: 'lobby', lobby });
+      }
+      case 'dismiss':
+        return this.print(`✔ ${await this.drift.dismiss(parsed.options.deployment ?? this.requireWord(parsed, 0, 'deployment', '/dismiss <deployment>'), user)}`);
       case 'extend': {
         const deployment = parsed.options.deployment ?? parsed.words[0] ?? (await this.currentDeployment());
         const { line } = await this.actions.extend(deployment, user, parsed.options.by ?? parsed.words[1]);

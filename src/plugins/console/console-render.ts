@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../chat/chat-message.js';
+import type { ChatButton, ChatMessage } from '../../chat/chat-message.js';
 import type { LobbyModel } from '../../chat/lobby.js';
 import type { FormField } from '../../chat/resource-form.js';
 
@@ -13,6 +13,8 @@ export const SESSION_COMMANDS: readonly { usage: string; description: string }[]
   { usage: '/cancel [session]', description: 'Cancel the session' },
   { usage: '/change [session]', description: "Open a new change of the session's deployment, starting from its current resources" },
   { usage: '/destroy [session]', description: "Plan the teardown of the session's deployment, shown as a lobby to approve; /destroy deployment:<name> for one by name (an expiry reminder's Destroy now)" },
+  { usage: '/reconcile <deployment>', description: "Plan a change that puts a drifted deployment back to its declared config (a drift notice's Reconcile), shown as a lobby to approve" },
+  { usage: '/dismiss <deployment>', description: "Acknowledge a deployment's drift until it changes (a drift notice's Dismiss)" },
   { usage: '/extend [deployment] [by]', description: "Move a deployment's expiry later (by the project's default TTL, or e.g. 2h); the current session's deployment without a name" },
   { usage: '/session <id>', description: 'Switch the current session' },
   { usage: '/types [type]', description: 'List resource types and their fields; with a type, its form (reference fields with the names they may take)' },
@@ -26,7 +28,20 @@ export function renderMessage(message: ChatMessage): string {
   const lines = message.title ? [`${mark}${message.title}`, ...message.lines.map((line) => `  ${line}`)] : message.lines.map((line) => `${mark}${line}`);
   for (const field of message.fields ?? []) lines.push(`  ${field.name}: ${field.value}`);
   if (message.page) lines.push(`  (page ${message.page.index}/${message.page.count}${message.page.index < message.page.count ? ` — add page:${message.page.index + 1}` : ''})`);
+  if (message.buttons?.length) lines.push(`  ${message.buttons.map((button) => `${button.label}: ${buttonCommand(button)}`).join(' · ')}`);
   return lines.join('\n');
+}
+
+/** The console command a message's button stands for ("/reconcile d1"). */
+export function buttonCommand(button: ChatButton): string {
+  switch (button.action) {
+    case 'dismiss-drift':
+      return `/dismiss ${button.target}`;
+    case 'destroy-now':
+      return `/destroy deployment:${button.target}`;
+    default:
+      return `/${button.action} ${button.target}`;
+  }
 }
 
 /** The plan line with the plan's id, which /approve plan=<id> names: "Plan: 1 to add, … (plan abc123)". */

@@ -8,7 +8,7 @@ import { BackgroundWork } from './background-work.js';
 import { ChannelPacer } from './channel-pacer.js';
 import { registerCommands } from './command-registration.js';
 import type { DiscordConfig } from './discord-config.js';
-import { ExpiryNotices } from './expiry-notices.js';
+import { DeploymentNotices } from './deployment-notices.js';
 import { LobbyButtons } from './lobby-buttons.js';
 import { LobbyTracker } from './lobby-tracker.js';
 import { ResourceForms } from './resource-forms.js';
@@ -27,8 +27,8 @@ export interface DiscordBotOptions {
  * The Discord face of Cloud Engine: the client, and each kind of
  * interaction sent to the piece that handles it — slash commands, the
  * lobby's buttons, the add-resource select and modal, the apply thread —
- * with lobbies kept current on kernel events, and expiry reminders posted
- * where the deployment's lobby is. Every rule is the kernel's;
+ * with lobbies kept current on kernel events, and expiry reminders and
+ * drift found posted where the deployment's lobby is. Every rule is the kernel's;
  * the bot renders and asks.
  */
 export class DiscordBot {
@@ -39,7 +39,7 @@ export class DiscordBot {
   private readonly slash: SlashCommands;
   private readonly buttons: LobbyButtons;
   private readonly forms: ResourceForms;
-  private readonly expiries: ExpiryNotices;
+  private readonly notices: DeploymentNotices;
   private unsubscribe: (() => void)[] = [];
 
   constructor(
@@ -58,7 +58,7 @@ export class DiscordBot {
     this.slash = new SlashCommands(api, this.commands, this.lobbies, options.deferAfterMs ?? 2000);
     this.forms = new ResourceForms(api, actions, this.lobbies, this.work);
     this.buttons = new LobbyButtons(api, actions, this.lobbies, this.forms, new ApplyThread(api, actions, this.client, pacer, this.lobbies, options.streamIntervalMs));
-    this.expiries = new ExpiryNotices(api, this.client, pacer, this.lobbies, this.work);
+    this.notices = new DeploymentNotices(api, this.client, pacer, this.lobbies, this.work);
     this.client.on('interactionCreate', (interaction) => this.work.track(this.onInteraction(interaction)));
   }
 
@@ -73,7 +73,7 @@ export class DiscordBot {
     for (const event of ['session.stateChanged', 'session.resourcesChanged', 'plan.ready', 'terraform.queued', 'session.approved', 'session.approvalRevoked'] as const) {
       this.unsubscribe.push(this.api.events.on(event, (payload) => this.lobbies.refresh(payload.sessionId)));
     }
-    this.unsubscribe.push(...this.expiries.follow());
+    this.unsubscribe.push(...this.notices.follow());
   }
 
   async stop(): Promise<void> {

@@ -73,6 +73,7 @@ export function renderLobby(lobby: LobbyModel): {
       { name: 'Provider', value: lobby.provider, inline: true },
       { name: 'Owner', value: `<@${lobby.owner}>`, inline: true },
       ...(lobby.expiry ? [{ name: 'TTL', value: clip(lobby.expiry, LIMITS.fieldValue), inline: true }] : []),
+      ...(lobby.drift ? [{ name: 'Drift', value: clip(lobby.drift.replace(/^drift: /, ''), LIMITS.fieldValue), inline: true }] : []),
       {
         name: `Resources (${lobby.resources.length})`,
         value: clip(

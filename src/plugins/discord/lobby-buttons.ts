@@ -2,6 +2,7 @@ import { MessageFlags, type ButtonInteraction } from 'discord.js';
 import type { ChatApi } from '../../kernel/plugin/chat-adapter.js';
 import { projectAccess, requirePreconditions, sessionAccess } from '../../chat/preconditions/index.js';
 import type { SessionActions } from '../../chat/session-actions.js';
+import { DriftActions } from '../../chat/drift-actions.js';
 import type { ApplyThread } from './apply-thread.js';
 import { parseCustomId, renderLobby } from './discord-render.js';
 import { replyError } from './interaction-errors.js';
@@ -16,6 +17,7 @@ export class LobbyButtons {
     private readonly lobbies: LobbyTracker,
     private readonly forms: ResourceForms,
     private readonly applies: ApplyThread,
+    private readonly drift: DriftActions = new DriftActions(api),
   ) {}
 
   async onButton(interaction: ButtonInteraction): Promise<void> {
@@ -58,6 +60,12 @@ export class LobbyButtons {
         }
         case 'destroy-now':
           return await this.destroyNow(interaction, id.sessionId);
+        // A drift notice's buttons carry the deployment's id too.
+        case 'reconcile':
+          return await this.reconcile(interaction, id.sessionId);
+        case 'dismiss-drift':
+          await interaction.reply({ content: (await this.drift.dismiss(id.sessionId, userId)).replace(`dismissed by ${userId}`, `dismissed by <@${userId}>`) });
+          return;
       }
     } catch (error) {
       await replyError(interaction, error, this.api.logger);
@@ -73,6 +81,19 @@ export class LobbyButtons {
   private async destroy(interaction: ButtonInteraction, sessionId: string): Promise<void> {
     const session = await this.api.orchestrator.getSession(sessionId, interaction.user.id);
     return this.destroyNow(interaction, session.deploymentId);
+  }
+
+  /**
+   * Reconcile (a drift notice's button): a change of the deployment as it is
+   * declared, planned at once, posted as a lobby to approve like any plan.
+   * Who may not start a change is refused at once; the plan takes a while.
+   */
+  private async reconcile(interaction: ButtonInteraction, deploymentId: string): Promise<void> {
+    const userId = interaction.user.id;
+    const deployment = await this.api.deployments.get(deploymentId, userId);
+    await requirePreconditions([projectAccess('session.start')], { api: this.api, userId, args: { project: deployment.projectId } });
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    await this.lobbies.reply(interaction, await this.drift.reconcile(deployment.id, userId), true);
   }
 
   /** Destroy now (an expiry reminder's button): Destroy by the deployment's id. */

@@ -20,6 +20,7 @@ const base: LobbyModel = {
   outputs: null,
   expiresAt: null,
   expiry: null,
+  drift: null,
   approvals: null,
   actions: { approve: false, add: true, edit: false, remove: false, refresh: true, cancel: true, change: false, destroy: false },
 };

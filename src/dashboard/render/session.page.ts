@@ -19,6 +19,7 @@ export function sessionPage(viewer: Viewer, session: SessionView, output: readon
 <tr><th>State</th><td><span id="session-state" class="state state-${session.state}">${session.state}</span>${session.queuePosition ? html` <span class="muted">queued, position ${session.queuePosition}</span>` : ''}</td></tr>
 <tr><th>Started by</th><td>${session.userId} at ${when(session.createdAt)}</td></tr>
 <tr><th>Approved by</th><td>${session.approvedBy ?? html`<span class="muted">not yet</span>`}</td></tr>
+${session.approvals ? html`<tr><th>Approvals</th><td id="approvals">${session.approvals.given.length}/${session.approvals.required}${session.approvals.given.length ? html`: ${session.approvals.given.map((approval) => `${approval.userId} (${when(approval.at)})`).join(', ')}` : ''}${session.approvals.cleared ? html` <span class="muted">plan changed: ${session.approvals.cleared} approval(s) cleared</span>` : ''}</td></tr>` : ''}
 ${session.error ? html`<tr><th>Error</th><td class="error">${session.error}</td></tr>` : ''}
 </table>
 ${

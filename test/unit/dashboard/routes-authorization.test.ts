@@ -67,6 +67,7 @@ describe('dashboard routes: who sees and does what', () => {
     expect(response.statusCode).toBe(200);
     expect(response.body).toContain('Plan: 1 to add, 0 to change, 0 to destroy.');
     expect(response.body).not.toContain('id="approve"');
+    expect(response.body).toContain('<td id="approvals">0/1</td>');
     const refused = await app.inject({ method: 'POST', url: `/sessions/${planned.id}/approve`, ...form({ _csrf: reader.csrf, planId: planned.plan?.id ?? '' }), headers: { ...form({}).headers, cookie: reader.cookie } });
     expect(refused.statusCode).toBe(403);
     expect(refused.body).toContain('Permission denied');

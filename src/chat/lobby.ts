@@ -238,7 +238,8 @@ export function lobbyApprovals(session: SessionView): LobbyApprovals | null {
   const waitingState = session.state === 'PLAN_READY' || session.state === 'DESTROY_READY';
   const given = approvals.given.map((approval) => approval.userId);
   const cleared = approvals.cleared > 0 && given.length === 0 && (waitingState || session.state === 'DRAFT' || session.state === 'PLAN_FAILED');
-  if (approvals.required === 1 && given.length === 0 && !cleared && approvals.expired === 0) return null;
+  // One approval is all it takes: nothing to say unless one is waiting (recorded without applying), cleared or expired.
+  if (approvals.required === 1 && !(waitingState && given.length > 0) && !cleared && !(waitingState && approvals.expired > 0)) return null;
   if (!waitingState && given.length === 0 && !cleared) return null;
   const more = approvals.required - given.length;
   const from = Array.isArray(approvals.approvers) ? (approvals.approvers as readonly string[]).filter((id) => !given.includes(id)) : (approvals.approvers as 'deploy' | 'admin');

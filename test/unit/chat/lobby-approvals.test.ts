@@ -43,5 +43,9 @@ describe('the lobby’s approvals', () => {
     const approvals = lobbyApprovals(session('APPLIED', { required: 2, given: [{ userId: 'bob', at: AT }, { userId: 'carol', at: AT }] }));
     expect(approvalLines(approvals)).toEqual(['Approvals 2/2: bob, carol']);
     expect(lobbyApprovals(session('APPLIED', { required: 2 }))).toBeNull();
+    // Where one approval is all it takes, an applied lobby stays as it was.
+    expect(lobbyApprovals(session('APPLIED', { required: 1, given: [{ userId: 'bob', at: AT }] }))).toBeNull();
+    // …but one recorded without applying (approve) is shown while the plan waits.
+    expect(approvalLines(lobbyApprovals(session('PLAN_READY', { required: 1, given: [{ userId: 'bob', at: AT }] })))).toEqual(['Approvals 1/1: bob']);
   });
 });

@@ -7,6 +7,8 @@ import { cloudDashboardCommand } from './cloud-dashboard.command.js';
 import { cloudDeployCommand } from './cloud-deploy.command.js';
 import { cloudDriftCommand } from './cloud-drift.command.js';
 import { cloudGrantCommand } from './cloud-grant.command.js';
+import { cloudAccessCommand } from './cloud-access.command.js';
+import { cloudRequestAccessCommand } from './cloud-request-access.command.js';
 import { cloudListCommand } from './cloud-list.command.js';
 import { cloudProjectsCommand } from './cloud-projects.command.js';
 import { cloudQuotaCommand } from './cloud-quota.command.js';
@@ -27,6 +29,8 @@ export const CHAT_COMMANDS: readonly ChatCommandDefinition[] = [
   cloudCancelCommand,
   cloudGrantCommand,
   cloudRevokeCommand,
+  cloudRequestAccessCommand,
+  cloudAccessCommand,
   cloudCreateProjectCommand,
   cloudSetQuotaCommand,
   cloudAdminListCommand,

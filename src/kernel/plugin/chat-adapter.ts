@@ -43,7 +43,8 @@ export interface ChatApi {
   /** The deployments sessions change: `/cloud-list`, autocomplete, Change and Destroy. */
   readonly deployments: Pick<DeploymentService, 'list' | 'get'>;
   readonly projects: Pick<ProjectService, 'get' | 'create' | 'bootstrap'>;
-  readonly access: Pick<AccessService, 'projectsFor' | 'levelOf' | 'grant' | 'revoke'>;
+  /** Grants, and access requests: asked for, decided (by a button), listed. */
+  readonly access: Pick<AccessService, 'projectsFor' | 'levelOf' | 'grant' | 'revoke' | 'list' | 'held' | 'request' | 'decide' | 'requests'>;
   readonly quotas: Pick<QuotaService, 'usage' | 'set'>;
   readonly authorizer: Pick<Authorizer, 'authorize' | 'isGlobalAdmin'>;
   /** Lobbies follow sessions through these events. */

@@ -10,6 +10,9 @@ import { registerCommands } from './command-registration.js';
 import type { DiscordConfig } from './discord-config.js';
 import { DeploymentNotices } from './deployment-notices.js';
 import { LobbyButtons } from './lobby-buttons.js';
+import { AccessButtons } from './access-buttons.js';
+import { inMemberContext } from './access-member.js';
+import { AccessNotices } from './access-notices.js';
 import { LobbyTracker } from './lobby-tracker.js';
 import { ResourceForms } from './resource-forms.js';
 import { SlashCommands } from './slash-commands.js';
@@ -40,6 +43,8 @@ export class DiscordBot {
   private readonly buttons: LobbyButtons;
   private readonly forms: ResourceForms;
   private readonly notices: DeploymentNotices;
+  private readonly accessButtons: AccessButtons;
+  private readonly accessNotices: AccessNotices;
   private unsubscribe: (() => void)[] = [];
 
   constructor(
@@ -54,12 +59,15 @@ export class DiscordBot {
     // Only the Guilds intent: no privileged intents are needed to answer interactions.
     this.client = new Client({ intents: [GatewayIntentBits.Guilds], rest: config.apiUrl ? { api: config.apiUrl } : {} });
     this.work = new BackgroundWork(api.logger);
+    this.accessButtons = new AccessButtons(api);
+    this.accessNotices = new AccessNotices(api, this.client, pacer, this.work);
     this.lobbies = new LobbyTracker(api, this.client, pacer, this.work);
     this.slash = new SlashCommands(api, this.commands, this.lobbies, options.deferAfterMs ?? 2000);
     this.forms = new ResourceForms(api, actions, this.lobbies, this.work);
     this.buttons = new LobbyButtons(api, actions, this.lobbies, this.forms, new ApplyThread(api, actions, this.client, pacer, this.lobbies, options.streamIntervalMs));
     this.notices = new DeploymentNotices(api, this.client, pacer, this.lobbies, this.work);
-    this.client.on('interactionCreate', (interaction) => this.work.track(this.onInteraction(interaction)));
+    // Each interaction is handled as its member, with the roles they hold at this click (a project's access.roles).
+    this.client.on('interactionCreate', (interaction) => this.work.track(inMemberContext(interaction, () => this.onInteraction(interaction))));
   }
 
   async start(): Promise<void> {
@@ -70,6 +78,7 @@ export class DiscordBot {
     const ready = new Promise<void>((resolve) => this.client.once('clientReady', () => resolve()));
     await this.client.login(this.config.token);
     await ready;
+    this.unsubscribe.push(...this.accessNotices.follow());
     for (const event of ['session.stateChanged', 'session.resourcesChanged', 'plan.ready', 'terraform.queued', 'session.approved', 'session.approvalRevoked'] as const) {
       this.unsubscribe.push(this.api.events.on(event, (payload) => this.lobbies.refresh(payload.sessionId)));
     }
@@ -91,6 +100,7 @@ export class DiscordBot {
   private async onInteraction(interaction: Interaction): Promise<void> {
     if (interaction.isChatInputCommand()) return this.slash.onCommand(interaction);
     if (interaction.isAutocomplete()) return this.slash.onAutocomplete(interaction);
+    if (interaction.isButton() && AccessButtons.handles(interaction.customId)) return this.accessButtons.onButton(interaction);
     if (interaction.isButton()) return this.buttons.onButton(interaction);
     if (interaction.isStringSelectMenu()) return this.forms.onSelect(interaction);
     if (interaction.isModalSubmit()) return this.forms.onModal(interaction);

@@ -546,6 +546,32 @@ export class DiscordEmulator {
     this.core.changed();
   }
 
+  /** Replaces a member's roles, as a moderator would (PATCH /guilds/{guild}/members/{user}); the next interaction carries them. */
+  setMemberRoles(guildRef: Ref, userRef: Ref, roles: Ref[]): void {
+    const guild = this.guildOrThrow(guildRef);
+    const user = this.userOrThrow(userRef);
+    const member = guild.members.get(user.id);
+    if (!member) throw new Error(`setMemberRoles: ${user.username} is not a member of guild ${guild.id}`);
+    const ids = roles.map(id);
+    for (const r of ids) if (!guild.roles.has(r)) throw new Error(`setMemberRoles: role ${r} is not in guild ${guild.id}`);
+    member.roles = ids;
+    // GUILD_MEMBER_UPDATE is privileged (GUILD_MEMBERS).
+    this.core.dispatchGuildEvent('GUILD_MEMBER_UPDATE', { ...this.core.world.renderMember(guild, member), guild_id: guild.id }, guild.id, Intents.GuildMembers);
+    this.core.changed();
+  }
+
+  /** The user turns off DMs from server members: a bot's DM to them fails with 50007 (Cannot send messages to this user). */
+  closeDirectMessages(userRef: Ref): void {
+    this.userOrThrow(userRef).dmsClosed = true;
+  }
+
+  /** The DMs the bot sent a user, oldest first (none when it never opened a DM with them). */
+  directMessages(userRef: Ref): EmulatedMessage[] {
+    const user = this.userOrThrow(userRef);
+    const channel = [...this.core.world.channels.values()].find((ch) => ch.type === ChannelType.DM && ch.recipientId === user.id);
+    return channel ? this.messages(channel.id) : [];
+  }
+
   /** Replaces the permissions of the bot's managed role in a guild. */
   setBotPermissions(guildRef: Ref, permissions: bigint): void {
     const guild = this.guildOrThrow(guildRef);

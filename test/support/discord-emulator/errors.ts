@@ -47,6 +47,7 @@ export const ErrorCodes = {
   MissingAccess: 50001,
   CannotEditAnotherUsersMessage: 50005,
   CannotSendEmptyMessage: 50006,
+  CannotSendMessagesToThisUser: 50007,
   CannotSendMessagesInNonTextChannel: 50008,
   InvalidWebhookToken: 50027,
   InvalidFormBody: 50035,
@@ -77,6 +78,7 @@ export const apiErrors = {
   invalidWebhookToken: () =>
     new ApiError(401, { message: 'Invalid Webhook Token', code: ErrorCodes.InvalidWebhookToken }),
   missingAccess: () => new ApiError(403, { message: 'Missing Access', code: ErrorCodes.MissingAccess }),
+  cannotSendMessagesToThisUser: () => new ApiError(403, { message: 'Cannot send messages to this user', code: ErrorCodes.CannotSendMessagesToThisUser }),
   missingPermissions: () => new ApiError(403, { message: 'Missing Permissions', code: ErrorCodes.MissingPermissions }),
   emptyMessage: () => new ApiError(400, { message: 'Cannot send an empty message', code: ErrorCodes.CannotSendEmptyMessage }),
   nonTextChannel: () =>

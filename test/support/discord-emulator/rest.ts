@@ -103,6 +103,7 @@ export class RestApi {
     this.add('GET', '/gateway/bot', () => this.getGatewayBot());
     this.add('GET', '/users/@me', () => ok({ ...this.core.world.renderUser(this.core.botUser), verified: true, mfa_enabled: false, email: null, locale: 'en-US' }));
     this.add('GET', '/users/:user', (c) => this.getUser(c));
+    this.add('POST', '/users/@me/channels', (c) => this.createDm(c));
     this.add('GET', '/applications/@me', () => ok(this.renderApplication()));
     this.add('GET', '/oauth2/applications/@me', () => ok(this.renderApplication()));
 
@@ -317,6 +318,47 @@ export class RestApi {
     res.end(attachment.data);
   }
 
+  // ---- direct messages -------------------------------------------------------------------------
+
+  /** POST /users/@me/channels: opens (or returns the open) DM channel with `recipient_id`. */
+  private createDm(c: RouteContext): RouteResult {
+    const body = asObject(c.body);
+    if (typeof body.recipient_id !== 'string') {
+      const errors = new FormErrors();
+      errors.add(['recipient_id'], 'BASE_TYPE_REQUIRED', 'This field is required');
+      errors.throwIfAny();
+    }
+    const user = this.core.world.user(body.recipient_id as string);
+    if (!user) throw apiErrors.unknownUser();
+    const open = [...this.core.world.channels.values()].find((ch) => ch.type === ChannelType.DM && ch.recipientId === user.id);
+    if (open) return ok(this.core.world.renderChannel(open));
+    const channel: ChannelRecord = {
+      id: this.core.ids.next(),
+      type: ChannelType.DM,
+      guildId: '',
+      name: '',
+      parentId: null,
+      topic: null,
+      position: 0,
+      nsfw: false,
+      rateLimitPerUser: 0,
+      overwrites: [],
+      lastMessageId: null,
+      defaultAutoArchiveDuration: 0,
+      thread: null,
+      recipientId: user.id,
+    };
+    this.core.world.channels.set(channel.id, channel);
+    return ok(this.core.world.renderChannel(channel));
+  }
+
+  /** Discord delivers a bot's DM only to a user who shares a server with it and accepts DMs from its members (else 50007). */
+  private checkDmDeliverable(channel: ChannelRecord): void {
+    const user = this.core.world.user(channel.recipientId!);
+    const shared = [...this.core.world.guilds.values()].some((guild) => guild.members.has(this.core.botUser.id) && guild.members.has(channel.recipientId!));
+    if (!user || user.bot || user.dmsClosed || !shared) throw apiErrors.cannotSendMessagesToThisUser();
+  }
+
   // ---- shared lookups ------------------------------------------------------------------------
 
   private botGuild(guildId: string) {
@@ -329,6 +371,8 @@ export class RestApi {
   private channelForBot(channelId: string): ChannelRecord {
     const channel = this.core.world.channel(channelId);
     if (!channel) throw apiErrors.unknownChannel();
+    // The bot is one end of every DM channel it opened.
+    if (channel.type === ChannelType.DM) return channel;
     const perms = this.core.world.permissionsIn(channel, this.core.botUser.id);
     if (!(perms & P.ViewChannel)) throw apiErrors.missingAccess();
     if (channel.type === ChannelType.PrivateThread && !channel.thread!.memberIds.has(this.core.botUser.id) && !(perms & P.ManageThreads)) {
@@ -648,6 +692,11 @@ export class RestApi {
   }
 
   private dispatchMessage(t: 'MESSAGE_CREATE' | 'MESSAGE_UPDATE', message: StoredMessage): void {
+    if (message.guildId === '') {
+      // A DM: no guild_id or member, and only sessions with the DIRECT_MESSAGES intent see it.
+      this.core.gateway.dispatch(t, this.core.world.renderMessage(message), { intent: Intents.DirectMessages });
+      return;
+    }
     const guild = this.core.world.guild(message.guildId);
     const member = guild?.members.get(message.authorId);
     const d: JsonObject = { ...this.core.world.renderMessage(message), guild_id: message.guildId };
@@ -681,10 +730,13 @@ export class RestApi {
 
   private createChannelMessage(c: RouteContext): RouteResult {
     const channel = this.textChannelForBot(c.params.channel!);
-    const perms = this.core.world.permissionsIn(channel, this.core.botUser.id);
-    const sendBit = channel.thread ? P.SendMessagesInThreads : P.SendMessages;
-    if (!(perms & sendBit)) throw apiErrors.missingPermissions();
-    if (c.files.length > 0 && !(perms & P.AttachFiles)) throw apiErrors.missingPermissions();
+    if (channel.type === ChannelType.DM) this.checkDmDeliverable(channel);
+    else {
+      const perms = this.core.world.permissionsIn(channel, this.core.botUser.id);
+      const sendBit = channel.thread ? P.SendMessagesInThreads : P.SendMessages;
+      if (!(perms & sendBit)) throw apiErrors.missingPermissions();
+      if (c.files.length > 0 && !(perms & P.AttachFiles)) throw apiErrors.missingPermissions();
+    }
     const body = asObject(c.body);
     this.validate(body, { allowEphemeral: false, edit: false });
     let reference: JsonObject | null = null;

@@ -17,6 +17,8 @@ export interface UserRecord {
   bot: boolean;
   /** Client locale sent with interactions this user triggers. */
   locale: string;
+  /** The user turned off direct messages from server members: bots' DMs fail with 50007. */
+  dmsClosed?: boolean;
 }
 
 export interface RoleRecord {
@@ -85,6 +87,8 @@ export interface ChannelRecord {
   lastMessageId: string | null;
   defaultAutoArchiveDuration: number;
   thread: ThreadMetadata | null;
+  /** A DM channel (type 1, no guild: `guildId` is ''): the user at the other end. */
+  recipientId?: string;
 }
 
 export interface StoredAttachment {
@@ -364,6 +368,11 @@ export class World {
   }
 
   renderChannel(channel: ChannelRecord): JsonObject {
+    if (channel.type === ChannelType.DM) {
+      // A DM channel has no guild, name or permissions: its recipients instead.
+      const recipient = this.users.get(channel.recipientId!);
+      return { id: channel.id, type: channel.type, last_message_id: channel.lastMessageId, flags: 0, recipients: recipient ? [this.renderUser(recipient)] : [] };
+    }
     const out: JsonObject = {
       id: channel.id,
       type: channel.type,

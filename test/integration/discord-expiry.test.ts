@@ -75,4 +75,28 @@ describe('an expiring deployment in Discord: TTL in the lobby, a reminder with E
     expect(button(teardown, 'Approve & Deploy').disabled).toBeFalsy();
     expect((await kernel.deployments.get(id)).openSessionId).toBe(sessionOf(teardown));
   });
+
+  it("streams the system's own teardown at expiry into a thread in the deployment's channel, ending with how it went", async () => {
+    const { kernel } = w.t;
+    const start = clock.now();
+    await w.emulator.slashCommand({ user: w.users.alice, channel: w.channel, name: 'cloud-deploy', options: { project: 'ttl', deployment: 'tmp', ttl: '1h' } }).response();
+    await w.bot.idle();
+    const sessionId = sessionOf(w.lobby());
+    await kernel.orchestrator.addResource(sessionId, w.users.alice.id, { type: 'sandbox.bucket', name: 'scratch' });
+    await kernel.orchestrator.runPlan(sessionId, w.users.alice.id);
+    expect((await kernel.orchestrator.approveAndApply(sessionId, w.users.alice.id)).state).toBe('APPLIED');
+
+    clock.set(start, 2 * HOUR);
+    await kernel.lifecycle.runDue();
+    await w.bot.idle();
+    const opening = w.emulator.messages(w.channel).find((message) => message.content.includes('cloud-engine is tearing down deployment tmp (ttl)'));
+    expect(opening).toBeDefined();
+    const thread = w.emulator.threads().find((candidate) => candidate.starterMessageId === opening!.id);
+    expect(thread?.name).toMatch(/^Teardown tmp /);
+    await w.emulator.waitFor(() => w.emulator.messages(thread!.id).some((message) => message.content.includes('Output lines:')), 15_000, 'the teardown summary');
+    const text = w.emulator.messages(thread!.id).map((message) => message.content).join('\n');
+    expect(text).toMatch(/Destruction complete/);
+    expect(text).toMatch(/\*\*Applied\*\* by cloud-engine\.\nOutput lines: (\d+)\/\1 delivered\./);
+    expect((await kernel.deployments.get('tmp', undefined, 'ttl')).state).toBe('DESTROYED');
+  });
 });

@@ -9,6 +9,7 @@ import { ChannelPacer } from './channel-pacer.js';
 import { registerCommands } from './command-registration.js';
 import type { DiscordConfig } from './discord-config.js';
 import { DeploymentNotices } from './deployment-notices.js';
+import { SystemApplyStream } from './system-apply-stream.js';
 import { LobbyButtons } from './lobby-buttons.js';
 import { AccessButtons } from './access-buttons.js';
 import { inMemberContext } from './access-member.js';
@@ -43,6 +44,7 @@ export class DiscordBot {
   private readonly buttons: LobbyButtons;
   private readonly forms: ResourceForms;
   private readonly notices: DeploymentNotices;
+  private readonly systemApplies: SystemApplyStream;
   private readonly accessButtons: AccessButtons;
   private readonly accessNotices: AccessNotices;
   private unsubscribe: (() => void)[] = [];
@@ -66,6 +68,7 @@ export class DiscordBot {
     this.forms = new ResourceForms(api, actions, this.lobbies, this.work);
     this.buttons = new LobbyButtons(api, actions, this.lobbies, this.forms, new ApplyThread(api, actions, this.client, pacer, this.lobbies, options.streamIntervalMs));
     this.notices = new DeploymentNotices(api, this.client, pacer, this.lobbies, this.work);
+    this.systemApplies = new SystemApplyStream(api, this.client, pacer, this.lobbies, this.work, options.streamIntervalMs);
     // Each interaction is handled as its member, with the roles they hold at this click (a project's access.roles).
     this.client.on('interactionCreate', (interaction) => this.work.track(inMemberContext(interaction, () => this.onInteraction(interaction))));
   }
@@ -82,7 +85,7 @@ export class DiscordBot {
     for (const event of ['session.stateChanged', 'session.resourcesChanged', 'plan.ready', 'terraform.queued', 'session.approved', 'session.approvalRevoked'] as const) {
       this.unsubscribe.push(this.api.events.on(event, (payload) => this.lobbies.refresh(payload.sessionId)));
     }
-    this.unsubscribe.push(...this.notices.follow());
+    this.unsubscribe.push(...this.notices.follow(), ...this.systemApplies.follow());
   }
 
   async stop(): Promise<void> {

@@ -69,7 +69,7 @@ afterEach(() => {
 });
 
 describe('the command set', () => {
-  it('offers the seed twelve commands and those added since (/cloud-dashboard, /cloud-drift), admin ones flagged', () => {
+  it('offers the seed twelve commands and those added since (/cloud-dashboard, /cloud-drift, /cloud-request-access, /cloud-access), admin ones flagged', () => {
     expect([...commands.keys()].sort()).toEqual(
       [
         'cloud-admin-cancel',
@@ -83,6 +83,8 @@ describe('the command set', () => {
         'cloud-list',
         'cloud-projects',
         'cloud-quota',
+        'cloud-request-access',
+        'cloud-access',
         'cloud-revoke',
         'cloud-set-quota',
         'cloud-stats',

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscordEmulator, type ChannelInfo, type GuildInfo, type UserInfo } from '../support/discord-emulator/index.js';
 import { startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { CHAT_COMMANDS } from '../../src/chat/commands/index.js';
 
 const ENV_KEYS = ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID', 'DISCORD_GUILD_ID', 'DISCORD_API_URL', 'DISCORD_REGISTER_COMMANDS', 'CLOUD_ENGINE_CONSOLE'] as const;
 
@@ -85,8 +86,9 @@ describe('starting the Discord bot through the plugin path, as `npm start` does'
     expect(emulator.identifies.map((identify) => identify.intents)).toEqual([1]);
   });
 
-  it('registers the thirteen commands in the guild (DISCORD_REGISTER_COMMANDS=true)', () => {
-    expect(emulator.commands(guild)).toHaveLength(13);
+  it('registers every chat command in the guild (DISCORD_REGISTER_COMMANDS=true)', () => {
+    expect(emulator.commands(guild)).toHaveLength(CHAT_COMMANDS.length);
+    expect(emulator.commands(guild).map((command) => command.name)).toEqual(expect.arrayContaining(['cloud-request-access', 'cloud-access']));
     expect(emulator.commands()).toHaveLength(0);
   });
 

@@ -95,6 +95,22 @@ describe('two approvals from Discord: the Approve (n/2) button, the lobby’s ap
     await w.emulator.waitFor(() => embedText(w.lobby(sessionId)).includes('Applied'), 30_000, 'the lobby shows APPLIED');
   });
 
+  it('a listed chat role counts at the click: without it the click is refused, once the member is given it the same click applies', async () => {
+    const { admin, bob } = w.users;
+    const reviewers = w.emulator.addRole(w.guild, { name: 'reviewers' });
+    await w.t.kernel.projects.create({ id: 'roles', provider: 'sandbox', createdBy: admin.id, settings: { approval: { approvers: [reviewers.id] } } });
+    for (const user of [w.users.alice, bob]) await w.t.kernel.access.grant({ projectId: 'roles', userId: user.id, level: 'deploy', grantedBy: admin.id });
+    const sessionId = await plannedLobby('roles', 'Approve & Deploy');
+    const refused = await click(bob, sessionId, 'Approve & Deploy');
+    expect(embedText(privateTo(refused)[0])).toContain(`takes approvals only from ${reviewers.id}`);
+    expect((await w.t.kernel.orchestrator.getSession(sessionId)).state).toBe('PLAN_READY');
+
+    w.emulator.setMemberRoles(w.guild, bob, [reviewers.id]);
+    const approved = await click(bob, sessionId, 'Approve & Deploy');
+    expect(privateTo(approved)).toEqual([]);
+    await w.emulator.waitFor(() => embedText(w.lobby(sessionId)).includes('Applied'), 30_000, 'the lobby shows APPLIED');
+  });
+
   it('no request to Discord was refused and nothing was rate limited', async () => {
     await w.bot.idle();
     expect(w.emulator.errors).toEqual([]);

@@ -54,7 +54,7 @@ describe('tearing a deployment down: destroySession, approved like any plan', ()
 
     // The state trail; the refused approval is audited too, as its own event.
     const trail = (await t.kernel.audit.list({ sessionId })).map((event) => event.action);
-    expect(trail.filter((action) => action !== 'action.refused').slice(-3)).toEqual(['session.destroy_ready', 'session.destroying', 'session.destroyed']);
+    expect(trail.filter((action) => action !== 'action.refused').slice(-4)).toEqual(['session.destroy_ready', 'approval.recorded', 'session.destroying', 'session.destroyed']);
     expect(trail).toContain('action.refused');
     await expect(orchestrator.destroySession(sessionId, 'alice')).rejects.toMatchObject({ code: 'INVALID_STATE' });
   });

@@ -79,6 +79,7 @@ describe('a sandbox session driven through the programmatic API', () => {
       'session.validating',
       'session.planning',
       'session.plan_ready',
+      'approval.recorded',
       'session.approved',
       'session.applying',
       'session.applied',

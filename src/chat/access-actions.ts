@@ -25,10 +25,10 @@ export class AccessActions {
     return { request, line: decisionLine(request, mention) };
   }
 
-  /** Request extension: `<project>:<level>:<duration>` from a grant's expiry notice, asked again as a request. */
+  /** Request extension: `<project>/<level>/<duration>` from a grant's expiry notice, asked again as a request. */
   async extend(userId: string, target: string): Promise<AccessRequestView> {
-    const [projectId, level, duration] = target.split(':');
-    if (!projectId || !level || !duration) throw invalidInput('target', `expected <project>:<level>:<duration>; received ${describeValue(target)}`, { value: target });
+    const [projectId, level, duration] = target.split('/');
+    if (!projectId || !level || !duration) throw invalidInput('target', `expected <project>/<level>/<duration>; received ${describeValue(target)}`, { value: target });
     return this.request(userId, { projectId, level, duration, reason: 'Extension of a grant ending soon (Request extension).' });
   }
 

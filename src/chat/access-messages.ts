@@ -60,7 +60,7 @@ export function decisionLine(request: AccessRequestView, mention: Mention = plai
 
 /** The Request extension button of a grant ending soon: the same level for as long again. */
 export function extensionButton(event: KernelEventMap['access.grantExpiring']): ChatButton {
-  return { action: 'access-extend', target: `${event.projectId}:${event.level}:${extensionDuration(event.durationMs)}`, label: 'Request extension', style: 'primary' };
+  return { action: 'access-extend', target: `${event.projectId}/${event.level}/${extensionDuration(event.durationMs)}`, label: 'Request extension', style: 'primary' };
 }
 
 /** A grant ending soon, told to its holder. */

@@ -109,7 +109,7 @@ describe('access requests in Discord: asked with a command, decided with a butto
     const notices = w.emulator.directMessages(alice).filter((message) => embedText(message).includes('⏰'));
     expect(notices).toHaveLength(1);
     expect(embedText(notices[0])).toMatch(/Your deploy access to web ends in 5 min/);
-    expect(button(notices[0], 'Request extension').custom_id).toBe('ce:access-extend:web:deploy:1h');
+    expect(button(notices[0], 'Request extension').custom_id).toBe('ce:access-extend:web/deploy/1h');
 
     // Past the end, the grant counts for nothing.
     clock.advance(6 * MINUTE);

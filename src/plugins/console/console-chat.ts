@@ -9,6 +9,7 @@ import { renderLobbyText, type LobbyModel } from '../../chat/lobby.js';
 import { configFields, configFromText, editValues } from '../../chat/resource-form.js';
 import { SessionActions } from '../../chat/session-actions.js';
 import { DriftActions } from '../../chat/drift-actions.js';
+import { ACCESS_COMMANDS, ConsoleAccess } from './console-access.js';
 import { expiredLine, expiryFailedLine, reminderLines } from '../../chat/expiry.js';
 import { nearest, parseLine, type ParsedLine } from './console-parser.js';
 import { SESSION_COMMANDS, countChanges, formLine, nextSteps, renderMessage, withPlanId } from './console-render.js';
@@ -32,6 +33,7 @@ export class ConsoleChat {
   private readonly commands: Map<string, ChatCommand>;
   private readonly actions: SessionActions;
   private readonly drift: DriftActions;
+  private readonly access: ConsoleAccess;
   private current: string | undefined;
   private exiting = false;
   /** The output, which never throws: a reader that went away must not stop an apply. */
@@ -45,6 +47,7 @@ export class ConsoleChat {
   ) {
     this.actions = new SessionActions(api);
     this.drift = new DriftActions(api);
+    this.access = new ConsoleAccess(api, options.userId, (text) => this.print(text));
     this.write = safeWriter(options.output, (error) => api.logger.warn({ err: error }, 'console output closed; commands go on, their output is dropped'));
     this.commands = new Map(chatCommands(api, this.actions).map((command) => [command.name, command]));
   }
@@ -55,7 +58,7 @@ export class ConsoleChat {
     this.print(`Cloud Engine console — you are ${this.options.userId}. Type /help for commands.`);
     if (created) this.print(`A "${project.id}" project was created for you (you are its admin). Try: /cloud-deploy project:${project.id}`);
     const lines = createInterface({ input: this.options.input, terminal: false, crlfDelay: Infinity });
-    const unsubscribe = this.followExpiries();
+    const unsubscribe = [...this.followExpiries(), ...this.access.follow()];
     try {
       this.prompt();
       for await (const line of lines) {
@@ -171,10 +174,14 @@ export class ConsoleChat {
       }
       case 'approve':
         return this.approve(parsed);
+      case 'access-approve':
+      case 'access-deny':
+      case 'access-extend':
+        return this.print((await this.access.run(parsed.name, parsed.words))!);
     }
     const command = this.commands.get(parsed.name);
     if (!command) {
-      const known = [...this.commands.keys(), ...SESSION_COMMANDS.map((item) => item.usage.split(' ')[0]!.slice(1))];
+      const known = [...this.commands.keys(), ...[...SESSION_COMMANDS, ...ACCESS_COMMANDS].map((item) => item.usage.split(' ')[0]!.slice(1))];
       const guess = nearest(parsed.name, known);
       throw new CloudEngineError('INVALID_INPUT', `Unknown command /${parsed.name}.${guess ? ` Did you mean /${guess}?` : ''} Type /help for the list.`, {
         field: 'command',
@@ -343,7 +350,7 @@ export class ConsoleChat {
       lines.push(`  /${command.name}${usage ? ` ${usage}` : ''} — ${command.description}${command.admin ? ' (admin)' : ''}`);
     }
     lines.push('Session (the lobby buttons):');
-    for (const item of SESSION_COMMANDS) lines.push(`  ${item.usage} — ${item.description}`);
+    for (const item of [...SESSION_COMMANDS, ...ACCESS_COMMANDS]) lines.push(`  ${item.usage} — ${item.description}`);
     this.print(lines.join('\n'));
   }
 

@@ -9,7 +9,7 @@ const mention = (userId: string) => `<@${userId}>`;
 
 /**
  * The access buttons (`ce:access-approve:<request>`, `ce:access-deny:<request>`,
- * `ce:access-extend:<project>:<level>:<duration>`): each click asks the
+ * `ce:access-extend:<project>/<level>/<duration>`): each click asks the
  * kernel as the clicking member, with the roles they hold now; the answer,
  * or the refusal, is private to the clicker (the card is updated for everyone
  * by AccessNotices when the kernel announces the decision).
@@ -39,7 +39,7 @@ export class AccessButtons {
           return;
         }
         case 'access-extend': {
-          const request = await this.actions.extend(userId, [id.sessionId, id.extra].filter(Boolean).join(':'));
+          const request = await this.actions.extend(userId, id.sessionId);
           await interaction.reply({
             content: `Asked for ${request.level} on ${request.projectId} for ${request.duration} more (request ${request.id}); its admins decide. Unanswered, it lapses at ${whenText(request.expiresAt)}.`,
             flags: MessageFlags.Ephemeral,

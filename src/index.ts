@@ -34,5 +34,8 @@ export type { Logger } from './kernel/logger.js';
 export { tagsSchema, gcpLabelsSchema } from './resources/tags.schema.js';
 export { renderQuotaBar } from './kernel/quotas/quota-bar.js';
 export type { AccessGrant, GrantInput } from './kernel/access/access-service.js';
+export type { AccessRequestView, AccessRequestInput, AccessDecision, AccessDueReport, HeldLevel } from './kernel/access/access-requests.js';
+export type { AccessSettings } from './kernel/access/access-settings.js';
+export { asMember, currentMemberRoles, type ChatMember } from './kernel/access/member-roles.js';
 export type { QuotaUsage } from './kernel/quotas/quota-service.js';
 export { escapeTemplate } from './kernel/synth/literal-guard.js';

@@ -195,6 +195,7 @@ describe.skipIf(!HAS_POSTGRES)('the kernel on PostgreSQL', () => {
         'session.validating',
         'session.planning',
         'session.plan_ready',
+        'approval.recorded',
         'session.approved',
         'session.applying',
         'session.applied',

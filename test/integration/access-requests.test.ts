@@ -214,6 +214,10 @@ describe('access requests: asked for, decided by an admin, granted for a time', 
     expect(await inChat(['111', '222'], () => access.held('rita', 'roles'))).toMatchObject({ level: 'admin', source: 'role', roleId: '222' });
     const used = await audit.list({ projectId: 'roles', action: 'access.viaRole' });
     expect(used.map((event) => [event.actor, event.details.roleId, event.details.level, event.details.action])).toEqual([['rita', '111', 'deploy', 'session.start']]);
+    // The projects it may deploy to include the mapped one, inside the interaction only.
+    expect(await inChat(['111'], () => access.projectsFor('rita', 'deploy'))).toEqual(['roles']);
+    expect(await access.projectsFor('rita', 'read')).toEqual([]);
+    expect(await inChat(['111'], () => access.projectsFor('rita', 'admin'))).toEqual([]);
     // The role removed (the next interaction carries none) or unmapped: nothing.
     expect(await rejection(inChat([], () => orchestrator.startSession('rita', 'roles')))).toMatchObject({ code: 'PERMISSION_DENIED' });
     expect(await rejection(inChat(['999'], () => orchestrator.startSession('rita', 'roles')))).toMatchObject({ code: 'PERMISSION_DENIED' });

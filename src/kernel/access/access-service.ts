@@ -177,12 +177,15 @@ export class AccessService {
     return rows.map((row) => toGrant(row, now));
   }
 
-  /** Projects where the user holds at least `level` now (global admins: all). */
+  /** Projects where the user holds at least `level` now, by grant or by a mapped chat role (global admins: all). */
   async projectsFor(userId: string, level: AccessLevel): Promise<string[]> {
     if (this.isGlobalAdmin(userId)) return (await this.db.manager.find(ProjectEntity, { select: { id: true }, order: { id: 'ASC' } })).map((row) => row.id);
     const now = this.clock.now();
     const rows = await this.db.manager.find(AccessGrantEntity, { where: { userId }, order: { projectId: 'ASC' } });
-    return rows.filter((row) => !isExpired(row, now) && levelAtLeast(row.level, level)).map((row) => row.projectId);
+    const granted = rows.filter((row) => !isExpired(row, now) && levelAtLeast(row.level, level)).map((row) => row.projectId);
+    // Inside a chat interaction, projects whose access.roles map a role the member holds count too.
+    const mapped = await this.roles.projectsFor(userId, level);
+    return [...new Set([...granted, ...mapped])].sort();
   }
 
   /** Audits a refusal and returns it to throw. */

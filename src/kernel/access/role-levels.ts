@@ -1,7 +1,7 @@
 import type { Database } from '../persistence/database.js';
 import { ProjectEntity } from '../persistence/entities/project.entity.js';
 import { accessRules } from './access-settings.js';
-import type { AccessLevel } from './authorizer.js';
+import { levelAtLeast, type AccessLevel } from './authorizer.js';
 import { currentMemberRoles, mappedLevel } from './member-roles.js';
 
 /**
@@ -18,5 +18,13 @@ export class RoleLevels {
     const project = await this.db.manager.findOne(ProjectEntity, { where: { id: projectId }, select: { id: true, settings: true } });
     if (!project) return null;
     return mappedLevel(accessRules(project.settings?.access).roles, roles);
+  }
+
+  /** Projects whose mapping gives `userId`, through the roles held in this interaction, at least `level`. */
+  async projectsFor(userId: string, level: AccessLevel): Promise<string[]> {
+    const roles = currentMemberRoles(userId);
+    if (roles.length === 0) return [];
+    const projects = await this.db.manager.find(ProjectEntity, { select: { id: true, settings: true }, order: { id: 'ASC' } });
+    return projects.filter((project) => levelAtLeast(mappedLevel(accessRules(project.settings?.access).roles, roles)?.level, level)).map((project) => project.id);
   }
 }

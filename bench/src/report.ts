@@ -74,6 +74,7 @@ export function renderReport(): string {
   const pool = read('pool')?.result;
   const change = read('deployment-change');
   const web = read('web-service');
+  const dash = read('dashboard');
   const profiles = ['plan', 'pool', 'discord', 'throughput'].map((part) => read(`${part}.profile`)).filter(Boolean);
   const out: string[] = [];
   const loadOf = (part: Any) => (part?.load ? `load ${part.load.start.one} → ${part.load.end.one}` : '');
@@ -367,6 +368,7 @@ export function renderReport(): string {
 
   if (change?.result) out.push(...deploymentChangeSection(change));
   if (web?.result) out.push(...webServiceSection(web));
+  if (dash?.result) out.push(...dashboardSection(dash));
 
   if (profiles.length) {
     out.push('## Profiles: long tasks on the event loop');
@@ -416,6 +418,7 @@ export function renderReport(): string {
         ['BENCH_PROFILE', '(none)', 'parts to run under --cpu-prof instead of measuring'],
         DC_VARIABLES_ROW,
         WS_VARIABLES_ROW,
+        DB_VARIABLES_ROW,
         REPORT_ROW,
       ],
     ),
@@ -429,13 +432,13 @@ export function renderReport(): string {
 
 // ---- 8: deployment change (its own section, which `--sections deployment-change` can rewrite alone) ----
 
-const PARTS_ROW = ['BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord,deployment-change,web-service', 'parts to run, in order (each in its own node process)'];
+const PARTS_ROW = ['BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord,deployment-change,web-service,dashboard', 'parts to run, in order (each in its own node process)'];
 const DC_VARIABLES_ROW = [
   'BENCH_DC_RESOURCES, _RUNS, _PAUSE_MS, _DISCORD_RUNS, _PROVIDERS, _AWS_RESOURCES, _AWS_RUNS',
   '100, 21, 250, 10, sandbox,aws, 100, 11',
   'deployment change (§8): sandbox resources in the deployment, changes planned, pause before each timed variant, Discord **Change** clicks (0 = none); the halves run (a half left out keeps its previous figures); AWS (on moto) resources and changes planned',
 ];
-const REPORT_ROW = ['BENCH_REPORT', '(whole file)', '`sections`: rewrite only the sections of the parts run that have one of their own (deployment-change, web-service), leaving the rest of BENCHMARKS.md and environment.json alone'];
+const REPORT_ROW = ['BENCH_REPORT', '(whole file)', '`sections`: rewrite only the sections of the parts run that have one of their own (deployment-change, web-service, dashboard), leaving the rest of BENCHMARKS.md and environment.json alone'];
 const DC_TARGET_PREFIX = 'Change of a ';
 const DC_GOAL = 'PLAN_READY ≤ 0.6× bare `terraform plan -out` + `show -json` (same state, same JSON)';
 
@@ -689,6 +692,51 @@ function webServiceSection(part: Any): string[] {
   return out;
 }
 
+// ---- 10: the web dashboard (issue 20), its own section ----
+
+const DB_START = '<!-- PART:dashboard:START -->';
+const DB_END = '<!-- PART:dashboard:END -->';
+const DB_ANALYSIS_START = '<!-- ANALYSIS:dashboard:START (hand-written; kept when the figures are regenerated) -->';
+const DB_ANALYSIS_END = '<!-- ANALYSIS:dashboard:END -->';
+const DB_VARIABLES_ROW = ['BENCH_DASHBOARD_APPLIES, _BOOT_SECONDS, _IDLE_MS', '10, 20, 5000', 'dashboard (§10): sandbox applies streaming at once (one live-log stream each), each VM\'s boot in seconds (a line a second), how long the pages are timed with nothing running'];
+
+/** "p50 / p90 / p99 (max), n". */
+function lat(d: Any): string {
+  return d && d.n ? `${n(d.p50, 1)} / ${n(d.p90, 1)} / ${n(d.p99, 1)} (${n(d.max, 1)}), n = ${d.n}` : '–';
+}
+
+function dashboardSection(part: Any): string[] {
+  const db = part.result;
+  const out: string[] = [];
+  out.push(DB_START);
+  out.push('## 10. Dashboard: page and live-log latency while applies stream');
+  out.push('');
+  out.push(
+    `Issue 20. ${db.measuredAt ?? part.startedAt}, load ${db.load.start.one} → ${db.load.end.one}. One kernel (sandbox, \`maxTerraform\` ${db.applies}) serving the dashboard on 127.0.0.1; ${db.applies} sessions of one \`sandbox.vm\` booting ${db.bootSeconds} s (a line a second) approved at once, each followed by its own live-log stream (\`/sessions/<id>/output\`, server-sent events read from the persisted lines every ${db.pollMs} ms), while one client GETs the deployments page, a deployment and a session in a loop (50 ms apart). The same loop ran first with nothing running (idle). Apply results: ${Object.entries(db.states as Record<string, number>).map(([state, count]) => `${count} ${state}`).join(', ')} in ${n(db.streamingMs / 1000, 1)} s; ${db.lines.delivered} lines delivered over the streams (${db.lines.persisted} persisted).`,
+  );
+  out.push('');
+  out.push(
+    table(
+      ['ms: p50 / p90 / p99 (max), n', 'idle', `${db.applies} applies streaming`],
+      [
+        ...Object.entries(db.pages as Record<string, Any>).map(([name, d]) => [`page: ${name}`, lat(d.idle), lat(d.streaming)]),
+        ['live log: terraform prints a line → the browser\'s stream has it', '', lat(db.liveLog)],
+      ],
+    ),
+  );
+  out.push('');
+  out.push('The live-log figure is from the kernel\'s `output.line` event (terraform printed the line, redacted) to the line arriving on the SSE client; it includes the output recorder\'s batching (written every 200 ms) and the stream\'s poll (every 250 ms), so about 225 ms is expected on an idle machine.');
+  out.push('');
+  out.push('Rerun this part alone, rewriting only this section: `BENCH_PARTS=dashboard BENCH_REPORT=sections npm run bench` (about 1 min).');
+  out.push('');
+  out.push(DB_ANALYSIS_START);
+  out.push(readBlock(DB_ANALYSIS_START, DB_ANALYSIS_END, '_No analysis written yet._'));
+  out.push(DB_ANALYSIS_END);
+  out.push(DB_END);
+  out.push('');
+  return out;
+}
+
 /** The text between two markers of the current BENCHMARKS.md, trimmed of blank lines; `fallback` when absent. */
 function readBlock(start: string, end: string, fallback: string): string {
   const file = join(ROOT, 'BENCHMARKS.md');
@@ -706,6 +754,7 @@ const SECTIONS: Record<string, { start: string; end: string; rows: string[] }> =
   // Prefixes of the rows' first cells: a row whose label changed with its figures (N, the halves) is still found.
   'deployment-change': { start: DC_START, end: DC_END, rows: [DC_TARGET_PREFIX, 'BENCH_DC_', PARTS_ROW[0]!, REPORT_ROW[0]!] },
   'web-service': { start: WS_START, end: WS_END, rows: [WS_TARGET_PREFIX, 'BENCH_WS_', PARTS_ROW[0]!, REPORT_ROW[0]!] },
+  dashboard: { start: DB_START, end: DB_END, rows: ['BENCH_DASHBOARD_', PARTS_ROW[0]!, REPORT_ROW[0]!] },
 };
 
 /** The first cell of a markdown table row. */

@@ -23,7 +23,7 @@ export type Provider = 'sandbox' | 'aws';
 
 /** Every knob, from the environment; the defaults keep `npm run bench` near 20 minutes on 2 cores. */
 export const CONFIG = {
-  parts: list('BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord,deployment-change,web-service'),
+  parts: list('BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord,deployment-change,web-service,dashboard'),
   runs: Math.max(1, int('BENCH_RUNS', 5)),
   providers: list('BENCH_PROVIDERS', 'sandbox,aws') as Provider[],
   sizes: list('BENCH_SIZES', '1,10,100').map(Number),
@@ -66,6 +66,10 @@ export const CONFIG = {
   /** The AWS half: resources in the deployment applied on moto, changes planned. */
   dcAwsResources: int('BENCH_DC_AWS_RESOURCES', 100),
   dcAwsRuns: Math.max(1, int('BENCH_DC_AWS_RUNS', 11)),
+  /** Dashboard part (§10): sandbox applies streaming at once, each VM's boot (one line a second), and how long the pages are timed with nothing running. */
+  dashboardApplies: Math.max(1, int('BENCH_DASHBOARD_APPLIES', 10)),
+  dashboardBootSeconds: Math.max(1, int('BENCH_DASHBOARD_BOOT_SECONDS', 20)),
+  dashboardIdleMs: int('BENCH_DASHBOARD_IDLE_MS', 5000),
   pluginDir: process.env.CLOUD_ENGINE_TF_PLUGIN_DIR ?? '/opt/tf-plugins',
   terraform: process.env.CLOUD_ENGINE_TERRAFORM_BIN ?? 'terraform',
   workDir: process.env.BENCH_WORK_DIR ?? join(tmpdir(), 'cloud-engine-bench'),

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { BUSY_STATES } from '../../kernel/sessions/deployment-state.js';
+import { BUSY_STATES, DONE_STATES } from '../../kernel/sessions/deployment-state.js';
 import { ID_PARAM, readable, requireViewer, type RouteContext } from './route-context.js';
 
-/** How often a stream reads the persisted lines (the recorder writes them every 200 ms while terraform runs). */
+/** How often a stream reads the persisted lines while terraform runs (the recorder writes them every 200 ms)… */
 const POLL_MS = 250;
+/** …and how often it looks while the session waits (a plan to approve, a draft): someone may approve it elsewhere. */
+const IDLE_POLL_MS = 1000;
 /** A comment line now and then keeps proxies from closing a quiet stream. */
 const HEARTBEAT_MS = 15_000;
 /** How often (in polls) a stream checks its browser session is still signed in. */
@@ -13,8 +15,10 @@ const REAUTH_EVERY = 20;
  * `GET /sessions/<id>/output?after=<seq>`: the session's terraform output as
  * server-sent events, read from the persisted lines (so a reload, or a
  * reconnect with Last-Event-ID, loses nothing): `line` events with their seq
- * as event id, `state` when the session's state changes, and `end` once no
- * terraform runs for it and every line was sent.
+ * as event id, `state` when the session's state changes, and `end` once the
+ * session is over (applied, failed, cancelled, destroyed) and every line was
+ * sent. A session waiting for approval keeps its stream open, so an apply
+ * approved from chat streams into an open page too.
  */
 export function liveLogRoutes(app: FastifyInstance, context: RouteContext): void {
   const { kernel } = context;
@@ -53,7 +57,7 @@ export function liveLogRoutes(app: FastifyInstance, context: RouteContext): void
             send('end', { state, reason: 'signed out' });
             return stop();
           }
-          // The state first: once it is not busy, the lines read after it are all there will be.
+          // The state first: once it is over, the lines read after it are all there will be.
           const now = (await kernel.orchestrator.getSession(sessionId, viewer.userId)).state;
           const lines = await kernel.orchestrator.getOutput(sessionId, { viewerId: viewer.userId, afterSeq: after });
           if (closed) return;
@@ -65,7 +69,7 @@ export function liveLogRoutes(app: FastifyInstance, context: RouteContext): void
             state = now;
             send('state', { state });
           }
-          if (!BUSY_STATES.includes(now)) {
+          if (DONE_STATES.includes(now)) {
             send('end', { state: now });
             return stop();
           }
@@ -79,7 +83,7 @@ export function liveLogRoutes(app: FastifyInstance, context: RouteContext): void
           send('end', { state, reason: 'stopped' });
           return stop();
         }
-        timer = setTimeout(() => void tick(), POLL_MS);
+        timer = setTimeout(() => void tick(), BUSY_STATES.includes(state) ? POLL_MS : IDLE_POLL_MS);
       };
       await tick();
       return reply;

@@ -59,4 +59,19 @@ describe('the live log stream of a session (/sessions/<id>/output)', () => {
     const resumed = events((await app.inject({ method: 'GET', url: `/sessions/${sessionId}/output?after=0`, headers: { cookie, 'last-event-id': String(middle) } })).body).filter((event) => event.event === 'line');
     expect(resumed.map((event) => event.id)).toEqual(after.map((event) => event.id));
   });
+
+  it('of a plan waiting for approval stays open, and streams the apply once someone approves it elsewhere (chat)', async () => {
+    const session = await t.kernel.orchestrator.startSession('alice', 'logs', 'sandbox');
+    await t.kernel.orchestrator.addResource(session.id, 'alice', { type: 'sandbox.vm', name: 'later', config: { bootSeconds: 1 } });
+    const plan = await t.kernel.orchestrator.runPlan(session.id, 'alice');
+    const after = (await t.kernel.orchestrator.getOutput(session.id)).at(-1)!.seq;
+    const streaming = app.inject({ method: 'GET', url: `/sessions/${session.id}/output?after=${after}`, headers: { cookie } });
+    // Held open past a few idle polls before anyone approves.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await t.kernel.orchestrator.approveAndApply(session.id, 'bob', { planId: plan.id });
+    const stream = events((await streaming).body);
+    expect(stream[0]).toEqual({ event: 'state', data: { state: 'PLAN_READY' } });
+    expect(stream.filter((event) => event.event === 'line').map((event) => event.data.line)).toEqual(expect.arrayContaining([expect.stringContaining('booting later: 1/1s')]));
+    expect(stream.at(-1)).toEqual({ event: 'end', data: { state: 'APPLIED' } });
+  }, 60_000);
 });

@@ -12,10 +12,10 @@ describe('a whole deployment through Discord, with the real discord.js client', 
   });
   afterAll(() => w?.dispose());
 
-  it('registers the thirteen commands in the guild', () => {
+  it('registers the chat commands in the guild', () => {
     const names = w.emulator.commands(w.guild).map((command) => command.name).sort();
     expect(names).toEqual(
-      ['cloud-admin-cancel', 'cloud-admin-list', 'cloud-cancel', 'cloud-create-project', 'cloud-dashboard', 'cloud-deploy', 'cloud-grant', 'cloud-list', 'cloud-projects', 'cloud-quota', 'cloud-revoke', 'cloud-set-quota', 'cloud-stats'].sort(),
+      ['cloud-access', 'cloud-admin-cancel', 'cloud-admin-list', 'cloud-cancel', 'cloud-create-project', 'cloud-dashboard', 'cloud-deploy', 'cloud-drift', 'cloud-grant', 'cloud-list', 'cloud-projects', 'cloud-quota', 'cloud-request-access', 'cloud-revoke', 'cloud-set-quota', 'cloud-stats'].sort(),
     );
   });
 

@@ -141,3 +141,14 @@ function processName(pid: number): string | undefined {
     return undefined;
   }
 }
+
+/** CPU time (user + system, ms) a process has used so far, from /proc; NaN when unreadable. */
+export function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after "pid (comm) "; clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}

@@ -29,3 +29,8 @@ export function summarize(values: readonly number[]): Summary {
 export function ratios(a: readonly number[], b: readonly number[]): number[] {
   return a.map((value, i) => value / b[i]!).filter((value) => Number.isFinite(value));
 }
+
+/** median, p90 (nearest rank), min, max of a column. */
+export function dist(values: readonly number[]): Summary & { p90: number } {
+  return { ...summarize(values), p90: quantile(values.filter(Number.isFinite), 0.9) };
+}

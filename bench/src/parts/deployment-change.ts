@@ -10,10 +10,10 @@ import { DiscordBot } from '../../../src/plugins/discord/discord-bot.js';
 import { DiscordEmulator, type EmulatedMessage } from '../../../test/support/discord-emulator/index.js';
 import { HAS_MOTO, NO_MOTO_REASON, startMoto, type MotoServer } from '../../../test/support/moto.js';
 import { CONFIG, RESULTS_DIR, ROOT, load, round, sleep, terraformEnv } from '../lib/config.js';
-import { mustRun, type TimedRun } from '../lib/proc.js';
+import { cpuMs, mustRun, type TimedRun } from '../lib/proc.js';
 import { PLAN_SUMMARY, type ResourceSpec } from '../lib/spec.js';
-import { quantile, ratios, summarize } from '../lib/stats.js';
-import { instrument, settled } from './plan.js';
+import { dist, quantile, ratios, summarize } from '../lib/stats.js';
+import { instrument, poolDelta, poolMetrics, settled, type PoolMetrics } from './plan.js';
 
 /**
  * A change of a long-lived deployment: a deployment of N resources is applied once (set-up), then
@@ -112,28 +112,6 @@ function provenance() {
 }
 
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
-
-/** median, p90, min, max of a column. */
-function dist(values: number[]) {
-  const s = summarize(values);
-  return { ...s, p90: quantile(values.filter(Number.isFinite), 0.9) };
-}
-
-/** CPU time (user + system, ms) a process has used so far, from /proc; NaN when unreadable. */
-function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime are fields 14 and 15 of stat, 12 and 13 after "pid (comm) "; clock ticks of 10 ms.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-type PoolMetrics = Record<string, number>;
-const poolMetrics = (kernel: Kernel): PoolMetrics | undefined =>
-  (kernel.orchestrator as unknown as { runner: { providerPool?: { metrics: PoolMetrics } } }).runner.providerPool?.metrics;
-const poolDelta = (after: PoolMetrics, before: PoolMetrics) => Object.fromEntries(Object.entries(after).map(([name, value]) => [name, value - (before[name] ?? 0)]));
 
 interface HalfOptions {
   kernel: Kernel;

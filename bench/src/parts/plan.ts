@@ -15,15 +15,19 @@ export interface KernelRun {
   totalMs: number;
   summaryMs: number;
   initSkipped: boolean;
+  /** init was skipped by linking the init template (a fresh dir), not because the dir was initialized already. */
+  initFromTemplate: boolean;
   phases: Record<Phase, number>;
 }
 
 /**
- * Times runPlan and its phases by wrapping the terraform runner and the synthesizer the kernel's
- * session flows share (bench-only instrumentation; src untouched). The synthesizer lives in the
- * services the flows are built from (`orchestrator.planning.services`).
+ * Times one kernel operation and its phases by wrapping the terraform runner and the synthesizer the
+ * kernel's session flows share (bench-only instrumentation; src untouched). The synthesizer lives in the
+ * services the flows are built from (`orchestrator.planning.services`); the drift check uses the same
+ * services. `afterPlan` sees each `terraform plan`'s working dir once the plan has run (the drift check
+ * removes its dir when it returns).
  */
-export function instrument(kernel: Kernel) {
+export function phaseTimer(kernel: Kernel, hooks: { afterPlan?: (cwd: string) => void } = {}) {
   const orchestrator = kernel.orchestrator as unknown as {
     runner: Record<'init' | 'plan' | 'show', (ctx: unknown) => Promise<unknown>>;
     planning?: { services?: { synthesizer?: { synthesize: (input: unknown) => unknown } } };
@@ -32,13 +36,18 @@ export function instrument(kernel: Kernel) {
   if (!synthesizer) throw new Error('cannot find the kernel synthesizer (orchestrator.planning.services.synthesizer) to time synthesis');
   const marks: Record<string, number> = {};
   let initSkipped = false;
+  let initFromTemplate = false;
   for (const method of ['init', 'plan', 'show'] as const) {
     const original = orchestrator.runner[method].bind(orchestrator.runner);
     orchestrator.runner[method] = async (ctx: unknown) => {
       marks[`${method}Start`] = performance.now();
       try {
         const result = await original(ctx);
-        if (method === 'init') initSkipped = (result as { skipped?: boolean }).skipped === true;
+        if (method === 'init') {
+          initSkipped = (result as { skipped?: boolean }).skipped === true;
+          initFromTemplate = (result as { fromTemplate?: boolean }).fromTemplate === true;
+        }
+        if (method === 'plan') hooks.afterPlan?.((ctx as { cwd: string }).cwd);
         return result;
       } finally {
         marks[`${method}End`] = performance.now();
@@ -47,33 +56,33 @@ export function instrument(kernel: Kernel) {
   }
   const synthesize = synthesizer.synthesize.bind(synthesizer);
   synthesizer.synthesize = (input: unknown) => {
-    // Only the plan's synthesis counts (orchestrator.synthesize, which the bench also calls, goes through it too).
-    if (marks.planning) marks.synthStart = performance.now();
+    // Only the timed operation's synthesis counts (orchestrator.synthesize, which the bench also calls, goes through it too).
+    if (marks.timing) marks.synthStart = performance.now();
     try {
       return synthesize(input);
     } finally {
-      if (marks.planning) marks.synthEnd = performance.now();
+      if (marks.timing) marks.synthEnd = performance.now();
     }
   };
-  return async (sessionId: string, userId = 'admin'): Promise<KernelRun & { result: Awaited<ReturnType<Kernel['orchestrator']['runPlan']>> }> => {
+  return async <T>(operation: (onOutput: (line: string) => void) => Promise<T>): Promise<KernelRun & { result: T }> => {
     for (const key of Object.keys(marks)) delete marks[key];
     initSkipped = false;
+    initFromTemplate = false;
     let summaryAt = Number.NaN;
-    marks.planning = 1;
+    marks.timing = 1;
     const started = performance.now();
-    const result = await kernel.orchestrator.runPlan(sessionId, userId, {
-      onOutput: (line) => {
-        if (Number.isNaN(summaryAt) && PLAN_SUMMARY.test(line)) summaryAt = performance.now();
-      },
+    const result = await operation((line) => {
+      if (Number.isNaN(summaryAt) && PLAN_SUMMARY.test(line)) summaryAt = performance.now();
     });
     const ended = performance.now();
-    delete marks.planning;
+    delete marks.timing;
     const m = marks as Record<string, number>;
     return {
       result,
       totalMs: ended - started,
       summaryMs: summaryAt - started,
       initSkipped,
+      initFromTemplate,
       phases: {
         pre: m.synthStart! - started,
         synth: m.synthEnd! - m.synthStart!,
@@ -85,6 +94,12 @@ export function instrument(kernel: Kernel) {
       },
     };
   };
+}
+
+/** Times runPlan and its phases (see phaseTimer). */
+export function instrument(kernel: Kernel) {
+  const time = phaseTimer(kernel);
+  return (sessionId: string, userId = 'admin') => time((onOutput) => kernel.orchestrator.runPlan(sessionId, userId, { onOutput }));
 }
 
 /**
@@ -155,6 +170,13 @@ export async function settled(kernel: Kernel): Promise<void> {
   const pool = (kernel.orchestrator as unknown as { runner: { providerPool?: { settled?: () => Promise<void> } } }).runner.providerPool;
   if (typeof pool?.settled === 'function') await pool.settled();
 }
+
+export type PoolMetrics = Record<string, number>;
+/** The kernel's provider pool counters (hits, misses, starts, fallbacks…); undefined when the pool is off. */
+export const poolMetrics = (kernel: Kernel): PoolMetrics | undefined =>
+  (kernel.orchestrator as unknown as { runner: { providerPool?: { metrics: PoolMetrics } } }).runner.providerPool?.metrics;
+/** The counters' growth from `before` to `after`. */
+export const poolDelta = (after: PoolMetrics, before: PoolMetrics): PoolMetrics => Object.fromEntries(Object.entries(after).map(([name, value]) => [name, value - (before[name] ?? 0)]));
 
 export async function planPart() {
   useFakeAwsCredentials();

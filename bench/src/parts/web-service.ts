@@ -6,8 +6,8 @@ import { HAS_MOTO, NO_MOTO_REASON, startMoto, type MotoServer } from '../../../t
 import { CONFIG, load, round, sleep, terraformEnv } from '../lib/config.js';
 import { mustRun } from '../lib/proc.js';
 import { PLAN_SUMMARY } from '../lib/spec.js';
-import { quantile, ratios, summarize } from '../lib/stats.js';
-import { instrument, settled } from './plan.js';
+import { dist, ratios, summarize } from '../lib/stats.js';
+import { instrument, poolMetrics, settled, type PoolMetrics } from './plan.js';
 
 /**
  * Issue 16: plan and apply time of the `aws.web_service` blueprint (`assetsBucket: true`: 12 resources
@@ -44,12 +44,6 @@ const RUNS = Math.max(1, Number(process.env.BENCH_WS_RUNS ?? 5));
 const PAUSE_MS = 500;
 const RESOURCE = { type: 'aws.web_service', name: 'web', config: { assetsBucket: true } };
 const ADD_SUMMARY = /Plan: 12 to add, 0 to change, 0 to destroy/;
-
-type PoolMetrics = Record<string, number>;
-const poolMetrics = (kernel: Kernel): PoolMetrics | undefined =>
-  (kernel.orchestrator as unknown as { runner: { providerPool?: { metrics: PoolMetrics } } }).runner.providerPool?.metrics;
-
-const dist = (values: number[]) => ({ ...summarize(values), p90: quantile(values.filter(Number.isFinite), 0.9) });
 
 interface KernelRun {
   planMs: number;

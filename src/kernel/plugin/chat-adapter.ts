@@ -37,6 +37,9 @@ export interface ChatApi {
     | 'stats'
     | 'setTtl'
     | 'extendTtl'
+    | 'checkDrift'
+    | 'reconcileDrift'
+    | 'dismissDrift'
   >;
   /** Deployments' due reminders and expiries (`/cloud-stats`), and the kernel's clock, so "expires in" is counted from the kernel's now. */
   readonly lifecycle: Pick<LifecycleService, 'pending'> & Clock;

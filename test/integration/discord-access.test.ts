@@ -139,6 +139,28 @@ describe('access requests in Discord: asked with a command, decided with a butto
     expect(told).toBeDefined();
   });
 
+  it("a grant ending soon whose holder has DMs closed is announced in the project's requests channel, and Request extension there asks again", async () => {
+    const { kernel } = w.t;
+    const { bob, carol } = w.users;
+    await kernel.access.grant({ projectId: 'web', userId: bob.id, level: 'deploy', grantedBy: carol.id, expiresAt: new Date(clock.now().getTime() + 60 * MINUTE) });
+    clock.advance(55 * MINUTE);
+    await kernel.lifecycle.runDue();
+    await w.bot.idle();
+    const notice = w.emulator.messages(requests).find((message) => message.content === `<@${bob.id}>` && embedText(message).includes('⏰ Your deploy access to web ends in 5 min'))!;
+    expect(notice).toBeDefined();
+    expect(w.emulator.directMessages(bob)).toEqual([]);
+    const extend = w.emulator.clickButton({ user: bob, message: notice, customId: button(notice, 'Request extension').custom_id });
+    await extend.response();
+    await w.bot.idle();
+    expect(extend.originalMessage()?.ephemeral).toBe(true);
+    expect(extend.originalMessage()?.content).toMatch(/^Asked for deploy on web for 1h more \(request [0-9a-f]{16}\)/);
+    const asked = (await kernel.access.requests('web', carol.id, { states: ['PENDING'] })).find((request) => request.userId === bob.id)!;
+    expect(asked).toMatchObject({ level: 'deploy', duration: '1h' });
+    expect(cardOf(w.emulator.messages(requests), asked.id)).toBeDefined();
+    await kernel.access.decide(asked.id, carol.id, 'deny');
+    await kernel.access.revoke({ projectId: 'web', userId: bob.id, revokedBy: carol.id });
+  });
+
   it('/cloud-access lists grants with their expiry and pending requests, with Approve and Deny for admins only', async () => {
     const { carol, mallory } = w.users;
     await ask(mallory, { project: 'web', level: 'read', duration: '30m', reason: 'curious' });

@@ -2,6 +2,7 @@ import type { Client, Message, TextChannel } from 'discord.js';
 import type { AccessRequestView } from '../../kernel/access/access-requests.js';
 import type { ChatApi } from '../../kernel/plugin/chat-adapter.js';
 import type { PluginState } from '../../kernel/plugin/plugin-state.js';
+import { accessRules } from '../../kernel/access/access-settings.js';
 import { decisionLine, extensionButton, grantExpiringLine, requestCard } from '../../chat/access-messages.js';
 import type { ChatMessage } from '../../chat/chat-message.js';
 import { renderAccessMessage } from './access-render.js';
@@ -23,7 +24,8 @@ const cardKey = (requestId: string) => `access-card:${requestId}`;
  * asked — with **Approve** and **Deny**; when it is decided or lapses, the
  * card says so (its buttons gone) and the requester gets a direct message,
  * or, when Discord refuses one (DMs closed), a mention under the card. A
- * grant ending soon is told to its holder by DM, with **Request extension**.
+ * grant ending soon is told to its holder by DM, with **Request extension**
+ * (DMs closed: with a mention in the project's requests channel).
  */
 export class AccessNotices {
   private readonly state: PluginState;
@@ -46,7 +48,7 @@ export class AccessNotices {
       events.on('access.requestExpired', (event) => this.track(this.settled(event.request, true), 'lapsed access request not told')),
       events.on('access.grantExpiring', (event) => {
         const notice: ChatMessage = { lines: [grantExpiringLine(event)], tone: 'warning', ephemeral: false, buttons: [extensionButton(event)] };
-        this.track(this.direct(event.userId, notice), 'grant expiry notice not sent');
+        this.track(this.expiring(event.projectId, event.userId, notice), 'grant expiry notice not sent');
       }),
     ];
   }
@@ -82,6 +84,16 @@ export class AccessNotices {
     const told = await this.direct(request.userId, { lines: [line], tone: request.state === 'APPROVED' ? 'success' : 'info', ephemeral: false });
     // No DM possible: a mention under the card, where the requester's request is.
     if (!told && cardMessage) await this.pacer.send(cardMessage.channelId, () => cardMessage!.reply({ content: line, allowedMentions: { users: [request.userId] } }));
+  }
+
+  /** A grant ending soon: a DM to its holder, else (DMs closed) a mention in the project's requests channel, Request extension with it. */
+  private async expiring(projectId: string, userId: string, notice: ChatMessage): Promise<void> {
+    if ((await this.direct(userId, notice)) || !/^\d{1,32}$/.test(userId)) return;
+    const channelId = accessRules((await this.api.projects.get(projectId)).settings.access).requestsChannel;
+    if (!channelId) return;
+    const channel = (await this.client.channels.fetch(channelId)) as TextChannel | null;
+    if (!channel?.isTextBased()) return;
+    await this.pacer.send(channelId, () => channel.send({ ...renderAccessMessage(this.redacted(notice), mention(userId)), allowedMentions: { users: [userId] } }));
   }
 
   /** A direct message to a Discord user; false when Discord refuses it (DMs closed, not a Discord user). */

@@ -11,6 +11,7 @@ import { messagePage } from './render/message.page.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { deploymentsRoutes } from './routes/deployments.routes.js';
 import { liveLogRoutes } from './routes/live-log.routes.js';
+import { operationsRoutes } from './routes/operations.routes.js';
 import { operatorRoutes } from './routes/operator.routes.js';
 import type { RouteContext } from './routes/route-context.js';
 import { sessionRoutes } from './routes/session.routes.js';
@@ -86,6 +87,7 @@ export async function buildDashboard(kernel: Kernel, config: DashboardConfig): P
   sessionRoutes(app, context);
   liveLogRoutes(app, context);
   auditRoutes(app, context);
+  operationsRoutes(app, context);
   return { app, metrics };
 }
 

@@ -4,13 +4,17 @@ import { html, segment } from './html.js';
 import { layout, money, relative, when, type Viewer } from './layout.js';
 
 /** One deployment: its resources, outputs and the history of its changes. */
-export function deploymentPage(viewer: Viewer, deployment: DeploymentView, sessions: readonly SessionView[], now: Date): string {
+export function deploymentPage(viewer: Viewer, deployment: DeploymentView, sessions: readonly SessionView[], now: Date, actions: { extend: boolean } = { extend: false }): string {
   const body = html`<table class="facts">
 <tr><th>Project</th><td>${deployment.projectId}</td></tr>
 <tr><th>State</th><td><span class="state state-${deployment.state}">${deployment.state}</span> (version ${deployment.version})</td></tr>
 <tr><th>Provider</th><td>${deployment.provider}</td></tr>
 <tr><th>Monthly cost</th><td>${money(deployment.monthlyCost)}</td></tr>
-<tr><th>Expires</th><td>${deployment.expiresAt ? html`${when(deployment.expiresAt)} (${relative(deployment.expiresAt, now)})` : 'never'}</td></tr>
+<tr><th>Expires</th><td id="expires">${deployment.expiresAt ? html`${when(deployment.expiresAt)} (${relative(deployment.expiresAt, now)})` : 'never'}${
+  actions.extend && deployment.expiresAt
+    ? html` <form class="inline" method="post" action="/deployments/${segment(deployment.id)}/extend"><input type="hidden" name="_csrf" value="${viewer.csrf}"><input name="by" size="10" maxlength="32" placeholder="e.g. 2h" aria-label="extend by"> <button id="extend" type="submit">Extend</button> <span class="muted">(empty: the project's default TTL)</span></form>`
+    : ''
+}</td></tr>
 <tr><th>Open change</th><td>${deployment.openSessionId ? html`<a href="/sessions/${segment(deployment.openSessionId)}">${deployment.openSessionId}</a>` : 'none'}</td></tr>
 </table>
 <h2>Resources</h2>

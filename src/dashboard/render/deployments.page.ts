@@ -3,7 +3,7 @@ import { html, segment } from './html.js';
 import { layout, money, relative, when, type Viewer } from './layout.js';
 
 /** The deployments of the projects the viewer can read, and links to the audit trails of those they administer. */
-export function deploymentsPage(viewer: Viewer, deployments: readonly DeploymentView[], adminProjects: readonly string[], now: Date): string {
+export function deploymentsPage(viewer: Viewer, deployments: readonly DeploymentView[], adminProjects: readonly string[], now: Date, globalAdmin = false): string {
   const rows = deployments.map(
     (deployment) => html`<tr data-deployment="${deployment.id}">
 <td><a href="/deployments/${segment(deployment.id)}">${deployment.name}</a></td>
@@ -23,6 +23,7 @@ export function deploymentsPage(viewer: Viewer, deployments: readonly Deployment
 </table>`
       : html`<p class="muted">No deployments in the projects you can read yet. Start one in chat with /cloud-deploy.</p>`
   }
+${globalAdmin ? html`<p><a id="operations" href="/operations">Terraform queue, provider pool and sessions by state</a></p>` : ''}
 ${adminProjects.length ? html`<h2>Audit trails</h2><ul>${adminProjects.map((id) => html`<li><a href="/projects/${segment(id)}/audit">${id}</a></li>`)}</ul>` : ''}`;
   return layout('Deployments', body, viewer);
 }

@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { levelAtLeast } from '../../kernel/access/authorizer.js';
 import type { SessionView } from '../../kernel/sessions/session-view.js';
+import { formCsrfValid } from '../auth/session-cookie.js';
+import { messagePage } from '../render/message.page.js';
 import { deploymentPage } from '../render/deployment.page.js';
 import { deploymentsPage } from '../render/deployments.page.js';
 import { ID_PARAM, readable, requireViewer, type RouteContext } from './route-context.js';
@@ -7,7 +10,7 @@ import { ID_PARAM, readable, requireViewer, type RouteContext } from './route-co
 /** How many of a deployment's changes its page lists. */
 const HISTORY = 25;
 
-/** `GET /` (deployments of the projects the viewer can read) and `GET /deployments/<id>`. */
+/** `GET /` (deployments of the projects the viewer can read), `GET /deployments/<id>` and `POST /deployments/<id>/extend` (its TTL). */
 export function deploymentsRoutes(app: FastifyInstance, context: RouteContext): void {
   const { kernel } = context;
 
@@ -16,7 +19,7 @@ export function deploymentsRoutes(app: FastifyInstance, context: RouteContext): 
     if (!viewer) return reply;
     const deployments = await kernel.deployments.list({}, viewer.userId);
     const adminProjects = kernel.authorizer.isGlobalAdmin(viewer.userId) ? (await kernel.projects.list()).map((project) => project.id) : await kernel.access.projectsFor(viewer.userId, 'admin');
-    return reply.type('text/html; charset=utf-8').send(deploymentsPage(viewer, deployments, adminProjects, kernel.clock.now()));
+    return reply.type('text/html; charset=utf-8').send(deploymentsPage(viewer, deployments, adminProjects, kernel.clock.now(), kernel.authorizer.isGlobalAdmin(viewer.userId)));
   });
 
   app.get<{ Params: { id: string } }>('/deployments/:id', { schema: { params: ID_PARAM } }, async (request, reply) => {
@@ -25,6 +28,18 @@ export function deploymentsRoutes(app: FastifyInstance, context: RouteContext): 
     const deployment = await readable(kernel.deployments.get(request.params.id, viewer.userId), 'deployment', request.params.id);
     const sessions: SessionView[] = [];
     for (const id of deployment.sessions.slice(0, HISTORY)) sessions.push(await kernel.orchestrator.getSession(id, viewer.userId));
-    return reply.type('text/html; charset=utf-8').send(deploymentPage(viewer, deployment, sessions, kernel.clock.now()));
+    const level = kernel.authorizer.isGlobalAdmin(viewer.userId) ? 'admin' : await kernel.access.levelOf(viewer.userId, deployment.projectId);
+    return reply.type('text/html; charset=utf-8').send(deploymentPage(viewer, deployment, sessions, kernel.clock.now(), { extend: levelAtLeast(level, 'deploy') }));
+  });
+
+  app.post<{ Params: { id: string }; Body: { by?: string } }>('/deployments/:id/extend', { schema: { params: ID_PARAM } }, async (request, reply) => {
+    const viewer = await requireViewer(context, request, reply);
+    if (!viewer) return reply;
+    if (!formCsrfValid(request, viewer)) return reply.code(403).type('text/html; charset=utf-8').send(messagePage('Refused', 'This form is missing its security token (CSRF). Reload the page and try again.', viewer));
+    const deployment = await readable(kernel.deployments.get(request.params.id, viewer.userId), 'deployment', request.params.id);
+    // The kernel checks deploy access and the project's maximum TTL, and words the refusal.
+    const by = typeof request.body?.by === 'string' && request.body.by.trim() !== '' ? request.body.by.trim() : undefined;
+    await kernel.orchestrator.extendTtl(deployment.id, viewer.userId, by);
+    return reply.code(303).redirect(`/deployments/${encodeURIComponent(deployment.id)}`);
   });
 }

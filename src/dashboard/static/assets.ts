@@ -64,7 +64,7 @@ th { background: #eef0f3; font-weight: 600; }
 .state-PLAN_READY, .state-DESTROY_READY { background: #fef3c7; }
 .muted { color: #6b7280; }
 .error { background: #fee2e2; border: 1px solid #fca5a5; padding: .6em .8em; }
-.actions form { display: inline-block; margin-right: .5em; }
+.actions form, form.inline { display: inline-block; margin: 0 .5em 0 0; }
 button { font: inherit; padding: .3em .9em; cursor: pointer; }
 pre, #live-log { background: #0f172a; color: #e2e8f0; padding: .8em; font: 13px/1.4 ui-monospace, monospace; max-height: 32em; overflow: auto; white-space: pre-wrap; }
 #live-log .warn { color: #fcd34d; }

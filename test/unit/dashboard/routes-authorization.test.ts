@@ -168,4 +168,44 @@ describe('dashboard routes: who sees and does what', () => {
     const garbage = await app.inject({ method: 'GET', url: '/sign-in/not-a-token' });
     expect(garbage.statusCode).toBe(400);
   });
+
+  it('extending a TTL from the page: deploy members only, behind the CSRF token; the kernel moves the expiry', async () => {
+    const session = await t.kernel.orchestrator.startSession('alice', 'web', 'sandbox', { deployment: 'short-lived', ttl: '2h' });
+    const before = (await t.kernel.deployments.get(session.deploymentId)).expiresAt!;
+    const page = await app.inject({ method: 'GET', url: `/deployments/${session.deploymentId}`, headers: { cookie: alice.cookie } });
+    expect(page.body).toContain('id="extend"');
+    const reader = await signIn(app, t.kernel, 'reader');
+    expect((await app.inject({ method: 'GET', url: `/deployments/${session.deploymentId}`, headers: { cookie: reader.cookie } })).body).not.toContain('id="extend"');
+    const readerForm = form({ _csrf: reader.csrf });
+    const refused = await app.inject({ method: 'POST', url: `/deployments/${session.deploymentId}/extend`, payload: readerForm.payload, headers: { ...readerForm.headers, cookie: reader.cookie } });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.body).toContain('Permission denied');
+    const stranger = form({ _csrf: mallory.csrf });
+    expect((await app.inject({ method: 'POST', url: `/deployments/${session.deploymentId}/extend`, payload: stranger.payload, headers: { ...stranger.headers, cookie: mallory.cookie } })).statusCode).toBe(404);
+    const noToken = form({});
+    expect((await app.inject({ method: 'POST', url: `/deployments/${session.deploymentId}/extend`, payload: noToken.payload, headers: { ...noToken.headers, cookie: alice.cookie } })).statusCode).toBe(403);
+    expect((await t.kernel.deployments.get(session.deploymentId)).expiresAt).toEqual(before);
+    const blank = form({ _csrf: alice.csrf, by: '' });
+    const noDefault = await app.inject({ method: 'POST', url: `/deployments/${session.deploymentId}/extend`, payload: blank.payload, headers: { ...blank.headers, cookie: alice.cookie } });
+    expect(noDefault.statusCode).toBe(400);
+    expect(noDefault.body).toContain('sets no lifecycle.defaultTtl');
+    const mine = form({ _csrf: alice.csrf, by: '1h' });
+    const extended = await app.inject({ method: 'POST', url: `/deployments/${session.deploymentId}/extend`, payload: mine.payload, headers: { ...mine.headers, cookie: alice.cookie } });
+    expect(extended.statusCode).toBe(303);
+    expect((await t.kernel.deployments.get(session.deploymentId)).expiresAt!.getTime()).toBe(before.getTime() + 60 * 60_000);
+  });
+
+  it('the operations page (terraform queue, provider pool, sessions by state) is for global admins; others get the kernel\'s refusal', async () => {
+    const refused = await app.inject({ method: 'GET', url: '/operations', headers: { cookie: alice.cookie } });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.body).toContain('for global admins');
+    expect((await app.inject({ method: 'GET', url: '/', headers: { cookie: alice.cookie } })).body).not.toContain('id="operations"');
+    const admin = await signIn(app, t.kernel, ADMIN);
+    expect((await app.inject({ method: 'GET', url: '/', headers: { cookie: admin.cookie } })).body).toContain('id="operations"');
+    const page = await app.inject({ method: 'GET', url: '/operations', headers: { cookie: admin.cookie } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<table id="terraform">');
+    expect(page.body).toContain('<table id="pool">');
+    expect(page.body).toMatch(/<td>APPLIED<\/td><td>\d+<\/td>/);
+  });
 });

@@ -41,6 +41,10 @@ import { ClockToken, systemClock, type Clock } from './lifecycle/clock.js';
 import { LifecycleService, LifecycleServiceToken } from './lifecycle/lifecycle-service.js';
 import { lifecycleInterval } from './lifecycle/lifecycle-interval.js';
 import { SignInStore } from './sign-ins/sign-in-store.js';
+import { JobDispatchToken, type JobDispatch } from './jobs/job-dispatch.js';
+import { openJobs, sharedStateDefaults } from './jobs/job-queue-setup.js';
+import { JobWorker } from './jobs/job-worker.js';
+import { PgBossJobs } from './jobs/pg-boss-jobs.js';
 
 export type { KernelRegistries } from './plugin/registries.js';
 
@@ -91,13 +95,20 @@ export async function createKernel(options: KernelConfigOptions = {}, plugins: r
   const logger = createLogger(config.logLevel, (text) => redactor.redact(text), options.logDestination);
   const { registries, loaded } = await registerPlugins(plugins, { config, logger, env, pluginConfig: options.pluginConfig });
 
-  const database = await openDatabase(config.dataDir, options.database);
+  const databaseOptions = options.database ?? databaseFromEnv(env);
+  const queue = { queue: options.queue ?? env.CLOUD_ENGINE_QUEUE === 'on', runner: options.runner };
+  const database = await openDatabase(config.dataDir, databaseOptions);
+  const jobs = await openJobs(queue, database, databaseOptions, config, logger).catch(async (error: unknown) => {
+    await database.close();
+    throw error;
+  });
   const container = new Container();
   container.bind(EngineConfig).toConstantValue(config);
   container.bind(Logger).toConstantValue(logger);
   container.bind(RedactorToken).toConstantValue(redactor);
   container.bind(SealedBoxToken).toConstantValue(await SealedBox.open(config.dataDir, config.secretKey));
   container.bind(DatabaseToken).toConstantValue(database);
+  container.bind(JobDispatchToken).toConstantValue(jobs);
   container.bind(ClockToken).toConstantValue(options.clock ?? systemClock);
   container.bind(KernelEventsToken).toConstantValue(
     new KernelEvents((event, error) => logger.error({ err: error, event }, 'event listener failed')),
@@ -112,7 +123,7 @@ export async function createKernel(options: KernelConfigOptions = {}, plugins: r
   container.bind(AuditLogToken).to(AuditLog).inSingletonScope();
   container.bind(ProjectServiceToken).to(ProjectService).inSingletonScope();
   container.bind(SessionLocksToken).toConstantValue(new SessionLocks());
-  container.bind(StackSynthesizerToken).toConstantValue(new StackSynthesizer(registries.providers, registries.resourceTypes));
+  container.bind(StackSynthesizerToken).toConstantValue(new StackSynthesizer(registries.providers, registries.resourceTypes, jobs.queued ? sharedStateDefaults(databaseOptions) : {}));
   container.bind(TerraformRunnerToken).toConstantValue(
     new TerraformRunner({
       binary: config.terraformBin,
@@ -137,9 +148,11 @@ export async function createKernel(options: KernelConfigOptions = {}, plugins: r
   container.bind(DeploymentServiceToken).to(DeploymentService).inSingletonScope();
   container.bind(LifecycleServiceToken).to(LifecycleService).inSingletonScope();
 
-  const kernel = new RunningKernel(container, config, logger, database, registries, loaded);
+  const worker = jobs instanceof PgBossJobs && queue.runner !== false ? new JobWorker(jobs.boss, container.get<Orchestrator>(OrchestratorToken).local, logger, config.maxTerraform) : undefined;
+  const kernel = new RunningKernel(container, config, logger, database, registries, loaded, jobs, worker);
   const recovered = await kernel.orchestrator.recoverInterrupted();
   if (recovered.length) logger.warn({ sessions: recovered }, 'resolved sessions interrupted by a stopped process');
+  await worker?.start();
   kernel.lifecycle.start(interval);
   return kernel;
 }
@@ -169,6 +182,8 @@ class RunningKernel implements Kernel {
     private readonly database: Database,
     readonly registries: KernelRegistries,
     readonly plugins: readonly string[],
+    private readonly jobs: JobDispatch,
+    private readonly worker: JobWorker | undefined,
   ) {
     this.projects = container.get(ProjectServiceToken);
     this.orchestrator = container.get(OrchestratorToken);
@@ -207,10 +222,19 @@ class RunningKernel implements Kernel {
       await adapter.stop().catch((error: unknown) => this.logger.error({ err: error, adapter: adapter.id }, 'chat adapter failed to stop'));
     }
     await this.lifecycle.stop();
+    // Takes no more jobs; the queue's stop below waits for those running here.
+    await this.worker?.stop();
     await this.orchestrator.shutdown();
+    await this.jobs.close();
     await this.runner.close();
     await this.database.close();
     this.events.removeAll();
     this.logger.flush();
   }
+}
+
+/** CLOUD_ENGINE_DATABASE_URL=postgres://… : the kernel's database for every command; undefined (SQLite in the data dir) without it. */
+function databaseFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> | undefined {
+  const url = env.CLOUD_ENGINE_DATABASE_URL;
+  return url ? { type: 'postgres', url } : undefined;
 }

@@ -138,6 +138,14 @@ export interface KernelConfigOptions {
   clock?: { now(): Date };
   /** How often the kernel performs due reminders and expiries, ms (CLOUD_ENGINE_LIFECYCLE_INTERVAL, also "30s"; default 30 000; 0: only when `kernel.lifecycle.runDue()` is called). */
   lifecycleInterval?: number;
+  /**
+   * Terraform work as jobs on the PostgreSQL job queue (pg-boss), run by
+   * worker processes (`cloud-engine worker`); needs a PostgreSQL `database`
+   * given by URL. CLOUD_ENGINE_QUEUE=on. Default off: this process runs it.
+   */
+  queue?: boolean;
+  /** With the queue: whether this process works jobs too (default true); false makes a front that only hands them out. */
+  runner?: boolean;
   /** Environment to read (the kernel's variables and those plugins map); defaults to process.env. */
   env?: Record<string, string | undefined>;
 }

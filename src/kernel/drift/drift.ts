@@ -79,6 +79,14 @@ export class Drift {
     return record;
   }
 
+  /** The deployment's last drift check as stored (after a check a worker ran). */
+  async record(deploymentId: string): Promise<DriftRecord> {
+    const deployment = await this.services.deployments.load(deploymentId);
+    const record = driftView(deployment.drift);
+    if (!record) throw new CloudEngineError('INTERNAL', `Deployment ${deployment.name} has no drift record after its check ended.`, { details: { deploymentId } });
+    return record;
+  }
+
   /** Acknowledges the deployment's current drift: not announced again until it changes. */
   async dismiss(deploymentId: string, userId: string, options: { projectId?: string } = {}): Promise<DriftRecord> {
     requireUser(userId);

@@ -28,9 +28,11 @@ import { DashboardSessions1733270400000 } from './migrations/1733270400000-dashb
 import { ApprovalEntity } from './entities/approval.entity.js';
 import { Approvals1733184000000 } from './migrations/1733184000000-approvals.js';
 import { Drift1733011200000 } from './migrations/1733011200000-drift.js';
+import { JobQueue1733356800000 } from './migrations/1733356800000-job-queue.js';
+import { KernelProcessEntity } from './entities/kernel-process.entity.js';
 
-export const ENTITIES = [ProjectEntity, CloudSessionEntity, CloudResourceEntity, PlanRecordEntity, AuditEventEntity, AccessGrantEntity, QuotaEntity, OutputLineEntity, PluginStateEntity, DeploymentEntity, DueActionEntity, DashboardSessionEntity, AccessRequestEntity, ApprovalEntity];
-export const MIGRATIONS = [InitialSchema1732406400000, Governance1732492800000, OutputAndOwnership1732579200000, PluginState1732665600000, SealedSecretsAndState1732752000000, Deployments1732838400000, Lifecycle1732924800000, Drift1733011200000, AccessRequests1733097600000, Approvals1733184000000, DashboardSessions1733270400000];
+export const ENTITIES = [ProjectEntity, CloudSessionEntity, CloudResourceEntity, PlanRecordEntity, AuditEventEntity, AccessGrantEntity, QuotaEntity, OutputLineEntity, PluginStateEntity, DeploymentEntity, DueActionEntity, DashboardSessionEntity, AccessRequestEntity, ApprovalEntity, KernelProcessEntity];
+export const MIGRATIONS = [InitialSchema1732406400000, Governance1732492800000, OutputAndOwnership1732579200000, PluginState1732665600000, SealedSecretsAndState1732752000000, Deployments1732838400000, Lifecycle1732924800000, Drift1733011200000, AccessRequests1733097600000, Approvals1733184000000, DashboardSessions1733270400000, JobQueue1733356800000];
 
 /** The kernel's database: a TypeORM DataSource plus serialized transactions. */
 export class Database {
@@ -69,7 +71,7 @@ export class Database {
     return this.dataSource.options.type === 'sqlite';
   }
 
-  private get isPostgres(): boolean {
+  get isPostgres(): boolean {
     return this.dataSource.options.type === 'postgres';
   }
 

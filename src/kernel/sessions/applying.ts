@@ -1,7 +1,9 @@
-import { access } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { errorText } from '../errors.js';
 import type { JsonObject } from '../persistence/columns.js';
 import type { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
+import { PlanRecordEntity } from '../persistence/entities/plan-record.entity.js';
 import type { Project } from '../projects/project-service.js';
 import { quotaError } from '../quotas/quota-service.js';
 import type { Redactor } from '../secrets/redactor.js';
@@ -86,7 +88,7 @@ export class Applying {
     const view = store.viewOf(session, await store.resources(sessionId), null);
     const synthesis = synthesizeView(this.services, project, view, session.stateKey);
     if (synthesis.hash !== plan.configHash) throw SessionErrors.configChanged(sessionId, plan.id, plan.configHash, synthesis.hash);
-    if (!(await exists(plan.planFile))) throw SessionErrors.planFileMissing(sessionId, plan.id, plan.planFile);
+    const planFile = await this.planFileHere(session, plan, synthesis);
     // The plan's sensitive values, sealed with it: whichever process planned, this one hides them.
     const redactor = baseRedactor.with(box.unseal(plan.sealedSecrets));
     await this.approval.refusalsAudited(userId, session, async () => {
@@ -99,7 +101,7 @@ export class Applying {
     this.approval.announce(session, userId, plan, tally);
     // More approvals needed (settings.approval.required): this one is recorded, the plan waits for the rest.
     if (!tally.complete) return store.view(sessionId);
-    return this.run({ session, plan, project, view, synthesis, kind, userId, options, signal, redactor });
+    return this.run({ session, plan, project, view, synthesis, planFile, kind, userId, options, signal, redactor });
   }
 
   /**
@@ -136,6 +138,7 @@ export class Applying {
     project: Project;
     view: SessionView;
     synthesis: SynthesisResult;
+    planFile: string;
     kind: ApplyKind;
     userId: string;
     options: ApproveOptions;
@@ -152,7 +155,7 @@ export class Applying {
       const context = operations.terraformContext({ sessionId, cwd: store.workingDir(args.session), env: synthesis.environment, operation: 'apply', options: args.options, signal, recorder, redactor });
       // A session planned before a restart may have lost .terraform; init is a no-op otherwise.
       await runner.init(context);
-      await runner.apply({ ...context, planFile: plan.planFile });
+      await runner.apply({ ...context, planFile: args.planFile });
       const outputs = kind.change ? await this.outputs(sessionId, context, redactor) : null;
       await recorder.close();
       await store.transition({
@@ -184,6 +187,25 @@ export class Applying {
       events.emit('apply.finished', { sessionId, state: S.FAILED, error: message });
     }
     return store.view(sessionId);
+  }
+
+  /**
+   * The saved plan file in this process's working dir: where it was made, or
+   * — planned by another process (a worker with its own data dir) — written
+   * back from the database beside the configuration it was made from (the
+   * same hash, so the same file), for `init` and terraform's own stale-plan
+   * check to hold as in the process that planned.
+   */
+  private async planFileHere(session: CloudSessionEntity, plan: PlanRecordSummary, synthesis: SynthesisResult): Promise<string> {
+    const workingDir = this.services.store.workingDir(session);
+    const here = join(workingDir, 'plans', basename(plan.planFile));
+    if (await exists(here)) return here;
+    const stored = await this.services.db.manager.findOne(PlanRecordEntity, { where: { id: plan.id }, select: { id: true, planFileData: true } });
+    if (!stored?.planFileData) throw SessionErrors.planFileMissing(session.id, plan.id, plan.planFile);
+    await mkdir(join(workingDir, 'plans'), { recursive: true });
+    await writeFile(join(workingDir, 'main.tf.json'), synthesis.text);
+    await writeFile(here, Buffer.from(stored.planFileData, 'base64'));
+    return here;
   }
 
   /** `terraform output -json`, sensitive outputs masked and the rest redacted; none when it cannot be read. */

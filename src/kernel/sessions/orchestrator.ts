@@ -47,6 +47,9 @@ import { Ttl, type TtlView } from '../lifecycle/ttl.js';
 import type { DurationInput } from '../lifecycle/lifecycle-settings.js';
 import { invalidInput } from '../errors.js';
 import { Drift } from '../drift/drift.js';
+import { JobDispatchToken, type JobDispatch } from '../jobs/job-dispatch.js';
+import type { JobArgs, JobKind } from '../jobs/job-kinds.js';
+import { systemCall } from '../lifecycle/system-actor.js';
 import type { DriftRecord } from '../drift/drift-record.js';
 
 export type { ApproveOptions, EngineStats, ResourceInput, RunOptions, SessionFilter, ValidationResult } from './session-inputs.js';
@@ -79,6 +82,8 @@ export class Orchestrator {
   private readonly deploymentStore: DeploymentStore;
   private readonly ttl: Ttl;
   private readonly drift: Drift;
+  /** The terraform operations as this process runs them; with the job queue, what a worker's jobs call. */
+  readonly local: LocalOperations;
   private readonly projects: ProjectService;
   private readonly resourceTypes: Registry<ResourceType>;
   /** The terraform runner (its provider pool); tests look at it. */
@@ -103,6 +108,7 @@ export class Orchestrator {
     @inject(RedactorToken) redactor: Redactor,
     @inject(SealedBoxToken) box: SealedBox,
     @inject(ClockToken) clock: Clock,
+    @inject(JobDispatchToken) private readonly jobs: JobDispatch,
   ) {
     const operations = new Operations(db, events, logger);
     const deployments = new DeploymentStore(db);
@@ -163,9 +169,15 @@ export class Orchestrator {
     this.drift = new Drift(services, clock, async (deploymentId, userId) => {
       const deployment = await deployments.load(deploymentId);
       const session = await this.editing.startSession(userId, deployment.projectId, undefined, { deployment: deployment.id });
-      await this.planning.runPlan(session.id, userId);
+      await this.runPlan(session.id, userId);
       return this.queries.getSession(session.id);
     });
+    this.local = {
+      runPlan: (sessionId, userId, options) => this.planning.runPlan(sessionId, userId, options),
+      destroySession: (sessionId, userId, options) => this.planning.destroySession(sessionId, userId, options),
+      approveAndApply: (sessionId, userId, options) => this.applying.approveAndApply(sessionId, userId, options),
+      checkDrift: (deploymentId, userId, options) => this.drift.check(deploymentId, userId, options),
+    };
     this.projects = projects;
   }
 
@@ -223,8 +235,11 @@ export class Orchestrator {
    * FAILED. Needs deploy access and no change open. `background` queues the
    * terraform run behind everything someone waits for (scheduled checks).
    */
-  checkDrift(deploymentId: string, userId: string, options: { projectId?: string; background?: boolean } = {}): Promise<DriftRecord> {
-    return this.drift.check(deploymentId, userId, options);
+  async checkDrift(deploymentId: string, userId: string, options: { projectId?: string; background?: boolean } = {}): Promise<DriftRecord> {
+    if (!this.jobs.queued) return this.drift.check(deploymentId, userId, options);
+    const deployment = await this.deploymentStore.resolve(deploymentId, options.projectId);
+    await this.dispatch('drift', { deploymentId: deployment.id, userId, ...(options.background ? { background: true } : {}) });
+    return this.drift.record(deployment.id);
   }
 
   /** Opens a change of the deployment with its current resources, planned at once: its apply puts the cloud back to what is declared. */
@@ -261,8 +276,10 @@ export class Orchestrator {
    * that `approveAndApply` will apply. Throws (and leaves the session
    * PLAN_FAILED with the reason) when validation or terraform fails.
    */
-  runPlan(sessionId: string, userId: string, options: RunOptions = {}): Promise<PlanResult> {
-    return this.planning.runPlan(sessionId, userId, options);
+  async runPlan(sessionId: string, userId: string, options: RunOptions = {}): Promise<PlanResult> {
+    if (!this.jobs.queued) return this.planning.runPlan(sessionId, userId, options);
+    await this.dispatch('plan', { sessionId, userId }, options.onOutput);
+    return this.queries.currentPlan(sessionId);
   }
 
   /**
@@ -275,8 +292,10 @@ export class Orchestrator {
    * the count applies. Returns the final session: APPLIED (DESTROYED), or
    * FAILED with the reason when terraform fails.
    */
-  approveAndApply(sessionId: string, userId: string, options: ApproveOptions = {}): Promise<SessionView> {
-    return this.applying.approveAndApply(sessionId, userId, options);
+  async approveAndApply(sessionId: string, userId: string, options: ApproveOptions = {}): Promise<SessionView> {
+    if (!this.jobs.queued) return this.applying.approveAndApply(sessionId, userId, options);
+    await this.dispatch('apply', { sessionId, userId, ...(options.planId === undefined ? {} : { planId: options.planId }) }, options.onOutput);
+    return this.queries.getSession(sessionId);
   }
 
   /**
@@ -302,8 +321,16 @@ export class Orchestrator {
    * four-eyes rules and locks; the session then ends DESTROYED and its
    * resources stop counting against quotas.
    */
-  destroySession(sessionId: string, userId: string, options: RunOptions = {}): Promise<PlanResult> {
-    return this.planning.destroySession(sessionId, userId, options);
+  async destroySession(sessionId: string, userId: string, options: RunOptions = {}): Promise<PlanResult> {
+    if (!this.jobs.queued) return this.planning.destroySession(sessionId, userId, options);
+    await this.dispatch('destroy-plan', { sessionId, userId }, options.onOutput);
+    return this.queries.currentPlan(sessionId);
+  }
+
+  /** Hands terraform work to the job queue and waits for it, as the system when the system asked. */
+  private dispatch(kind: JobKind, args: Omit<JobArgs, 'system'>, onOutput?: (line: string) => void): Promise<void> {
+    const system = systemCall(args.userId);
+    return this.jobs.run(kind, { ...args, ...(system ? { system } : {}) }, args.sessionId === undefined ? undefined : { sessionId: args.sessionId, onOutput });
   }
 
   /**
@@ -317,7 +344,7 @@ export class Orchestrator {
     // Those that refer to others go first: a resource others still refer to cannot be removed.
     for (const resource of inReferenceOrder(session.resources, this.resourceTypes).reverse()) await this.editing.removeResource(session.id, userId, resource.name);
     // A plan refused (a policy, terraform) leaves the change open with the reason, to fix and plan again, or cancel.
-    return this.planning.runPlan(session.id, userId, { onOutput: options.onOutput });
+    return this.runPlan(session.id, userId, { onOutput: options.onOutput });
   }
 
   /**
@@ -397,3 +424,11 @@ export class Orchestrator {
   }
 }
 export const OrchestratorToken = token<Orchestrator>('kernel.orchestrator');
+
+/** The terraform operations as one process runs them in-process (`orchestrator.local`). */
+export interface LocalOperations {
+  runPlan(sessionId: string, userId: string, options?: RunOptions): Promise<PlanResult>;
+  destroySession(sessionId: string, userId: string, options?: RunOptions): Promise<PlanResult>;
+  approveAndApply(sessionId: string, userId: string, options?: ApproveOptions): Promise<SessionView>;
+  checkDrift(deploymentId: string, userId: string, options?: { projectId?: string; background?: boolean }): Promise<DriftRecord>;
+}

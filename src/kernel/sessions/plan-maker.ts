@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CloudEngineError, isCloudEngineError } from '../errors.js';
 import type { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
@@ -84,7 +84,9 @@ export class PlanMaker {
       throw isCloudEngineError(error) ? redactError(error, redactor) : error;
     }
 
-    const record = planRecord({ id: planId, sessionId, userId, summary, owners: ownersOf(synthesis.addresses), planJson, planFile, configHash: synthesis.hash, cost, sealedSecrets: box.seal(secrets) });
+    // Kept with the plan: whichever process applies it (another worker) applies exactly this file.
+    const planFileData = (await readFile(planFile)).toString('base64');
+    const record = planRecord({ id: planId, sessionId, userId, summary, owners: ownersOf(synthesis.addresses), planJson, planFile, planFileData, configHash: synthesis.hash, cost, sealedSecrets: box.seal(secrets) });
     await recorder.close();
     await db.transaction(async (manager) => {
       await manager.insert(PlanRecordEntity, record);
@@ -156,6 +158,7 @@ function planRecord(input: {
   owners: ReadonlyMap<string, string>;
   planJson: PlanJson;
   planFile: string;
+  planFileData: string;
   configHash: string;
   cost: PlanCost | undefined;
   sealedSecrets: string | null;
@@ -174,6 +177,7 @@ function planRecord(input: {
     }),
     planJson: input.planJson as Record<string, unknown>,
     planFile: input.planFile,
+    planFileData: input.planFileData,
     configHash: input.configHash,
     cost: (input.cost ?? null) as Record<string, unknown> | null,
     sealedSecrets: input.sealedSecrets,

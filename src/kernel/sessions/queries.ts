@@ -8,7 +8,7 @@ import { DeploymentState } from './deployment-state.js';
 import { readOutput, type OutputLine } from './output-recorder.js';
 import type { EngineStats, SessionFilter } from './session-inputs.js';
 import { authorize, requireUser, synthesizeView, type SessionServices } from './session-services.js';
-import type { SessionView } from './session-view.js';
+import type { PlanResult, SessionView } from './session-view.js';
 
 /** Reading sessions, their plans, output and Terraform, and statistics: nothing here changes anything. */
 export class Queries {
@@ -28,6 +28,15 @@ export class Queries {
    * redacted, as stored) of a session's current plan, or null when it has
    * none. With `viewerId`, the same access check as `getSession`.
    */
+  /** The session's current plan as `runPlan` returns it (after a plan a worker made). */
+  async currentPlan(sessionId: string): Promise<PlanResult> {
+    const { store, db } = this.services;
+    const session = await store.load(sessionId);
+    const plan = session.currentPlanId ? await db.manager.findOneBy(PlanRecordEntity, { id: session.currentPlanId }) : null;
+    if (!plan) throw new CloudEngineError('INTERNAL', `Session ${sessionId} has no plan after its plan job ended (${session.state}${session.error ? `: ${session.error}` : ''}).`, { details: { sessionId, state: session.state } });
+    return store.toPlanResult(plan, store.workingDir(session));
+  }
+
   async getPlanJson(sessionId: string, viewerId?: string): Promise<PlanJson | null> {
     return this.services.store.planJson(await this.readable(sessionId, viewerId));
   }

@@ -74,7 +74,7 @@ export class SessionChangedError extends CloudEngineError {
   }
 }
 
-/** The plan columns a view shows: all but `plan_json`, which can be hundreds of KB to read and parse. */
+/** The plan columns a view shows: all but `plan_json` and the plan file, which can be hundreds of KB to read and parse. */
 const PLAN_SUMMARY_COLUMNS = {
   id: true,
   sessionId: true,
@@ -92,7 +92,7 @@ const PLAN_SUMMARY_COLUMNS = {
 } as const satisfies FindOptionsSelect<PlanRecordEntity>;
 
 /** A plan record without its plan JSON. */
-export type PlanRecordSummary = Omit<PlanRecordEntity, 'planJson'>;
+export type PlanRecordSummary = Omit<PlanRecordEntity, 'planJson' | 'planFileData'>;
 
 /** Ids per `IN (…)` query: far below SQLite's and Postgres's limits on bound parameters. */
 const IN_BATCH = 500;

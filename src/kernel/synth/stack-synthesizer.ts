@@ -11,7 +11,7 @@ import { token } from '../plugin/token.js';
 import { KernelSettingsSchema, splitSettings } from '../projects/project-settings.js';
 import { canonicalJson, sha256 } from './canonical-json.js';
 import { LiteralGuard } from './literal-guard.js';
-import { addStateBackend, stateBackendEnvironment } from './state-backend.js';
+import { addStateBackend, stateBackendEnvironment, type BackendSettings } from './state-backend.js';
 
 export interface SynthesisInput {
   readonly sessionId: string;
@@ -32,10 +32,19 @@ export interface SynthesisResult {
 }
 
 /** Turns a session's resources into a cdktf stack, in code, and synthesizes its JSON. */
+/** Where state lives when a project names no backend, and whether every project's state must be shared (workers). */
+export interface StateDefaults {
+  /** The backend of projects without `settings.backend`, with the environment terraform needs for it (a password). */
+  readonly backend?: { readonly settings: BackendSettings; readonly environment: Readonly<Record<string, string>> };
+  /** Workers with data dirs of their own cannot share a local state: a project that sets one is refused. */
+  readonly shared?: boolean;
+}
+
 export class StackSynthesizer {
   constructor(
     private readonly providers: Registry<CloudProvider>,
     private readonly resourceTypes: Registry<ResourceType>,
+    private readonly state: StateDefaults = {},
   ) {}
 
   synthesize(input: SynthesisInput): SynthesisResult {
@@ -62,7 +71,15 @@ export class StackSynthesizer {
     // constructs (provider, backend, outputs) go in capitalized scopes, which no resource name can match
     // (RESOURCE_NAME is lowercase), so a resource may be called "aws", "backend" or "outputs".
     provider.configure(new Construct(stack, 'Provider'), { projectId: input.project.id, sessionId: input.sessionId, settings: providerSettings });
-    addStateBackend(new Construct(stack, 'Backend'), kernel.backend, {
+    if (this.state.shared && kernel.backend?.type === 'local') {
+      throw new CloudEngineError(
+        'CONFIG_INVALID',
+        `Project ${input.project.id} keeps its Terraform state in a local backend (settings.backend.type "local"), which workers with data dirs of their own cannot share. Remove settings.backend to keep it in the kernel's PostgreSQL database, or use a pg or s3 backend.`,
+        { field: 'settings.backend' },
+      );
+    }
+    const backend = kernel.backend ?? this.state.backend?.settings;
+    addStateBackend(new Construct(stack, 'Backend'), backend, {
       projectId: input.project.id,
       sessionId: input.sessionId,
       skipCredentialsValidation: (providerSettings as { skipCredentialsValidation?: boolean }).skipCredentialsValidation,
@@ -121,7 +138,11 @@ export class StackSynthesizer {
       text: `${JSON.stringify(config, null, 2)}\n`,
       hash: sha256(canonical),
       // pg state: each session's own named workspace, so sessions never share terraform's creation lock.
-      environment: { ...stateBackendEnvironment(kernel.backend), ...(provider.environment?.(providerSettings) ?? {}) },
+      environment: {
+        ...stateBackendEnvironment(backend),
+        ...(kernel.backend ? {} : (this.state.backend?.environment ?? {})),
+        ...(provider.environment?.(providerSettings) ?? {}),
+      },
       addresses,
     };
   }

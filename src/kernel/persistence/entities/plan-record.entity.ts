@@ -51,6 +51,14 @@ export class PlanRecordEntity {
   @Column({ type: 'text', name: 'sealed_secrets', nullable: true })
   sealedSecrets!: string | null;
 
+  /**
+   * The saved plan file itself (base64), so that any process can apply
+   * exactly it: a worker other than the one that planned rebuilds the
+   * working dir and writes it back. null for plans made before it was kept.
+   */
+  @Column({ type: 'text', name: 'plan_file_data', nullable: true })
+  planFileData!: string | null;
+
   @Column({ type: 'varchar', length: 32, name: 'created_at', transformer: isoDate })
   createdAt!: Date;
 }

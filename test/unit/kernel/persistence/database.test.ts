@@ -46,8 +46,8 @@ describe('openDatabase', () => {
   it('creates the data dir and runs the migrations on a fresh dir, creating every table', async () => {
     const dir = join(freshDir(), 'nested', 'data');
     const db = await openIn(dir);
-    expect(await tables(db)).toEqual(['access_grants', 'access_requests', 'approvals', 'audit_events', 'dashboard_sessions', 'deployments', 'due_actions', 'migrations', 'output_lines', 'plans', 'plugin_state', 'projects', 'quotas', 'resources', 'sessions']);
-    expect(await migrationsRun(db)).toEqual(['InitialSchema1732406400000', 'Governance1732492800000', 'OutputAndOwnership1732579200000', 'PluginState1732665600000', 'SealedSecretsAndState1732752000000', 'Deployments1732838400000', 'Lifecycle1732924800000', 'Drift1733011200000', 'AccessRequests1733097600000', 'Approvals1733184000000', 'DashboardSessions1733270400000']);
+    expect(await tables(db)).toEqual(['access_grants', 'access_requests', 'approvals', 'audit_events', 'dashboard_sessions', 'deployments', 'due_actions', 'kernel_processes', 'migrations', 'output_lines', 'plans', 'plugin_state', 'projects', 'quotas', 'resources', 'sessions']);
+    expect(await migrationsRun(db)).toEqual(['InitialSchema1732406400000', 'Governance1732492800000', 'OutputAndOwnership1732579200000', 'PluginState1732665600000', 'SealedSecretsAndState1732752000000', 'Deployments1732838400000', 'Lifecycle1732924800000', 'Drift1733011200000', 'AccessRequests1733097600000', 'Approvals1733184000000', 'DashboardSessions1733270400000', 'JobQueue1733356800000']);
   });
 
   it('is idempotent: reopening runs no migration again and keeps the data', async () => {
@@ -58,7 +58,7 @@ describe('openDatabase', () => {
     open.splice(open.indexOf(first), 1);
 
     const second = await openIn(dir);
-    expect(await migrationsRun(second)).toEqual(['InitialSchema1732406400000', 'Governance1732492800000', 'OutputAndOwnership1732579200000', 'PluginState1732665600000', 'SealedSecretsAndState1732752000000', 'Deployments1732838400000', 'Lifecycle1732924800000', 'Drift1733011200000', 'AccessRequests1733097600000', 'Approvals1733184000000', 'DashboardSessions1733270400000']);
+    expect(await migrationsRun(second)).toEqual(['InitialSchema1732406400000', 'Governance1732492800000', 'OutputAndOwnership1732579200000', 'PluginState1732665600000', 'SealedSecretsAndState1732752000000', 'Deployments1732838400000', 'Lifecycle1732924800000', 'Drift1733011200000', 'AccessRequests1733097600000', 'Approvals1733184000000', 'DashboardSessions1733270400000', 'JobQueue1733356800000']);
     expect(await second.dataSource.showMigrations()).toBe(false);
     expect((await second.manager.findOneByOrFail(ProjectEntity, { id: 'web' })).createdBy).toBe('alice');
   });

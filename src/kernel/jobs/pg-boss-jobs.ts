@@ -1,0 +1,127 @@
+import PgBoss from 'pg-boss';
+import { CloudEngineError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Database } from '../persistence/database.js';
+import { OutputLineEntity } from '../persistence/entities/output-line.entity.js';
+import { readOutput } from '../sessions/output-recorder.js';
+import type { JobDispatch, JobFollow } from './job-dispatch.js';
+import { JOB_PRIORITY, JOB_RETRIES, type JobArgs, type JobKind, type JobOutcome } from './job-kinds.js';
+
+/** The one queue every terraform job goes through: one queue, so priority orders applies, plans and drift checks together. */
+export const TERRAFORM_QUEUE = 'cloud-engine-terraform';
+/** pg-boss's tables live in their own schema of the kernel's database. */
+export const JOBS_SCHEMA = 'cloud_engine_jobs';
+/** How often a waiting caller looks at its job and its new output lines. */
+const POLL_MS = 200;
+
+/** A job's data as stored: its kind and arguments. */
+export interface TerraformJobData extends JobArgs {
+  readonly kind: JobKind;
+}
+
+/** Longest a job may stay active before pg-boss takes it back (its terraform timeouts, and a margin). */
+export interface JobExpiry {
+  readonly planSeconds: number;
+  readonly applySeconds: number;
+}
+
+/**
+ * The terraform job queue on PostgreSQL, with pg-boss: `run` sends a job
+ * (priority by kind; a plan may be retried once, an apply never) and waits
+ * for it to end, passing the session's new output lines to the caller as the
+ * worker persists them, then returns or rethrows what the worker reported.
+ */
+export class PgBossJobs implements JobDispatch {
+  readonly queued = true;
+
+  private constructor(
+    readonly boss: PgBoss,
+    private readonly db: Database,
+    private readonly logger: Logger,
+    private readonly expiry: JobExpiry,
+  ) {}
+
+  /** Starts pg-boss on `url` (creating or migrating its schema once, whoever starts first) and the queue. */
+  static async open(url: string, db: Database, logger: Logger, expiry: JobExpiry): Promise<PgBossJobs> {
+    const boss = new PgBoss({ connectionString: url, schema: JOBS_SCHEMA, max: 4, application_name: 'cloud-engine-jobs' });
+    boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
+    await boss.start();
+    if (!(await boss.getQueue(TERRAFORM_QUEUE))) {
+      await boss.createQueue(TERRAFORM_QUEUE, { name: TERRAFORM_QUEUE, policy: 'standard' }).catch(async (error: unknown) => {
+        // Another process created it between the two calls.
+        if (!(await boss.getQueue(TERRAFORM_QUEUE))) throw error;
+      });
+    }
+    return new PgBossJobs(boss, db, logger, expiry);
+  }
+
+  async run(kind: JobKind, args: JobArgs, follow?: JobFollow): Promise<void> {
+    let seq = follow ? await lastSeq(this.db, follow.sessionId) : 0;
+    const data: TerraformJobData = { kind, ...args };
+    const id = await this.boss.send(TERRAFORM_QUEUE, data, {
+      priority: JOB_PRIORITY[kind],
+      retryLimit: JOB_RETRIES[kind],
+      retryDelay: 1,
+      expireInSeconds: kind === 'apply' ? this.expiry.applySeconds : this.expiry.planSeconds,
+    });
+    if (!id) throw new Error(`the job queue refused a ${kind} job`);
+    const deliver = async () => {
+      if (!follow?.onOutput) return;
+      for (const line of await readOutput(this.db, follow.sessionId, seq)) {
+        seq = line.seq;
+        try {
+          follow.onOutput(line.line);
+        } catch (error) {
+          this.logger.warn({ err: error, sessionId: follow.sessionId }, 'onOutput callback threw');
+        }
+      }
+    };
+    for (;;) {
+      await deliver();
+      const job = await this.boss.getJobById<TerraformJobData>(TERRAFORM_QUEUE, id, { includeArchive: true });
+      if (job && (job.state === 'completed' || job.state === 'failed' || job.state === 'cancelled')) {
+        await deliver();
+        return outcome(kind, args, job.state, job.output);
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
+  async position(sessionId: string): Promise<number | undefined> {
+    const rows: { ahead: string | number }[] = await this.db.dataSource.query(
+      `SELECT (SELECT count(*) FROM ${JOBS_SCHEMA}.job o WHERE o.name = j.name AND o.state IN ('created', 'retry')
+                 AND (o.priority > j.priority OR (o.priority = j.priority AND o.created_on < j.created_on))) AS ahead
+         FROM ${JOBS_SCHEMA}.job j WHERE j.name = $1 AND j.state IN ('created', 'retry') AND j.data->>'sessionId' = $2
+         ORDER BY j.created_on LIMIT 1`,
+      [TERRAFORM_QUEUE, sessionId],
+    );
+    return rows[0] === undefined ? undefined : Number(rows[0].ahead) + 1;
+  }
+
+  async close(): Promise<void> {
+    await this.boss.stop({ graceful: false, wait: true, timeout: 5000 });
+  }
+}
+
+/** What the worker reported, as the in-process call would have ended: nothing, or its error. */
+function outcome(kind: JobKind, args: JobArgs, state: string, output: unknown): void {
+  const reported = output as Partial<JobOutcome> & { message?: string; value?: { message?: string } };
+  if (state === 'completed' && reported && 'error' in reported && reported.error) {
+    const { code, message, field, details } = reported.error;
+    throw new CloudEngineError(code as CloudEngineError["code"], message, { field, details: details as Record<string, unknown> | undefined });
+  }
+  if (state === 'completed') return;
+  const why = reported?.message ?? reported?.value?.message ?? state;
+  throw new CloudEngineError('INTERNAL', `The ${kind} of ${args.sessionId ? `session ${args.sessionId}` : `deployment ${args.deploymentId}`} did not finish on a worker: ${why}.`, {
+    details: { kind, state, ...args },
+  });
+}
+
+async function lastSeq(db: Database, sessionId: string): Promise<number> {
+  const last = await db.manager.findOne(OutputLineEntity, { where: { sessionId }, order: { seq: 'DESC' }, select: { seq: true } });
+  return last?.seq ?? 0;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { createServer } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +49,9 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
     contexts.push(context);
     const page = await context.newPage();
     await page.goto(await linkFromChat(t, userId));
-    expect(new URL(page.url()).pathname).toBe('/');
+    // The sign-in page moves on to / by itself.
+    await page.waitForURL(`${dashboard.url}/`, { timeout: 10_000 });
+    expect(await page.locator('header .who').textContent()).toBe(userId);
     return page;
   }
 
@@ -89,13 +92,33 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
     if (SCREENSHOTS) await page.screenshot({ path: join(DOCS, 'dashboard-deployment.png'), fullPage: true });
   }, 60_000);
 
+  it('a link clicked on another site (as in a chat web app) still signs in: the SameSite=Strict cookie is sent once at home', async () => {
+    const url = await linkFromChat(t, 'alice');
+    // "Another site": a page on localhost (a different site from 127.0.0.1) holding the link.
+    const chat = createServer((_request, response) => response.end(`<!doctype html><a id="open" href="${url}">open the dashboard</a>`));
+    await new Promise<void>((resolve) => chat.listen(0, '127.0.0.1', resolve));
+    const context = await browser.newContext();
+    contexts.push(context);
+    try {
+      const page = await context.newPage();
+      await page.goto(`http://localhost:${(chat.address() as { port: number }).port}/`);
+      await page.locator('#open').click();
+      await page.waitForURL(`${dashboard.url}/`, { timeout: 10_000 });
+      await page.waitForLoadState('load');
+      expect(await page.locator('h1').textContent()).toBe('Deployments');
+      expect(await page.locator('header .who').textContent()).toBe('alice');
+    } finally {
+      chat.close();
+    }
+  }, 60_000);
+
   it('refuses a link used once already, and a link opened after its 5 minutes', async () => {
     const url = await linkFromChat(t, 'alice');
     const context = await browser.newContext();
     contexts.push(context);
     const page = await context.newPage();
     await page.goto(url);
-    expect(new URL(page.url()).pathname).toBe('/');
+    await page.waitForURL(`${dashboard.url}/`, { timeout: 10_000 });
     const again = await page.goto(url);
     expect(again?.status()).toBe(400);
     expect(await page.locator('#message').textContent()).toContain('already used or has expired');

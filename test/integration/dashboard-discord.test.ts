@@ -43,7 +43,7 @@ describe('/cloud-dashboard in Discord (emulator)', () => {
     expect(emulator.messages(channel).filter((message) => !message.ephemeral && JSON.stringify(message).includes('/sign-in/'))).toEqual([]);
 
     const opened = await fetch(url!, { redirect: 'manual' });
-    expect(opened.status).toBe(303);
+    expect(opened.status).toBe(200);
     const cookie = opened.headers.get('set-cookie')!.split(';')[0]!;
     const home = await fetch(`${dashboard.url}/`, { headers: { cookie } });
     expect(await home.text()).toContain(`<span class="who">${users.alice.id}</span>`);

@@ -8,7 +8,7 @@ export interface Viewer {
 }
 
 /** A whole page: header with the viewer and sign-out, then `body`. Scripts and styles come from /static only (CSP). */
-export function layout(title: string, body: SafeHtml, viewer?: Viewer, options: { script?: boolean } = {}): string {
+export function layout(title: string, body: SafeHtml, viewer?: Viewer, options: { script?: boolean; refreshTo?: string } = {}): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -16,6 +16,7 @@ export function layout(title: string, body: SafeHtml, viewer?: Viewer, options: 
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Cloud Engine</title>
 <link rel="stylesheet" href="/static/dashboard.css">
+${options.refreshTo ? html`<meta http-equiv="refresh" content="0;url=${options.refreshTo}">` : ''}
 ${options.script ? html`<script src="/static/live-log.js" defer></script>` : ''}
 </head>
 <body>

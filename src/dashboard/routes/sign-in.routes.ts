@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { clearSessionCookie, formCsrfValid, setSessionCookie, viewerOf } from '../auth/session-cookie.js';
-import { messagePage } from '../render/message.page.js';
+import { messagePage, signedInPage } from '../render/message.page.js';
 import type { RouteContext } from './route-context.js';
 
 const TOKEN_PARAM = { type: 'object', required: ['token'], properties: { token: { type: 'string', maxLength: 128 } } } as const;
 
-/** `GET /sign-in/<token>` (the link from chat) and `POST /sign-out`. */
+/** `GET /sign-in/<token>` (the link from chat: sets the cookie, then on to `/`) and `POST /sign-out`. */
 export function signInRoutes(app: FastifyInstance, context: RouteContext): void {
   const secure = context.config.publicUrl.startsWith('https:');
 
@@ -14,7 +14,7 @@ export function signInRoutes(app: FastifyInstance, context: RouteContext): void 
     reply.header('referrer-policy', 'no-referrer');
     const opened = await context.kernel.signIns.redeem(request.params.token);
     setSessionCookie(reply, opened.token, secure);
-    return reply.code(303).redirect('/');
+    return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(signedInPage(opened.userId));
   });
 
   app.post('/sign-out', async (request, reply) => {

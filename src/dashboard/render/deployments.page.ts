@@ -1,4 +1,5 @@
 import type { DeploymentView } from '../../kernel/deployments/deployment-service.js';
+import { costCharts } from './cost-chart.js';
 import { html, segment } from './html.js';
 import { layout, money, relative, when, type Viewer } from './layout.js';
 
@@ -23,6 +24,7 @@ export function deploymentsPage(viewer: Viewer, deployments: readonly Deployment
 </table>`
       : html`<p class="muted">No deployments in the projects you can read yet. Start one in chat with /cloud-deploy.</p>`
   }
+${costCharts(deployments)}
 ${globalAdmin ? html`<p><a id="operations" href="/operations">Terraform queue, provider pool and sessions by state</a></p>` : ''}
 ${adminProjects.length ? html`<h2>Audit trails</h2><ul>${adminProjects.map((id) => html`<li><a href="/projects/${segment(id)}/audit">${id}</a></li>`)}</ul>` : ''}`;
   return layout('Deployments', body, viewer);

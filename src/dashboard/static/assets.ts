@@ -71,4 +71,8 @@ pre, #live-log { background: #0f172a; color: #e2e8f0; padding: .8em; font: 13px/
 #live-log .error { color: #fca5a5; background: none; border: 0; padding: 0; }
 .change-create { color: #047857; } .change-delete { color: #b91c1c; } .change-update { color: #b45309; }
 code { font-family: ui-monospace, monospace; }
+.cost-chart { margin: .5em 0 1.2em; }
+.cost-chart figcaption { font-weight: 600; margin-bottom: .3em; }
+.cost-chart .bar { fill: #3b82f6; }
+.cost-chart text { font: 13px system-ui, sans-serif; fill: #1b1f24; }
 `;

@@ -712,7 +712,7 @@ function dashboardSection(part: Any): string[] {
   out.push('## 10. Dashboard: page and live-log latency while applies stream');
   out.push('');
   out.push(
-    `Issue 20. ${db.measuredAt ?? part.startedAt}, load ${db.load.start.one} → ${db.load.end.one}. One kernel (sandbox, \`maxTerraform\` ${db.applies}) serving the dashboard on 127.0.0.1; ${db.applies} sessions of one \`sandbox.vm\` booting ${db.bootSeconds} s (a line a second) approved at once, each followed by its own live-log stream (\`/sessions/<id>/output\`, server-sent events read from the persisted lines every ${db.pollMs} ms), while one client GETs the deployments page, a deployment and a session in a loop (50 ms apart). The same loop ran first with nothing running (idle). Apply results: ${Object.entries(db.states as Record<string, number>).map(([state, count]) => `${count} ${state}`).join(', ')} in ${n(db.streamingMs / 1000, 1)} s; ${db.lines.delivered} lines delivered over the streams (${db.lines.persisted} persisted).`,
+    `Issue 20. ${db.measuredAt ?? part.startedAt}, load ${db.load.start.one} → ${db.load.end.one}. One kernel (sandbox, \`maxTerraform\` ${db.applies}) serving the dashboard on 127.0.0.1; ${db.applies} sessions of one \`sandbox.vm\` booting ${db.bootSeconds} s (a line a second) approved at once, each followed by its own live-log stream (\`/sessions/<id>/output\`, server-sent events read from the persisted lines ${db.wakeAfterLineMs ?? 220} ms after each line the kernel announces and every ${db.pollMs} ms besides), while one client GETs the deployments page, a deployment and a session in a loop (50 ms apart). The same loop ran first with nothing running (idle). Apply results: ${Object.entries(db.states as Record<string, number>).map(([state, count]) => `${count} ${state}`).join(', ')} in ${n(db.streamingMs / 1000, 1)} s; ${db.lines.delivered} lines delivered over the streams (${db.lines.persisted} persisted).`,
   );
   out.push('');
   out.push(
@@ -725,7 +725,7 @@ function dashboardSection(part: Any): string[] {
     ),
   );
   out.push('');
-  out.push('The live-log figure is from the kernel\'s `output.line` event (terraform printed the line, redacted) to the line arriving on the SSE client; it includes the output recorder\'s batching (written every 200 ms) and the stream\'s poll (every 250 ms), so about 225 ms is expected on an idle machine.');
+  out.push('The live-log figure is from the kernel\'s `output.line` event (terraform printed the line, redacted) to the line arriving on the SSE client; it includes the output recorder\'s batching (written within 200 ms) and the stream\'s wake (220 ms after the line\'s event), so about 225 ms is expected on an idle machine.');
   out.push('');
   out.push('Rerun this part alone, rewriting only this section: `BENCH_PARTS=dashboard BENCH_REPORT=sections npm run bench` (about 1 min).');
   out.push('');

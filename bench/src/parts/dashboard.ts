@@ -108,6 +108,7 @@ export async function dashboardPart() {
       applies,
       bootSeconds,
       pollMs: 250,
+      wakeAfterLineMs: 220,
       states: summarizeStates(states),
       streamingMs: round(streamingMs),
       load: { start: loadStart, end: loadEnd },

@@ -2,7 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { BUSY_STATES, DONE_STATES } from '../../kernel/sessions/deployment-state.js';
 import { ID_PARAM, readable, requireViewer, type RouteContext } from './route-context.js';
 
-/** How often a stream reads the persisted lines while terraform runs (the recorder writes them every 200 ms)… */
+/**
+ * A line the kernel announces (`output.line`) is in the database once the
+ * recorder's batch is written, at most 200 ms later: the stream reads then.
+ */
+const WAKE_AFTER_LINE_MS = 220;
+/** How often a stream reads anyway while terraform runs (lines written by another process sharing the database)… */
 const POLL_MS = 250;
 /** …and how often it looks while the session waits (a plan to approve, a draft): someone may approve it elsewhere. */
 const IDLE_POLL_MS = 1000;
@@ -14,7 +19,8 @@ const REAUTH_EVERY = 20;
 /**
  * `GET /sessions/<id>/output?after=<seq>`: the session's terraform output as
  * server-sent events, read from the persisted lines (so a reload, or a
- * reconnect with Last-Event-ID, loses nothing): `line` events with their seq
+ * reconnect with Last-Event-ID, loses nothing), woken by the kernel's events
+ * for the session and polling besides: `line` events with their seq
  * as event id, `state` when the session's state changes, and `end` once the
  * session is over (applied, failed, cancelled, destroyed) and every line was
  * sent. A session waiting for approval keeps its stream open, so an apply
@@ -40,18 +46,41 @@ export function liveLogRoutes(app: FastifyInstance, context: RouteContext): void
       send('state', { state });
 
       let closed = false;
+      let running = false;
       let polls = 0;
       let lastBeat = Date.now();
       let timer: NodeJS.Timeout | undefined;
+      let wakeAt = Number.POSITIVE_INFINITY;
+      /** Reads again in `ms`, unless a read is already due sooner; reads never overlap. */
+      const schedule = (ms: number) => {
+        if (closed || Date.now() + ms >= wakeAt) return;
+        clearTimeout(timer);
+        wakeAt = Date.now() + ms;
+        timer = setTimeout(() => {
+          wakeAt = Number.POSITIVE_INFINITY;
+          void tick();
+        }, ms);
+      };
+      const unsubscribe = [
+        kernel.events.on('output.line', (event) => {
+          if (event.sessionId === sessionId) schedule(WAKE_AFTER_LINE_MS);
+        }),
+        kernel.events.on('session.stateChanged', (event) => {
+          if (event.sessionId === sessionId) schedule(0);
+        }),
+      ];
       const stop = () => {
         closed = true;
         clearTimeout(timer);
+        for (const off of unsubscribe) off();
         if (!raw.writableEnded) raw.end();
       };
       request.raw.on('close', stop);
 
-      const tick = async () => {
+      const tick = async (): Promise<void> => {
         if (closed) return;
+        if (running) return schedule(50);
+        running = true;
         try {
           if (++polls % REAUTH_EVERY === 0 && !(await kernel.signIns.authenticate(viewer.token))) {
             send('end', { state, reason: 'signed out' });
@@ -82,8 +111,10 @@ export function liveLogRoutes(app: FastifyInstance, context: RouteContext): void
           kernel.logger.warn({ err: error, sessionId, userId: viewer.userId }, 'dashboard live log stopped');
           send('end', { state, reason: 'stopped' });
           return stop();
+        } finally {
+          running = false;
         }
-        timer = setTimeout(() => void tick(), BUSY_STATES.includes(state) ? POLL_MS : IDLE_POLL_MS);
+        schedule(BUSY_STATES.includes(state) ? POLL_MS : IDLE_POLL_MS);
       };
       await tick();
       return reply;

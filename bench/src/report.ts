@@ -75,6 +75,7 @@ export function renderReport(): string {
   const change = read('deployment-change');
   const web = read('web-service');
   const dash = read('dashboard');
+  const drift = read('drift');
   const profiles = ['plan', 'pool', 'discord', 'throughput'].map((part) => read(`${part}.profile`)).filter(Boolean);
   const out: string[] = [];
   const loadOf = (part: Any) => (part?.load ? `load ${part.load.start.one} → ${part.load.end.one}` : '');
@@ -116,6 +117,7 @@ export function renderReport(): string {
   }
   if (change?.result) targetRows.push(deploymentChangeTarget(change.result));
   if (web?.result?.kernel) targetRows.push(webServiceTarget(web.result));
+  if (drift?.result?.sizes) targetRows.push(driftTarget(drift.result));
   if (discord) {
     // A window holds ~80 acks, so its p99 is nearly its maximum; the verdict takes the p99 of all acks under load.
     const stalled = discord.loaded.windows.filter((w: Any) => w.ackP99 >= 50).length;
@@ -369,6 +371,7 @@ export function renderReport(): string {
   if (change?.result) out.push(...deploymentChangeSection(change));
   if (web?.result) out.push(...webServiceSection(web));
   if (dash?.result) out.push(...dashboardSection(dash));
+  if (drift?.result) out.push(...driftSection(drift));
 
   if (profiles.length) {
     out.push('## Profiles: long tasks on the event loop');
@@ -393,6 +396,7 @@ export function renderReport(): string {
   out.push('node bench/.build/bench/src/report.js                 # re-render BENCHMARKS.md from bench/results/*.json');
   out.push('BENCH_PARTS=deployment-change BENCH_REPORT=sections npm run bench   # one part; rewrites only its own section of BENCHMARKS.md');
   out.push('node bench/.build/bench/src/report.js --sections deployment-change   # the same from bench/results, without measuring');
+  out.push('BENCH_PARTS=drift BENCH_REPORT=sections npm run bench   # drift checks (§11) alone on moto (9 min at load 6-10 on 2 cores); rewrites only their section');
   out.push('```');
   out.push('');
   out.push('Needs terraform on PATH (or `CLOUD_ENGINE_TERRAFORM_BIN`) and the AWS provider in an offline mirror (`CLOUD_ENGINE_TF_PLUGIN_DIR`, default `/opt/tf-plugins`); nothing goes to the network (fake AWS keys, `CHECKPOINT_DISABLE`, cdktf with `DISABLE_VERSION_CHECK`, `sendCrashReports: false`, a filesystem-mirror CLI config, `--skip-provider-lock`).');
@@ -419,6 +423,7 @@ export function renderReport(): string {
         DC_VARIABLES_ROW,
         WS_VARIABLES_ROW,
         DB_VARIABLES_ROW,
+        DRIFT_VARIABLES_ROW,
         REPORT_ROW,
       ],
     ),
@@ -432,13 +437,13 @@ export function renderReport(): string {
 
 // ---- 8: deployment change (its own section, which `--sections deployment-change` can rewrite alone) ----
 
-const PARTS_ROW = ['BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord,deployment-change,web-service,dashboard', 'parts to run, in order (each in its own node process)'];
+const PARTS_ROW = ['BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord,deployment-change,web-service,dashboard,drift', 'parts to run, in order (each in its own node process)'];
 const DC_VARIABLES_ROW = [
   'BENCH_DC_RESOURCES, _RUNS, _PAUSE_MS, _DISCORD_RUNS, _PROVIDERS, _AWS_RESOURCES, _AWS_RUNS',
   '100, 21, 250, 10, sandbox,aws, 100, 11',
   'deployment change (§8): sandbox resources in the deployment, changes planned, pause before each timed variant, Discord **Change** clicks (0 = none); the halves run (a half left out keeps its previous figures); AWS (on moto) resources and changes planned',
 ];
-const REPORT_ROW = ['BENCH_REPORT', '(whole file)', '`sections`: rewrite only the sections of the parts run that have one of their own (deployment-change, web-service, dashboard), leaving the rest of BENCHMARKS.md and environment.json alone'];
+const REPORT_ROW = ['BENCH_REPORT', '(whole file)', '`sections`: rewrite only the sections of the parts run that have one of their own (deployment-change, web-service, dashboard, drift), leaving the rest of BENCHMARKS.md and environment.json alone'];
 const DC_TARGET_PREFIX = 'Change of a ';
 const DC_GOAL = 'PLAN_READY ≤ 0.6× bare `terraform plan -out` + `show -json` (same state, same JSON)';
 
@@ -737,6 +742,128 @@ function dashboardSection(part: Any): string[] {
   return out;
 }
 
+// ---- 11: drift checks (issue 17), their own section ----
+
+const DRIFT_START = '<!-- PART:drift:START -->';
+const DRIFT_END = '<!-- PART:drift:END -->';
+const DRIFT_ANALYSIS_START = '<!-- ANALYSIS:drift:START (hand-written; kept when the figures are regenerated) -->';
+const DRIFT_ANALYSIS_END = '<!-- ANALYSIS:drift:END -->';
+const DRIFT_TARGET_PREFIX = 'Drift check vs bare';
+const DRIFT_VARIABLES_ROW = [
+  'BENCH_DRIFT_SIZES, _RUNS, _ROUND, _ROUND_BUCKETS',
+  '1,10,30, 5, 10, 3',
+  'drift checks (§11): buckets per checked deployment, runs per figure (each a kernel check and a bare one), deployments due in the scheduled round (0 = none), buckets in each',
+];
+
+function driftTarget(d: Any): string[] {
+  const sizes = d.sizes as Any[];
+  const list = (state: 'clean' | 'drifted') => sizes.map((c) => `N=${c.buckets} ${n(c[state].ratio.median, 2)}×`).join(', ');
+  const round = d.rounds?.clean;
+  return [
+    `${DRIFT_TARGET_PREFIX} (§11, issue 17: \`checkDrift\` / bare \`plan -refresh-only -out\` + \`show -json\`, moto buckets): no goal in the issue beyond measuring`,
+    `no drift ${list('clean')}; drifted ${list('drifted')}${round ? `; scheduled round of ${d.rounds.deployments}: ${n(round.perDeploymentMs, 0)} ms per deployment, peak ${round.peakRunning} terraform of cap ${round.cap}` : ''}`,
+    '— measured (no goal)',
+  ];
+}
+
+function driftSection(part: Any): string[] {
+  const d = part.result;
+  const out: string[] = [];
+  out.push(DRIFT_START);
+  out.push('## 11. Drift checks: `checkDrift` and a scheduled round against bare terraform');
+  out.push('');
+  if (!d.sizes) {
+    out.push(`Not measured: ${d.skipped ?? 'no results'}.`);
+    out.push('');
+    out.push(DRIFT_END);
+    out.push('');
+    return out;
+  }
+  const sizes = d.sizes as Any[];
+  out.push(
+    `Issue 17. ${d.runs} runs per figure, ${d.measuredAt ?? part.startedAt}, the part took ${n(part.durationMs / 60000, 1)} min. Load average (\`uptime\`, 1/5/15 min, 2 cores shared with other engineers' test runs) ${d.load.start.one} / ${d.load.start.five} / ${d.load.start.fifteen} at the start, ${d.load.end.one} / ${d.load.end.five} / ${d.load.end.fifteen} at the end. One kernel in its default configuration (provider pool ${d.providerPool}, \`maxTerraform\` ${d.cap}; no lifecycle timer: the rounds are the bench's own \`runDue()\` calls) and one moto server on 127.0.0.1 (the project's \`endpoint\`, fake keys). For each N, a deployment of N \`aws.s3_bucket\` (tagged \`team=bench\`) planned and applied once; then, in rotating order:`,
+  );
+  out.push('');
+  out.push('- **kernel** — `orchestrator.checkDrift(deployment, user)`, whole: resolve and authorize, synthesize the declared config, a fresh `.drift/<random>/` dir with a copy of the state, `init` (linked from the init template), `plan -refresh-only -lock=false -json -out` and `show -json` (pooled providers), the report, the record written and audited, the dir removed.');
+  out.push(`- **bare** — the same JSON (checked byte for byte against what the check planned) and a copy of the same state in a dir of its own, \`terraform init -plugin-dir\` done once beforehand (not counted; ${sizes.map((c) => `N=${c.buckets} ${n(c.setup.bareInitMs, 0)} ms`).join(', ')}), then \`plan -refresh-only -input=false -out=drift.tfplan\` + \`show -json drift.tfplan\`, in the environment the kernel gives terraform (${(d.environmentKeys as string[]).map((key) => `\`${key}\``).join(', ')} besides the inherited one).`);
+  out.push(`- **no drift**, then **drifted**: the tags of every bucket replaced through the AWS SDK (\`PutBucketTagging\`, ${sizes.map((c) => `N=${c.buckets} ${n(c.setup.sdkTagMs, 0)} ms`).join(', ')}); both sides must find exactly 0, then N drifted resources (the kernel: NONE, then DRIFTED with N resources).`);
+  out.push('');
+  const rows: string[][] = [];
+  for (const c of sizes) {
+    for (const state of ['clean', 'drifted'] as const) {
+      const x = c[state];
+      const p = x.kernelPhases;
+      rows.push([
+        `${c.buckets} · ${state === 'clean' ? 'no drift' : `drifted (${x.drifted})`}`,
+        mp(x.kernel),
+        mp(x.bare),
+        xp(x.ratio),
+        `${n(p.init.median, 0)} · ${n(p.plan.median, 0)} · ${n(p.show.median, 0)} · ${n(x.kernelOwn.median, 0)}`,
+        `${n(x.barePlan.median, 0)} · ${n(x.bareShow.median, 0)}`,
+        `${n(x.planRatio.median, 2)}× · ${n(x.showRatio.median, 2)}×`,
+        `${n(x.motoCpu.kernel.median, 0)} / ${n(x.motoCpu.bare.median, 0)}`,
+        s(x.load, 2),
+      ]);
+    }
+  }
+  out.push(
+    table(
+      [
+        'N buckets · state',
+        'kernel `checkDrift` (ms: median / p90 (min–max))',
+        'bare `plan -refresh-only` + `show -json`',
+        'kernel / bare',
+        'kernel init · plan · show · own work (median ms)',
+        'bare plan · show',
+        'plan · show, kernel / bare',
+        'moto CPU ms, kernel / bare',
+        '1-min load',
+      ],
+      rows,
+    ),
+  );
+  out.push('');
+  out.push(`"Own work" is the check outside terraform: resolve and authorize, synthesis, the dir and the state copy, and after \`show\` the report, the record, the audit event and removing the dir. The kernel's init was linked from the init template in ${sizes.map((c) => `${c.clean.initFromTemplate + c.drifted.initFromTemplate}`).join(', ')} of ${sizes.map(() => 2 * d.runs).join(', ')} checks. Set-up (not compared): ${sizes.map((c) => `N=${c.buckets} planned in ${n(c.setup.planMs / 1000, 1)} s and applied in ${n(c.setup.applyMs / 1000, 1)} s`).join('; ')}.`);
+  out.push('');
+  const r = d.rounds;
+  if (r && r.clean) {
+    out.push(`**A scheduled round.** ${r.deployments} deployments of ${r.bucketsEach} buckets each (applied two at a time, ${n(r.setupMs / 1000, 0)} s, not counted) in a project with \`drift: { every: '${r.every}' }\`; a first \`runDue()\` scheduled ${r.scheduled} checks (spread over one interval), then the kernel's clock was moved on past the interval and one \`kernel.lifecycle.runDue()\` was timed: with nothing drifted, then again (an interval later) after every bucket's tags were changed. The runner's \`peakRunning\` was reset before each round (bench-only) and \`running\` sampled every 20 ms; RSS is this node process's (the kernel runs in it) from \`process.memoryUsage()\`, the pooled provider processes' from /proc.`);
+    out.push('');
+    const roundRows = (['clean', 'drifted'] as const)
+      .filter((state) => r[state])
+      .map((state) => {
+        const x = r[state];
+        return [
+          state === 'clean' ? 'no drift' : 'every deployment drifted',
+          `${x.report.driftChecked} checked, ${x.report.driftSkipped} skipped; ${x.announced} announced`,
+          n(x.wallMs, 0),
+          n(x.perDeploymentMs, 0),
+          mp(x.check),
+          n(x.outsideChecksMs, 0),
+          `${x.peakRunning} (sampled ${x.sampledPeakRunning}) of ${x.cap}; ${x.peakQueued} queued at most`,
+          `${n(x.rssMiB.before, 0)} → ${n(x.rssMiB.after, 0)} (peak ${n(x.rssMiB.peak, 0)})`,
+          `${n(x.poolRssMiB.before, 0)} → ${n(x.poolRssMiB.after, 0)} (peak ${n(x.poolRssMiB.peak, 0)})`,
+          `${n(x.load, 2)}`,
+        ];
+      });
+    out.push(
+      table(
+        ['round', 'report', 'wall ms', 'per deployment ms', 'each check ms (median / p90 (min–max))', 'outside the checks ms', 'peak terraform processes (cap)', 'kernel RSS MiB', 'pooled providers RSS MiB', '1-min load'],
+        roundRows,
+      ),
+    );
+    out.push('');
+  }
+  out.push('Rerun this part alone, rewriting only this section (and its rows in the tables of targets and variables): `BENCH_PARTS=drift BENCH_REPORT=sections npm run bench`.');
+  out.push('');
+  out.push(DRIFT_ANALYSIS_START);
+  out.push(readBlock(DRIFT_ANALYSIS_START, DRIFT_ANALYSIS_END, '_No analysis written yet._'));
+  out.push(DRIFT_ANALYSIS_END);
+  out.push(DRIFT_END);
+  out.push('');
+  return out;
+}
+
 /** The text between two markers of the current BENCHMARKS.md, trimmed of blank lines; `fallback` when absent. */
 function readBlock(start: string, end: string, fallback: string): string {
   const file = join(ROOT, 'BENCHMARKS.md');
@@ -755,6 +882,7 @@ const SECTIONS: Record<string, { start: string; end: string; rows: string[] }> =
   'deployment-change': { start: DC_START, end: DC_END, rows: [DC_TARGET_PREFIX, 'BENCH_DC_', PARTS_ROW[0]!, REPORT_ROW[0]!] },
   'web-service': { start: WS_START, end: WS_END, rows: [WS_TARGET_PREFIX, 'BENCH_WS_', PARTS_ROW[0]!, REPORT_ROW[0]!] },
   dashboard: { start: DB_START, end: DB_END, rows: ['BENCH_DASHBOARD_', PARTS_ROW[0]!, REPORT_ROW[0]!] },
+  drift: { start: DRIFT_START, end: DRIFT_END, rows: [DRIFT_TARGET_PREFIX, 'BENCH_DRIFT_', PARTS_ROW[0]!, REPORT_ROW[0]!] },
 };
 
 /** The first cell of a markdown table row. */

@@ -18,6 +18,7 @@ import { registerRevokeCommand } from './revoke.command.js';
 import { registerRegisterCommandsCommand } from './register-commands.command.js';
 import { registerSessionsCommand } from './sessions.command.js';
 import { startCommand } from './start.js';
+import { workerCommand } from './worker.js';
 import { registerTtlCommand } from './ttl.command.js';
 import { registerExtendCommand } from './extend.command.js';
 import { registerDriftCommand } from './drift.command.js';
@@ -43,8 +44,16 @@ export function createProgram(runtime: CliRuntime): Command {
     .command('start')
     .description('Start Cloud Engine: the configured chat adapters and the web dashboard (CLOUD_ENGINE_DASHBOARD_PORT/_HOST, default 127.0.0.1:8080), or the sandbox demo when none is configured.')
     .option('--no-dashboard', 'do not serve the web dashboard')
-    .action(async (options: { dashboard: boolean }) => {
-      runtime.exitCode = await startCommand({ dashboard: options.dashboard });
+    .option('--no-runner', 'leave terraform to `cloud-engine worker` processes (the PostgreSQL job queue, CLOUD_ENGINE_DATABASE_URL)')
+    .action(async (options: { dashboard: boolean; runner: boolean }) => {
+      runtime.exitCode = await startCommand({ dashboard: options.dashboard, runner: options.runner });
+    });
+
+  program
+    .command('worker')
+    .description('Run terraform jobs from the PostgreSQL job queue (CLOUD_ENGINE_DATABASE_URL), up to CLOUD_ENGINE_MAX_TERRAFORM at a time, until stopped; fronts (`start`) hand them out.')
+    .action(async () => {
+      runtime.exitCode = await workerCommand(io);
     });
 
   program

@@ -9,8 +9,9 @@ import { runDemo } from './demo.js';
  * change what starting means. Resolves to the exit code; while adapters run,
  * the process stays up until SIGINT or SIGTERM.
  */
-export async function startCommand(options: { dashboard?: boolean } = {}): Promise<number> {
-  const kernel = await createKernel();
+export async function startCommand(options: { dashboard?: boolean; runner?: boolean } = {}): Promise<number> {
+  // --no-runner: a front on the job queue, terraform left to workers.
+  const kernel = await createKernel(options.runner === false ? { queue: true, runner: false } : {});
   const adapters = kernel.registries.chatAdapters.list().filter((adapter) => !adapter.enabled || adapter.enabled());
   if (adapters.length > 0) {
     // The web dashboard (unless --no-dashboard) listens before chat starts, so /cloud-dashboard works at once; a taken port is logged, not fatal.

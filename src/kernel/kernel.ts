@@ -45,6 +45,7 @@ import { JobDispatchToken, type JobDispatch } from './jobs/job-dispatch.js';
 import { openJobs, sharedStateDefaults } from './jobs/job-queue-setup.js';
 import { JobWorker } from './jobs/job-worker.js';
 import { PgBossJobs } from './jobs/pg-boss-jobs.js';
+import { WorkerLiveness } from './jobs/worker-liveness.js';
 
 export type { KernelRegistries } from './plugin/registries.js';
 
@@ -148,10 +149,14 @@ export async function createKernel(options: KernelConfigOptions = {}, plugins: r
   container.bind(DeploymentServiceToken).to(DeploymentService).inSingletonScope();
   container.bind(LifecycleServiceToken).to(LifecycleService).inSingletonScope();
 
-  const worker = jobs instanceof PgBossJobs && queue.runner !== false ? new JobWorker(jobs.boss, container.get<Orchestrator>(OrchestratorToken).local, logger, config.maxTerraform) : undefined;
-  const kernel = new RunningKernel(container, config, logger, database, registries, loaded, jobs, worker);
+  const orchestrator = container.get<Orchestrator>(OrchestratorToken);
+  const worker = jobs instanceof PgBossJobs && queue.runner !== false ? new JobWorker(jobs.boss, orchestrator.local, logger, config.maxTerraform) : undefined;
+  const liveness =
+    jobs instanceof PgBossJobs ? new WorkerLiveness(database, orchestrator.ownerId, worker ? 'runner' : 'front', jobs, (lost) => orchestrator.recoverLost(lost), logger) : undefined;
+  const kernel = new RunningKernel(container, config, logger, database, registries, loaded, jobs, worker, liveness);
   const recovered = await kernel.orchestrator.recoverInterrupted();
   if (recovered.length) logger.warn({ sessions: recovered }, 'resolved sessions interrupted by a stopped process');
+  await liveness?.start();
   await worker?.start();
   kernel.lifecycle.start(interval);
   return kernel;
@@ -184,6 +189,7 @@ class RunningKernel implements Kernel {
     readonly plugins: readonly string[],
     private readonly jobs: JobDispatch,
     private readonly worker: JobWorker | undefined,
+    private readonly liveness: WorkerLiveness | undefined,
   ) {
     this.projects = container.get(ProjectServiceToken);
     this.orchestrator = container.get(OrchestratorToken);
@@ -226,6 +232,7 @@ class RunningKernel implements Kernel {
     await this.worker?.stop();
     await this.orchestrator.shutdown();
     await this.jobs.close();
+    await this.liveness?.stop();
     await this.runner.close();
     await this.database.close();
     this.events.removeAll();

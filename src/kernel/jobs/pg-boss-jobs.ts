@@ -98,6 +98,15 @@ export class PgBossJobs implements JobDispatch {
     return rows[0] === undefined ? undefined : Number(rows[0].ahead) + 1;
   }
 
+  /**
+   * Fails the running job of a session whose worker was lost: a plan is then
+   * retried by another worker (its one retry), an apply stays failed.
+   */
+  async failRunning(sessionId: string, reason: string): Promise<void> {
+    const rows: { id: string }[] = await this.db.dataSource.query(`SELECT id FROM ${JOBS_SCHEMA}.job WHERE name = $1 AND state = 'active' AND data->>'sessionId' = $2`, [TERRAFORM_QUEUE, sessionId]);
+    for (const row of rows) await this.boss.fail(TERRAFORM_QUEUE, row.id, { message: reason });
+  }
+
   async close(): Promise<void> {
     await this.boss.stop({ graceful: false, wait: true, timeout: 5000 });
   }

@@ -45,8 +45,9 @@ import { ClockToken, type Clock } from '../lifecycle/clock.js';
 import { DueActionStore } from '../lifecycle/due-action-store.js';
 import { Ttl, type TtlView } from '../lifecycle/ttl.js';
 import type { DurationInput } from '../lifecycle/lifecycle-settings.js';
-import { invalidInput } from '../errors.js';
+import { invalidInput, isCloudEngineError } from '../errors.js';
 import { Drift } from '../drift/drift.js';
+import type { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
 import { JobDispatchToken, type JobDispatch } from '../jobs/job-dispatch.js';
 import type { JobArgs, JobKind } from '../jobs/job-kinds.js';
 import { systemCall } from '../lifecycle/system-actor.js';
@@ -294,7 +295,14 @@ export class Orchestrator {
    */
   async approveAndApply(sessionId: string, userId: string, options: ApproveOptions = {}): Promise<SessionView> {
     if (!this.jobs.queued) return this.applying.approveAndApply(sessionId, userId, options);
-    await this.dispatch('apply', { sessionId, userId, ...(options.planId === undefined ? {} : { planId: options.planId }) }, options.onOutput);
+    try {
+      await this.dispatch('apply', { sessionId, userId, ...(options.planId === undefined ? {} : { planId: options.planId }) }, options.onOutput);
+    } catch (error) {
+      // Its worker was lost mid-apply: the session says so (FAILED, "worker lost during apply"), as an apply that failed.
+      const view = await this.queries.getSession(sessionId);
+      if (isCloudEngineError(error) && error.code === 'INTERNAL' && view.state === 'FAILED') return view;
+      throw error;
+    }
     return this.queries.getSession(sessionId);
   }
 
@@ -384,6 +392,11 @@ export class Orchestrator {
    */
   recoverInterrupted(): Promise<string[]> {
     return this.recovery.recoverInterrupted();
+  }
+
+  /** Resolves sessions busy in worker processes that stopped answering (the job queue's sweep). */
+  recoverLost(lost: (owner: string) => boolean): Promise<CloudSessionEntity[]> {
+    return this.recovery.recoverLost(lost);
   }
 
   /**

@@ -47,6 +47,11 @@ export class StackSynthesizer {
     private readonly state: StateDefaults = {},
   ) {}
 
+  /** Whether state must be shared between processes (the job queue's workers): a project without a backend keeps it in PostgreSQL. */
+  get sharedState(): boolean {
+    return this.state.shared === true;
+  }
+
   synthesize(input: SynthesisInput): SynthesisResult {
     return withoutCapturedStacks(() => this.build(input));
   }

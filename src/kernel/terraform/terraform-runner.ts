@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { token } from '../plugin/token.js';
 import { Semaphore } from '../util/semaphore.js';
+import { PG_SESSION_WORKSPACE } from '../synth/state-backend.js';
 import { InitCache } from './init-cache.js';
 import type { PlanJson } from './plan-json.js';
 import type { ProviderLease, ProviderPool, ProviderUse } from './provider-pool.js';
@@ -146,6 +147,7 @@ export class TerraformRunner {
     }
 
     const args = ['init', '-input=false', '-no-color'];
+    if (sharedLock(ctx)) args.push(`-lock-timeout=${SHARED_LOCK_WAIT}`);
     if (this.options.pluginDir !== undefined) args.push(`-plugin-dir=${this.options.pluginDir}`);
     if (initialized) {
       // -reconfigure: a changed backend is adopted instead of prompting to migrate state (we cannot answer prompts).
@@ -154,11 +156,30 @@ export class TerraformRunner {
       // A failed re-init must not leave the old stamp behind to vouch for a half-initialized directory.
       await cache.removeStamp(ctx.cwd);
     }
-    await this.execute('init', args, ctx, 'text-stream');
+    await this.initWaitingForCreationLock(args, ctx);
 
     if (key !== undefined) await cache.writeStamp(ctx.cwd, key);
     if (template !== undefined) await cache.saveTemplate(template, ctx.cwd);
     return { skipped: false };
+  }
+
+  /**
+   * `terraform init`; on the pg backend, tried again while another process
+   * holds the database's workspace-creation lock, which init does not wait
+   * for whatever `-lock-timeout` says (it fails "Already locked for workspace
+   * creation"): a short, growing, jittered pause, for up to about a minute.
+   */
+  private async initWaitingForCreationLock(args: string[], ctx: TerraformContext): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.execute('init', args, ctx, 'text-stream');
+        return;
+      } catch (error) {
+        const busy = sharedLock(ctx) && error instanceof TerraformError && /Already locked for workspace creation/i.test(error.message);
+        if (!busy || attempt >= CREATION_LOCK_ATTEMPTS || ctx.signal?.aborted) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(4000, 250 * attempt) + Math.random() * 250));
+      }
+    }
   }
 
   /**
@@ -170,7 +191,7 @@ export class TerraformRunner {
     const args = ['plan', '-input=false', '-json', `-out=${ctx.planFile}`];
     if (ctx.destroy) args.push('-destroy');
     if (ctx.refreshOnly) args.push('-refresh-only', '-lock=false');
-    else args.push('-lock-timeout=0s');
+    else args.push(`-lock-timeout=${sharedLock(ctx) ? SHARED_LOCK_WAIT : '0s'}`);
     const run = await this.execute('plan', args, ctx, 'json-stream');
     return { changeSummary: run.changeSummary, diagnostics: run.diagnostics };
   }
@@ -183,7 +204,7 @@ export class TerraformRunner {
 
   /** `terraform apply` of exactly the saved plan, streaming every line to `onEvent`. */
   async apply(ctx: TerraformContext & { planFile: string }): Promise<TerraformRunResult> {
-    const args = ['apply', '-input=false', '-json', '-auto-approve', positional(ctx.planFile)];
+    const args = ['apply', '-input=false', '-json', '-auto-approve', ...(sharedLock(ctx) ? [`-lock-timeout=${SHARED_LOCK_WAIT}`] : []), positional(ctx.planFile)];
     const run = await this.execute('apply', args, ctx, 'json-stream');
     return { changeSummary: run.changeSummary, diagnostics: run.diagnostics };
   }
@@ -330,4 +351,20 @@ const POOL_FAULT =
 /** Keeps a relative path that starts with "-" from being read as a flag. */
 function positional(file: string): string {
   return file.startsWith('-') ? `./${file}` : file;
+}
+
+/**
+ * How long a command waits for a state lock on the pg backend. There, while a
+ * workspace is being created, terraform holds one lock for the whole database
+ * (the workspace-creation lock), so processes starting on other deployments
+ * at the same moment are refused under `-lock-timeout=0s`: they wait instead.
+ * Elsewhere a held lock is another operation on the same state: refused at once.
+ */
+const SHARED_LOCK_WAIT = '60s';
+/** How often init is tried while the workspace-creation lock is held elsewhere (about a minute in all). */
+const CREATION_LOCK_ATTEMPTS = 25;
+
+/** The pg backend's runs: the synthesizer names their workspace in the environment (state-backend.ts). */
+function sharedLock(ctx: TerraformContext): boolean {
+  return ctx.env?.TF_WORKSPACE === PG_SESSION_WORKSPACE;
 }

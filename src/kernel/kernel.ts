@@ -46,6 +46,7 @@ import { openJobs, sharedStateDefaults } from './jobs/job-queue-setup.js';
 import { JobWorker } from './jobs/job-worker.js';
 import { PgBossJobs } from './jobs/pg-boss-jobs.js';
 import { WorkerLiveness } from './jobs/worker-liveness.js';
+import { EventRelay } from './jobs/event-relay.js';
 
 export type { KernelRegistries } from './plugin/registries.js';
 
@@ -153,7 +154,8 @@ export async function createKernel(options: KernelConfigOptions = {}, plugins: r
   const worker = jobs instanceof PgBossJobs && queue.runner !== false ? new JobWorker(jobs.boss, orchestrator.local, logger, config.maxTerraform) : undefined;
   const liveness =
     jobs instanceof PgBossJobs ? new WorkerLiveness(database, orchestrator.ownerId, worker ? 'runner' : 'front', jobs, (lost) => orchestrator.recoverLost(lost), logger) : undefined;
-  const kernel = new RunningKernel(container, config, logger, database, registries, loaded, jobs, worker, liveness);
+  const relay = jobs instanceof PgBossJobs ? await EventRelay.start(String(databaseOptions?.url), container.get(KernelEventsToken), orchestrator.ownerId, logger) : undefined;
+  const kernel = new RunningKernel(container, config, logger, database, registries, loaded, jobs, worker, liveness, relay);
   const recovered = await kernel.orchestrator.recoverInterrupted();
   if (recovered.length) logger.warn({ sessions: recovered }, 'resolved sessions interrupted by a stopped process');
   await liveness?.start();
@@ -190,6 +192,7 @@ class RunningKernel implements Kernel {
     private readonly jobs: JobDispatch,
     private readonly worker: JobWorker | undefined,
     private readonly liveness: WorkerLiveness | undefined,
+    private readonly relay: EventRelay | undefined,
   ) {
     this.projects = container.get(ProjectServiceToken);
     this.orchestrator = container.get(OrchestratorToken);
@@ -233,6 +236,7 @@ class RunningKernel implements Kernel {
     await this.orchestrator.shutdown();
     await this.jobs.close();
     await this.liveness?.stop();
+    await this.relay?.close();
     await this.runner.close();
     await this.database.close();
     this.events.removeAll();

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HAS_POSTGRES, NO_POSTGRES_REASON, startPostgres, type PostgresServer } from '../support/postgres.js';
 import { rejection } from '../support/rejection.js';
 import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
@@ -79,4 +79,41 @@ describe.skipIf(!HAS_POSTGRES)('terraform work through the PostgreSQL job queue'
     expect(refused).toMatchObject({ code: 'CONFIG_INVALID', field: 'settings.backend' });
     expect(refused.message).toContain('workers with data dirs of their own cannot share');
   }, 120_000);
+
+  it("passes the worker's events to the front once each (lobbies follow a plan run elsewhere), dates as dates", async () => {
+    const { orchestrator, events } = front.kernel;
+    const seen: string[] = [];
+    const offs = [
+      events.on('session.stateChanged', (event) => seen.push(`${event.sessionId}:${event.from}>${event.to}`)),
+      events.on('plan.ready', (event) => seen.push(`${event.sessionId}:plan ${event.plan.summary} ${'planJson' in event.plan}`)),
+      events.on('apply.finished', (event) => seen.push(`${event.sessionId}:finished ${event.state}`)),
+    ];
+    try {
+      const session = await orchestrator.startSession('alice', 'shop', undefined, { deployment: 'relayed' });
+      await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'b' });
+      const plan = await orchestrator.runPlan(session.id, 'alice');
+      await orchestrator.approveAndApply(session.id, 'bob', { planId: plan.id });
+      const id = session.id;
+      await vi.waitFor(() => expect(seen).toContain(`${id}:finished APPLIED`), { timeout: 5000 });
+      expect(seen).toEqual([
+        `${id}:DRAFT>VALIDATING`,
+        `${id}:VALIDATING>PLANNING`,
+        `${id}:PLANNING>PLAN_READY`,
+        `${id}:plan Plan: 1 to add, 0 to change, 0 to destroy. false`,
+        `${id}:PLAN_READY>APPROVED`,
+        `${id}:APPROVED>APPLYING`,
+        `${id}:APPLYING>APPLIED`,
+        `${id}:finished APPLIED`,
+      ]);
+      // A lifecycle event from the worker's timer arrives with its dates as dates.
+      const expiresAt = new Date('2026-12-07T10:00:00.000Z');
+      const reminders: unknown[] = [];
+      offs.push(events.on('deployment.expiring', (event) => reminders.push(event)));
+      worker.kernel.events.emit('deployment.expiring', { deploymentId: 'd1', projectId: 'shop', name: 'relayed', expiresAt, remaining: 60_000, lateMs: 0 });
+      await vi.waitFor(() => expect(reminders).toHaveLength(1), { timeout: 5000 });
+      expect(reminders[0]).toEqual({ deploymentId: 'd1', projectId: 'shop', name: 'relayed', expiresAt, remaining: 60_000, lateMs: 0 });
+    } finally {
+      for (const off of offs) off();
+    }
+  }, 60_000);
 });

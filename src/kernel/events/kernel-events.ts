@@ -42,6 +42,7 @@ export type KernelEventName = keyof KernelEventMap;
 /** A typed event bus; a listener that throws is logged, never breaks the kernel. */
 export class KernelEvents {
   private readonly emitter = new EventEmitter({ captureRejections: false });
+  private readonly taps = new Set<(event: KernelEventName, payload: unknown) => void>();
 
   constructor(private readonly onListenerError: (event: string, error: unknown) => void = () => {}) {
     this.emitter.setMaxListeners(0);
@@ -62,10 +63,26 @@ export class KernelEvents {
 
   emit<E extends KernelEventName>(event: E, payload: KernelEventMap[E]): void {
     this.emitter.emit(event, payload);
+    for (const tap of this.taps) tap(event, payload);
+  }
+
+  /**
+   * Hears every event this process emits itself (not those `emitFromElsewhere`
+   * passes on): what the job queue's relay sends to the other processes.
+   */
+  tap(listener: (event: KernelEventName, payload: unknown) => void): () => void {
+    this.taps.add(listener);
+    return () => this.taps.delete(listener);
+  }
+
+  /** An event another process emitted (relayed over the database): heard by every listener here, not tapped again. */
+  emitFromElsewhere<E extends KernelEventName>(event: E, payload: KernelEventMap[E]): void {
+    this.emitter.emit(event, payload);
   }
 
   removeAll(): void {
     this.emitter.removeAllListeners();
+    this.taps.clear();
   }
 }
 export const KernelEventsToken = token<KernelEvents>('kernel.events');

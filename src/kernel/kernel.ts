@@ -47,6 +47,7 @@ import { JobWorker } from './jobs/job-worker.js';
 import { PgBossJobs } from './jobs/pg-boss-jobs.js';
 import { WorkerLiveness } from './jobs/worker-liveness.js';
 import { EventRelay } from './jobs/event-relay.js';
+import { Leadership } from './jobs/leadership.js';
 
 export type { KernelRegistries } from './plugin/registries.js';
 
@@ -155,7 +156,8 @@ export async function createKernel(options: KernelConfigOptions = {}, plugins: r
   const liveness =
     jobs instanceof PgBossJobs ? new WorkerLiveness(database, orchestrator.ownerId, worker ? 'runner' : 'front', jobs, (lost) => orchestrator.recoverLost(lost), logger) : undefined;
   const relay = jobs instanceof PgBossJobs ? await EventRelay.start(String(databaseOptions?.url), container.get(KernelEventsToken), orchestrator.ownerId, logger) : undefined;
-  const kernel = new RunningKernel(container, config, logger, database, registries, loaded, jobs, worker, liveness, relay);
+  const leadership = jobs instanceof PgBossJobs ? new Leadership(String(databaseOptions?.url), logger) : undefined;
+  const kernel = new RunningKernel(container, config, logger, database, registries, loaded, jobs, worker, liveness, relay, leadership);
   const recovered = await kernel.orchestrator.recoverInterrupted();
   if (recovered.length) logger.warn({ sessions: recovered }, 'resolved sessions interrupted by a stopped process');
   await liveness?.start();
@@ -193,6 +195,7 @@ class RunningKernel implements Kernel {
     private readonly worker: JobWorker | undefined,
     private readonly liveness: WorkerLiveness | undefined,
     private readonly relay: EventRelay | undefined,
+    private readonly leadership: Leadership | undefined,
   ) {
     this.projects = container.get(ProjectServiceToken);
     this.orchestrator = container.get(OrchestratorToken);
@@ -217,6 +220,16 @@ class RunningKernel implements Kernel {
   async startChatAdapters(): Promise<string[]> {
     for (const adapter of this.registries.chatAdapters.list()) {
       if (adapter.enabled && !adapter.enabled()) continue;
+      if (adapter.singleton && this.leadership) {
+        // One gateway connection among the fronts: this one starts it when it leads (now, or when the leader dies).
+        this.leadership.campaign(`chat:${adapter.id}`, async () => {
+          if (this.closed) return;
+          await adapter.start(chatApiOf(this));
+          this.started.push(adapter);
+          this.logger.info({ adapter: adapter.id }, 'chat adapter started: this process leads it');
+        });
+        continue;
+      }
       // Adapters get the chat API, not the kernel: no registries, no close().
       await adapter.start(chatApiOf(this));
       this.started.push(adapter);
@@ -227,9 +240,12 @@ class RunningKernel implements Kernel {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // No standby takes a lead from here on; one held is given up once its adapter has stopped.
+    const leadership = this.leadership;
     for (const adapter of this.started.reverse()) {
       await adapter.stop().catch((error: unknown) => this.logger.error({ err: error, adapter: adapter.id }, 'chat adapter failed to stop'));
     }
+    await leadership?.close();
     await this.lifecycle.stop();
     // Takes no more jobs; the queue's stop below waits for those running here.
     await this.worker?.stop();

@@ -84,6 +84,12 @@ export interface ChatAdapter {
    * ends): resolves then. Adapters without it run until the process stops.
    */
   readonly closed?: Promise<void>;
+  /**
+   * One process of several on the job queue runs it (a chat gateway
+   * connection, of which a bot may hold one): the others stand by and take
+   * over when the leader dies.
+   */
+  readonly singleton?: boolean;
 }
 
 /**

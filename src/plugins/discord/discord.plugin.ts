@@ -9,6 +9,8 @@ export function createDiscordAdapter(config: DiscordConfig | undefined): ChatAda
   return {
     id: 'discord',
     enabled: () => config !== undefined,
+    // A bot holds one gateway connection: of several fronts on the job queue, the leader runs it.
+    singleton: true,
     async start(api) {
       if (!config) throw new Error('Discord is not configured: set DISCORD_TOKEN and DISCORD_APPLICATION_ID.');
       // discord.js is loaded only when the bot runs, so other kernels start faster.

@@ -48,7 +48,7 @@ describe.skipIf(!HAS_POSTGRES)('a front and three worker processes on PostgreSQL
 
   beforeAll(async () => {
     server = await startPostgres();
-    const env = { CLOUD_ENGINE_SECRET_KEY: SECRET_KEY, CLOUD_ENGINE_PLUGINS: SLOW_PLAN_PLUGIN, CLOUD_ENGINE_MAX_TERRAFORM: '2', CLOUD_ENGINE_LIFECYCLE_INTERVAL: '0' };
+    const env = { CLOUD_ENGINE_SECRET_KEY: SECRET_KEY, CLOUD_ENGINE_PLUGINS: SLOW_PLAN_PLUGIN, CLOUD_ENGINE_MAX_TERRAFORM: '2', CLOUD_ENGINE_LIFECYCLE_INTERVAL: '1s' };
     // The first start creates the queue's schema; the other two find it.
     workers.push(await startWorker(server.url, env));
     workers.push(...(await Promise.all([startWorker(server.url, env), startWorker(server.url, env)])));
@@ -94,6 +94,24 @@ describe.skipIf(!HAS_POSTGRES)('a front and three worker processes on PostgreSQL
     expect(Number(jobs!.completed)).toBe(60);
     expect(Number(jobs!.other)).toBe(0);
   }, 240_000);
+
+  it('a TTL expiry fires once with all three workers running their lifecycle: one teardown, audited once', async () => {
+    const { orchestrator, audit, deployments } = front.kernel;
+    await createProject(front.kernel, { id: 'ttl', provider: 'sandbox', settings: { lifecycle: { reminders: [] } } });
+    const session = await orchestrator.startSession('alice', 'ttl', undefined, { deployment: 'short', ttl: '1h' });
+    await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'b' });
+    const plan = await orchestrator.runPlan(session.id, 'alice');
+    expect((await orchestrator.approveAndApply(session.id, 'bob', { planId: plan.id })).state).toBe('APPLIED');
+    // The hour has passed (for the workers, which read the system clock): the expiry is due now.
+    await query("UPDATE due_actions SET due_at = $1 WHERE deployment_id = $2 AND kind = 'expiry'", [new Date(Date.now() - 1000).toISOString(), session.deploymentId]);
+    for (let tries = 0; tries < 600 && (await deployments.get(session.deploymentId)).state !== 'DESTROYED'; tries++) await sleep(100);
+    expect((await deployments.get(session.deploymentId)).state).toBe('DESTROYED');
+    await sleep(3000); // every worker's timer has run again since
+    expect(await audit.list({ projectId: 'ttl', action: 'deployment.teardownStarted' })).toHaveLength(1);
+    expect(await audit.list({ projectId: 'ttl', action: 'deployment.expired' })).toEqual([expect.objectContaining({ actor: 'cloud-engine' })]);
+    const teardowns = (await orchestrator.listSessions({ projectId: 'ttl' })).filter((candidate) => candidate.userId === 'cloud-engine');
+    expect(teardowns.map((teardown) => teardown.state)).toEqual(['APPLIED']);
+  }, 120_000);
 
   it('kill -9 of a worker mid-plan: the plan runs again on another worker and ends PLAN_READY', async () => {
     const { orchestrator, audit } = front.kernel;

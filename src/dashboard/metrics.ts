@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Kernel } from '../kernel/kernel.js';
+import { AuditTally } from './audit-tally.js';
 
 type Timed = { operation: 'plan' | 'apply' | 'destroy'; started: number };
 
@@ -16,6 +17,8 @@ export class DashboardMetrics {
   readonly registry = new Registry();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly running = new Map<string, Timed>();
+  /** Sessions whose terraform waits for a slot, since when (ms). */
+  private readonly waiting = new Map<string, number>();
 
   constructor(kernel: Kernel) {
     const registers = [this.registry];
@@ -32,6 +35,24 @@ export class DashboardMetrics {
       registers,
     });
     const ttl = new Counter({ name: 'cloud_engine_ttl_actions_total', help: 'Lifecycle actions: expiry reminders, expiries and failed teardowns.', labelNames: ['action'], registers });
+    const votes = new Counter({ name: 'cloud_engine_session_approvals_total', help: 'Approvals of plans recorded (approved) and withdrawn before the apply (revoked).', labelNames: ['event'], registers });
+    const drifted = new Counter({ name: 'cloud_engine_drift_detected_total', help: 'Drifts announced: a check found a drift not announced or dismissed before (deployment.drifted).', registers });
+    const driftChecks = new AuditTally(kernel.audit, 'deployment.driftChecked');
+    new Counter({
+      name: 'cloud_engine_drift_checks_total',
+      help: "Drift checks ended since this process started, by status (NONE, DRIFTED, FAILED), from the audit trail (every process sharing the database).",
+      labelNames: ['status'],
+      registers,
+      async collect() {
+        for (const event of await driftChecks.fresh()) this.inc({ status: String(event.details.status ?? 'UNKNOWN') });
+      },
+    });
+    const queueWait = new Histogram({
+      name: 'cloud_engine_terraform_queue_wait_seconds',
+      help: "How long a session's terraform command waited for a free slot (maxTerraform) before it ran; only commands that had to wait.",
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
+      registers,
+    });
     const orchestrator = kernel.orchestrator;
     new Gauge({
       name: 'cloud_engine_sessions',
@@ -75,6 +96,8 @@ export class DashboardMetrics {
         if (to === 'APPROVED' || (to === 'DESTROYING' && from === 'DESTROY_READY')) approvals.inc();
         const timed = this.running.get(sessionId);
         const outcome = ENDS[to];
+        // A command cancelled while it waited for a slot never ran.
+        if (outcome) this.waiting.delete(sessionId);
         if (timed && outcome) {
           this.running.delete(sessionId);
           duration.observe({ operation: timed.operation, outcome }, (Date.now() - timed.started) / 1000);
@@ -87,6 +110,19 @@ export class DashboardMetrics {
       events.on('deployment.expiring', () => ttl.inc({ action: 'reminder' })),
       events.on('deployment.expired', () => ttl.inc({ action: 'expired' })),
       events.on('deployment.expiryFailed', () => ttl.inc({ action: 'teardown_failed' })),
+      events.on('session.approved', () => votes.inc({ event: 'approved' })),
+      events.on('session.approvalRevoked', () => votes.inc({ event: 'revoked' })),
+      events.on('deployment.drifted', () => drifted.inc()),
+      events.on('terraform.queued', ({ sessionId, position }) => {
+        if (position > 0) {
+          if (!this.waiting.has(sessionId)) this.waiting.set(sessionId, Date.now());
+          return;
+        }
+        const since = this.waiting.get(sessionId);
+        if (since === undefined) return;
+        this.waiting.delete(sessionId);
+        queueWait.observe((Date.now() - since) / 1000);
+      }),
     );
   }
 

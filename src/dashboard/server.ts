@@ -10,6 +10,7 @@ import { DashboardMetrics } from './metrics.js';
 import { messagePage } from './render/message.page.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { deploymentsRoutes } from './routes/deployments.routes.js';
+import { driftRoutes } from './routes/drift.routes.js';
 import { liveLogRoutes } from './routes/live-log.routes.js';
 import { operationsRoutes } from './routes/operations.routes.js';
 import { operatorRoutes } from './routes/operator.routes.js';
@@ -84,6 +85,7 @@ export async function buildDashboard(kernel: Kernel, config: DashboardConfig): P
   staticRoutes(app);
   signInRoutes(app, context);
   deploymentsRoutes(app, context);
+  driftRoutes(app, context);
   sessionRoutes(app, context);
   liveLogRoutes(app, context);
   auditRoutes(app, context);

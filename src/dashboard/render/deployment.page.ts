@@ -1,10 +1,35 @@
 import type { DeploymentView } from '../../kernel/deployments/deployment-service.js';
 import type { SessionView } from '../../kernel/sessions/session-view.js';
-import { html, segment } from './html.js';
+import type { ResourceCost } from '../views/resource-costs.js';
+import { driftSection, type DriftActions } from './drift-section.js';
+import { html, segment, type SafeHtml } from './html.js';
 import { layout, money, relative, when, type Viewer } from './layout.js';
 
-/** One deployment: its resources, outputs and the history of its changes. */
-export function deploymentPage(viewer: Viewer, deployment: DeploymentView, sessions: readonly SessionView[], now: Date, actions: { extend: boolean } = { extend: false }): string {
+/** What the viewer may try on the deployment; the kernel decides again at the click. */
+export interface DeploymentPageActions extends DriftActions {
+  readonly extend: boolean;
+}
+
+/** What the page shows beside the deployment itself. */
+export interface DeploymentPageParts {
+  /** Its resources and references (`referenceGraph`). */
+  readonly graph: SafeHtml;
+  /** Cost per resource (`resourceCosts`), in the order of `deployment.resources`. */
+  readonly costs: readonly ResourceCost[];
+}
+
+const NO_ACTIONS: DeploymentPageActions = { extend: false, check: false, reconcile: false };
+
+/** One deployment: its resources (graph, cost each), drift, outputs and the history of its changes. */
+export function deploymentPage(
+  viewer: Viewer,
+  deployment: DeploymentView,
+  sessions: readonly SessionView[],
+  now: Date,
+  actions: DeploymentPageActions = NO_ACTIONS,
+  parts: DeploymentPageParts = { graph: html``, costs: [] },
+): string {
+  const costOf = new Map(parts.costs.map((cost) => [cost.resource, cost]));
   const body = html`<table class="facts">
 <tr><th>Project</th><td>${deployment.projectId}</td></tr>
 <tr><th>State</th><td><span class="state state-${deployment.state}">${deployment.state}</span> (version ${deployment.version})</td></tr>
@@ -18,13 +43,15 @@ export function deploymentPage(viewer: Viewer, deployment: DeploymentView, sessi
 <tr><th>Open change</th><td>${deployment.openSessionId ? html`<a href="/sessions/${segment(deployment.openSessionId)}">${deployment.openSessionId}</a>` : 'none'}</td></tr>
 </table>
 <h2>Resources</h2>
+${parts.graph}
 ${
   deployment.resources.length
-    ? html`<table id="resources"><thead><tr><th>Name</th><th>Type</th><th>Configuration</th></tr></thead><tbody>${deployment.resources.map(
-        (resource) => html`<tr><td>${resource.name}</td><td><code>${resource.type}</code></td><td><code>${JSON.stringify(resource.config)}</code></td></tr>`,
+    ? html`<table id="resources"><thead><tr><th>Name</th><th>Type</th><th>Monthly</th><th>Configuration</th></tr></thead><tbody>${deployment.resources.map(
+        (resource) => html`<tr data-resource="${resource.name}"><td>${resource.name}</td><td><code>${resource.type}</code></td><td class="cost">${resourceCost(costOf.get(resource.name))}</td><td><code>${JSON.stringify(resource.config)}</code></td></tr>`,
       )}</tbody></table>`
     : html`<p class="muted">No resources applied.</p>`
 }
+${deployment.state === 'ACTIVE' || deployment.drift ? driftSection(viewer, deployment, now, actions) : ''}
 <h2>Outputs</h2>
 ${deployment.outputs && Object.keys(deployment.outputs).length ? html`<pre id="outputs">${JSON.stringify(deployment.outputs, null, 2)}</pre>` : html`<p class="muted">None.</p>`}
 <h2>Changes</h2>
@@ -35,4 +62,12 @@ ${sessions.map(
 </tbody></table>
 ${deployment.sessions.length > sessions.length ? html`<p class="muted">Showing the latest ${sessions.length} of ${deployment.sessions.length} changes.</p>` : ''}`;
   return layout(`Deployment ${deployment.name}`, body, viewer);
+}
+
+/** A resource's monthly price and what it assumes, or why it is not priced. */
+function resourceCost(cost: ResourceCost | undefined): SafeHtml {
+  if (!cost || (cost.monthly === null && cost.unpriced.length === 0)) return html`<span class="muted" title="no applied plan priced it">not priced</span>`;
+  const assumes = cost.lines.map((line) => `${line.address}: ${line.assumption}`).join('\n');
+  const price = cost.monthly === null ? html`` : html`<span title="${assumes}">${money(cost.monthly)}</span>`;
+  return html`${price}${cost.unpriced.length ? html`${cost.monthly === null ? '' : ' '}<span class="muted" title="${cost.unpriced.join('\n')}">${cost.monthly === null ? 'not priced' : '+ unpriced parts'}</span>` : ''}`;
 }

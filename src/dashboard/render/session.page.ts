@@ -1,5 +1,6 @@
 import type { OutputLine } from '../../kernel/sessions/output-recorder.js';
 import type { SessionView } from '../../kernel/sessions/session-view.js';
+import type { PolicyResult } from '../views/policy-results.js';
 import { html, segment, type SafeHtml } from './html.js';
 import { layout, money, when, type Viewer } from './layout.js';
 
@@ -9,8 +10,8 @@ export interface SessionPageActions {
   readonly cancel: boolean;
 }
 
-/** A session: its plan's changes and cost, approvals, actions, and its terraform output (followed live by /static/live-log.js). */
-export function sessionPage(viewer: Viewer, session: SessionView, output: readonly OutputLine[], actions: SessionPageActions, notice?: SafeHtml): string {
+/** A session: its plan's changes and cost, policy results, approvals, actions, and its terraform output (followed live by /static/live-log.js). */
+export function sessionPage(viewer: Viewer, session: SessionView, output: readonly OutputLine[], policies: readonly PolicyResult[], actions: SessionPageActions, notice?: SafeHtml): string {
   const plan = session.plan;
   const last = output.at(-1)?.seq ?? 0;
   const body = html`${notice ?? ''}
@@ -47,6 +48,7 @@ ${plan.cost.lines.map((line) => html`<tr><td><code>${line.address}</code></td><t
 }`
     : html`<p class="muted">No current plan.</p>`
 }
+${policySection(policies, plan?.id)}
 <h2>Resources</h2>
 <table><thead><tr><th>Name</th><th>Type</th><th>Configuration</th></tr></thead><tbody>
 ${session.resources.map((resource) => html`<tr><td>${resource.name}</td><td><code>${resource.type}</code></td><td><code>${JSON.stringify(resource.config)}</code></td></tr>`)}
@@ -54,4 +56,23 @@ ${session.resources.map((resource) => html`<tr><td>${resource.name}</td><td><cod
 <h2>Terraform output <span id="live-status" class="muted"></span></h2>
 <div id="live-log" data-stream="/sessions/${segment(session.id)}/output" data-after="${last}">${output.map((line) => html`<div class="line ${line.level}" data-seq="${line.seq}">${line.line}</div>`)}</div>`;
   return layout(`Session ${session.id}`, body, viewer, { script: true });
+}
+
+/** What the policies (and quotas) said about the session's plans, oldest first, from its audit trail. */
+function policySection(results: readonly PolicyResult[], currentPlanId: string | undefined): SafeHtml {
+  const rows = results.map((result) => {
+    const plan = result.planId ? html`<code>${result.planId}</code>${result.planId === currentPlanId ? html` <span class="muted">(current)</span>` : ''}` : html`<span class="muted">—</span>`;
+    const what = result.outcome === 'passed' ? `${result.teardown ? 'teardown plan' : 'plan'} passed` : result.outcome === 'refused' ? 'refused' : 'approval refused';
+    const details =
+      result.outcome === 'passed'
+        ? result.policies.length
+          ? html`checked by ${result.policies.join(', ')}`
+          : html`<span class="muted">no policy loaded</span>`
+        : result.violations.length
+          ? html`<ul class="violations">${result.violations.map((violation) => html`<li><code>${violation.code}</code> ${violation.address ? html`<code>${violation.address}</code>: ` : ''}${violation.message}</li>`)}</ul>`
+          : html`<span class="pre">${result.reason ?? ''}</span>`;
+    return html`<tr class="policy-${result.outcome}"><td>${when(result.at)}</td><td>${plan}</td><td class="outcome">${what}</td><td>${details}</td></tr>`;
+  });
+  return html`<h2>Policy results</h2>
+${results.length ? html`<table id="policies"><thead><tr><th>When</th><th>Plan</th><th>Result</th><th>Details</th></tr></thead><tbody>${rows}</tbody></table>` : html`<p class="muted" id="policies">No plan judged yet.</p>`}`;
 }

@@ -5,6 +5,8 @@ import { formCsrfValid } from '../auth/session-cookie.js';
 import { messagePage } from '../render/message.page.js';
 import { deploymentPage } from '../render/deployment.page.js';
 import { deploymentsPage } from '../render/deployments.page.js';
+import { referenceGraph } from '../render/reference-graph.js';
+import { COST_HISTORY, resourceCosts } from '../views/resource-costs.js';
 import { ID_PARAM, readable, requireViewer, type RouteContext } from './route-context.js';
 
 /** How many of a deployment's changes its page lists. */
@@ -26,10 +28,24 @@ export function deploymentsRoutes(app: FastifyInstance, context: RouteContext): 
     const viewer = await requireViewer(context, request, reply);
     if (!viewer) return reply;
     const deployment = await readable(kernel.deployments.get(request.params.id, viewer.userId), 'deployment', request.params.id);
+    // The history shows the latest changes; cost per resource walks back further, to the last teardown.
     const sessions: SessionView[] = [];
-    for (const id of deployment.sessions.slice(0, HISTORY)) sessions.push(await kernel.orchestrator.getSession(id, viewer.userId));
+    for (const id of deployment.sessions.slice(0, COST_HISTORY)) {
+      const session = await kernel.orchestrator.getSession(id, viewer.userId);
+      sessions.push(session);
+      if (sessions.length >= HISTORY && session.state === 'DESTROYED') break;
+    }
     const level = kernel.authorizer.isGlobalAdmin(viewer.userId) ? 'admin' : await kernel.access.levelOf(viewer.userId, deployment.projectId);
-    return reply.type('text/html; charset=utf-8').send(deploymentPage(viewer, deployment, sessions, kernel.clock.now(), { extend: levelAtLeast(level, 'deploy') }));
+    const deploy = levelAtLeast(level, 'deploy');
+    // Offered when the kernel would take them now (deployed, no change open); it still decides at the click.
+    const checkable = deploy && deployment.state === 'ACTIVE' && deployment.openSessionId === null;
+    const parts = {
+      graph: referenceGraph(deployment.resources, (type) => kernel.registries.resourceTypes.get(type)),
+      costs: resourceCosts(deployment.resources, sessions),
+    };
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(deploymentPage(viewer, deployment, sessions.slice(0, HISTORY), kernel.clock.now(), { extend: deploy, check: checkable, reconcile: checkable }, parts));
   });
 
   app.post<{ Params: { id: string }; Body: { by?: string } }>('/deployments/:id/extend', { schema: { params: ID_PARAM } }, async (request, reply) => {

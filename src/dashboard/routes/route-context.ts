@@ -3,7 +3,7 @@ import { CloudEngineError, isCloudEngineError } from '../../kernel/errors.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { DashboardConfig } from '../dashboard-config.js';
 import type { DashboardMetrics } from '../metrics.js';
-import { viewerOf, type RequestViewer } from '../auth/session-cookie.js';
+import { formCsrfValid, viewerOf, type RequestViewer } from '../auth/session-cookie.js';
 import { messagePage } from '../render/message.page.js';
 
 /** What every route gets: the kernel, the settings and the metrics. */
@@ -47,4 +47,15 @@ export async function readable<T>(read: Promise<T>, what: string, id: string): P
     }
     throw error;
   }
+}
+
+/** A form POST: signed in, with this browser session's CSRF token; else a 401 or 403 page (then undefined: the route stops). */
+export async function requireFormViewer(context: RouteContext, request: FastifyRequest, reply: FastifyReply): Promise<RequestViewer | undefined> {
+  const viewer = await requireViewer(context, request, reply);
+  if (!viewer) return undefined;
+  if (!formCsrfValid(request, viewer)) {
+    await reply.code(403).type('text/html; charset=utf-8').send(messagePage('Refused', 'This form is missing its security token (CSRF). Reload the page and try again.', viewer));
+    return undefined;
+  }
+  return viewer;
 }

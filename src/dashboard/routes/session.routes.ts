@@ -2,10 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { levelAtLeast } from '../../kernel/access/authorizer.js';
 import { DONE_STATES } from '../../kernel/sessions/deployment-state.js';
 import type { SessionView } from '../../kernel/sessions/session-view.js';
-import { formCsrfValid, type RequestViewer } from '../auth/session-cookie.js';
-import { messagePage } from '../render/message.page.js';
+import type { RequestViewer } from '../auth/session-cookie.js';
 import { sessionPage } from '../render/session.page.js';
-import { ID_PARAM, readable, requireViewer, type RouteContext } from './route-context.js';
+import { policyResults } from '../views/policy-results.js';
+import { ID_PARAM, readable, requireFormViewer, requireViewer, type RouteContext } from './route-context.js';
 
 const APPROVABLE = new Set(['PLAN_READY', 'DESTROY_READY']);
 /** How long a click waits to see the approval taken before it answers (the apply goes on; the page follows it). */
@@ -20,22 +20,14 @@ export function sessionRoutes(app: FastifyInstance, context: RouteContext): void
     const level = kernel.authorizer.isGlobalAdmin(viewer.userId) ? 'admin' : await kernel.access.levelOf(viewer.userId, session.projectId);
     // Offered to whoever holds deploy; the kernel still decides (four eyes, approvers) when clicked.
     const mayAct = levelAtLeast(level, 'deploy');
-    return sessionPage(viewer, session, output, {
+    const policies = policyResults(await kernel.audit.list({ sessionId: session.id }));
+    return sessionPage(viewer, session, output, policies, {
       approve: mayAct && APPROVABLE.has(session.state) && session.plan !== null,
       cancel: mayAct && !DONE_STATES.includes(session.state),
     });
   };
 
-  /** A form POST: signed in, with this session's CSRF token; else a refusal page. */
-  const formViewer = async (request: FastifyRequest, reply: FastifyReply): Promise<RequestViewer | undefined> => {
-    const viewer = await requireViewer(context, request, reply);
-    if (!viewer) return undefined;
-    if (!formCsrfValid(request, viewer)) {
-      await reply.code(403).type('text/html; charset=utf-8').send(messagePage('Refused', 'This form is missing its security token (CSRF). Reload the page and try again.', viewer));
-      return undefined;
-    }
-    return viewer;
-  };
+  const formViewer = (request: FastifyRequest, reply: FastifyReply) => requireFormViewer(context, request, reply);
 
   app.get<{ Params: { id: string } }>('/sessions/:id', { schema: { params: ID_PARAM } }, async (request, reply) => {
     const viewer = await requireViewer(context, request, reply);

@@ -75,4 +75,18 @@ code { font-family: ui-monospace, monospace; }
 .cost-chart figcaption { font-weight: 600; margin-bottom: .3em; }
 .cost-chart .bar { fill: #3b82f6; }
 .cost-chart text { font: 13px system-ui, sans-serif; fill: #1b1f24; }
+.ref-graph { margin: .5em 0 1em; overflow-x: auto; background: #fff; border: 1px solid #e3e6ea; padding: .5em; }
+.ref-graph figcaption { font-size: .9em; margin-top: .3em; }
+.ref-graph .node rect { fill: #eef2ff; stroke: #6366f1; stroke-width: 1.2; }
+.ref-graph .node text.name { font: 600 13px system-ui, sans-serif; fill: #1b1f24; }
+.ref-graph .node text.type { font: 12px ui-monospace, monospace; fill: #4b5563; }
+.ref-graph .edge { fill: none; stroke: #64748b; stroke-width: 1.4; }
+.ref-graph .arrow-head { fill: #64748b; }
+.drift-NONE { background: #d1fae5; } .drift-DRIFTED { background: #fef3c7; } .drift-FAILED { background: #fee2e2; }
+#drifted td.was code { color: #b91c1c; } #drifted td.now code { color: #047857; }
+.policy-refused .outcome, .policy-refused-at-approval .outcome { color: #b91c1c; font-weight: 600; }
+.policy-passed .outcome { color: #047857; }
+ul.violations { margin: 0; padding-left: 1.2em; }
+.pre { white-space: pre-wrap; }
+td.cost { white-space: nowrap; }
 `;

@@ -35,6 +35,42 @@ describe('the operators endpoints: /metrics, /healthz, /readyz', () => {
     }
   }, 60_000);
 
+  it('counts approvals given and withdrawn, drift checks by status (from the audit trail, since the dashboard started) and how long terraform waited for a slot', async () => {
+    const single = await startTestKernel({ maxTerraform: 1 });
+    const app = await dashboardApp(single.kernel);
+    try {
+      const { orchestrator } = single.kernel;
+      await createProject(single.kernel, { id: 'twice', provider: 'sandbox', settings: { approval: { required: 2 } } }, { alice: 'deploy', bob: 'deploy', carol: 'deploy' });
+      const session = await orchestrator.startSession('alice', 'twice', 'sandbox', { deployment: 'web' });
+      await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'logs' });
+      const plan = await orchestrator.runPlan(session.id, 'alice');
+      await orchestrator.approve(session.id, 'bob', { planId: plan.id });
+      await orchestrator.revokeApproval(session.id, 'bob');
+      await orchestrator.approve(session.id, 'bob', { planId: plan.id });
+      expect((await orchestrator.approveAndApply(session.id, 'carol', { planId: plan.id })).state).toBe('APPLIED');
+      await orchestrator.checkDrift(session.deploymentId, 'alice');
+      await orchestrator.checkDrift(session.deploymentId, 'bob');
+
+      // Two plans at once with one terraform slot: one of them waits.
+      const [a, b] = await Promise.all(['one', 'two'].map((name) => orchestrator.startSession('alice', 'twice', 'sandbox', { deployment: name })));
+      await orchestrator.addResource(a!.id, 'alice', { type: 'sandbox.bucket', name: 'a' });
+      await orchestrator.addResource(b!.id, 'alice', { type: 'sandbox.bucket', name: 'b' });
+      await Promise.all([orchestrator.runPlan(a!.id, 'alice'), orchestrator.runPlan(b!.id, 'alice')]);
+
+      const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(text).toContain('cloud_engine_session_approvals_total{event="approved"} 3');
+      expect(text).toContain('cloud_engine_session_approvals_total{event="revoked"} 1');
+      expect(text).toContain('cloud_engine_drift_checks_total{status="NONE"} 2');
+      expect(text).toContain('cloud_engine_drift_detected_total 0');
+      expect(text).toMatch(/cloud_engine_terraform_queue_wait_seconds_count [1-9]\d*\n/);
+      // A second scrape counts no check twice.
+      expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain('cloud_engine_drift_checks_total{status="NONE"} 2');
+    } finally {
+      await app.close();
+      await single.dispose();
+    }
+  }, 90_000);
+
   it('beyond loopback without a token the endpoints are closed (403); with metrics.token they want it as a Bearer token', async () => {
     const open = await dashboardApp(t.kernel, { host: '0.0.0.0' });
     const guarded = await dashboardApp(t.kernel, { host: '0.0.0.0', metricsToken: TOKEN });

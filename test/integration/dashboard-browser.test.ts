@@ -89,7 +89,7 @@ describe('the dashboard in a real browser (Debian chromium, headless)', () => {
     await page.waitForURL(/\/deployments\//);
     expect(await page.locator('h1').textContent()).toBe('Deployment shop');
     expect(await page.locator('#sessions').textContent()).toContain('PLAN_READY');
-    if (SCREENSHOTS) await page.screenshot({ path: join(DOCS, 'dashboard-deployment.png'), fullPage: true });
+    // docs/dashboard-deployment.png is written by dashboard-drift.test.ts: a deployment with references, prices and a drift.
   }, 60_000);
 
   it('a link clicked on another site (as in a chat web app) still signs in: the SameSite=Strict cookie is sent once at home', async () => {

@@ -44,11 +44,21 @@ export function driftRoutes(app: FastifyInstance, context: RouteContext): void {
 /**
  * Starts `reconcileDrift` and resolves with the id of the change it opened
  * as soon as it exists (its plan goes on in the background, followed live on
- * the session's page) — or rejects with the kernel's refusal. Undefined when
- * no change opened within the wait.
+ * the session's page) — also when that plan then fails (the session page
+ * says why) — or rejects with the kernel's refusal when no change opened.
+ * Undefined when no change opened within the wait.
  */
 function reconcileAndWait(context: RouteContext, deploymentId: string, projectId: string, userId: string): Promise<string | undefined> {
   const { kernel } = context;
+  /** Changes this user opened in the project since the click: one of them is the reconcile's. */
+  const opened: string[] = [];
+  const ofThisDeployment = async (): Promise<string | undefined> => {
+    for (const id of opened) {
+      const session = await kernel.orchestrator.getSession(id).catch(() => undefined);
+      if (session?.deploymentId === deploymentId) return session.id;
+    }
+    return undefined;
+  };
   return new Promise<string | undefined>((resolve, reject) => {
     let settled = false;
     const finish = (error: unknown, sessionId?: string) => {
@@ -61,20 +71,20 @@ function reconcileAndWait(context: RouteContext, deploymentId: string, projectId
     };
     const off = kernel.events.on('session.created', (event) => {
       if (event.projectId !== projectId || event.userId !== userId) return;
-      // The same user may open another change of the project meanwhile: only this deployment's counts.
-      void kernel.orchestrator.getSession(event.sessionId).then(
-        (session) => {
-          if (session.deploymentId === deploymentId) finish(undefined, session.id);
-        },
-        () => undefined,
-      );
+      opened.push(event.sessionId);
+      void ofThisDeployment().then((id) => id && finish(undefined, id));
     });
     const timer = setTimeout(() => finish(undefined), RECONCILE_WAIT_MS);
     kernel.orchestrator.reconcileDrift(deploymentId, userId).then(
       (session) => finish(undefined, session.id),
-      (error: unknown) => {
-        if (settled) kernel.logger.warn({ err: error, deploymentId, userId }, 'reconcile started from the dashboard failed');
-        finish(error);
+      async (error: unknown) => {
+        if (settled) {
+          kernel.logger.warn({ err: error, deploymentId, userId }, 'reconcile started from the dashboard failed');
+          return;
+        }
+        // The change opened and its plan failed (a policy, terraform): its page tells why.
+        const id = await ofThisDeployment();
+        finish(id === undefined ? error : undefined, id);
       },
     );
   });

@@ -1,10 +1,24 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kernel } from '../../../src/kernel/kernel.js';
+import { definePlugin } from '../../../src/kernel/plugin/define-plugin.js';
 import { ADMIN, createProject, startTestKernel, type TestKernel } from '../../support/test-kernel.js';
 import { dashboardApp, form, signIn } from './dashboard-test-app.js';
 
 type Browser = { cookie: string; csrf: string };
+
+/** A policy that refuses every plan while it is on: a reconcile whose plan a policy stops. */
+const freeze = { on: false };
+const freezePlugin = definePlugin({
+  id: 'test.freeze',
+  register(ctx) {
+    ctx.addPolicyValidator({
+      id: 'test.freeze',
+      description: 'Refuses every plan while frozen.',
+      validatePlan: () => (freeze.on ? [{ code: 'FROZEN', message: 'Changes are frozen <until monday>.' }] : []),
+    });
+  },
+});
 
 /** Applies a sandbox deployment: a network, two VMs on it and a bucket (planned by alice, approved by bob). */
 async function deployShop(kernel: Kernel, projectId: string, name: string): Promise<string> {
@@ -34,7 +48,7 @@ describe('the deployment page: reference graph, cost per resource, drift and its
   };
 
   beforeAll(async () => {
-    t = await startTestKernel();
+    t = await startTestKernel({ extraPlugins: [freezePlugin] });
     await createProject(t.kernel, { id: 'shop', provider: 'sandbox' }, { alice: 'deploy', bob: 'deploy', reader: 'read' });
     await createProject(t.kernel, { id: 'secret', provider: 'sandbox' }, { mallory: 'admin' });
     deploymentId = await deployShop(t.kernel, 'shop', 'storefront');
@@ -130,6 +144,24 @@ describe('the deployment page: reference graph, cost per resource, drift and its
     expect(locked.statusCode).toBe(409);
     expect(locked.body).toContain(`has a change open (session ${sessionId})`);
     await t.kernel.orchestrator.cancelSession(sessionId!, 'alice');
+  }, 90_000);
+
+  it('Reconcile whose plan a policy refuses still goes on to the change it opened, whose page lists the violation', async () => {
+    freeze.on = true;
+    try {
+      const reconciled = await post(`/deployments/${deploymentId}/drift/reconcile`, alice);
+      expect(reconciled.statusCode).toBe(303);
+      const sessionId = /^\/sessions\/([A-Za-z0-9_-]+)$/.exec(String(reconciled.headers.location))?.[1];
+      expect(sessionId).toBeDefined();
+      await expect.poll(async () => (await t.kernel.orchestrator.getSession(sessionId!)).state, { timeout: 60_000, interval: 200 }).toBe('PLAN_FAILED');
+      expect((await t.kernel.orchestrator.getSession(sessionId!)).deploymentId).toBe(deploymentId);
+      const page = (await get(`/sessions/${sessionId}`, alice)).body;
+      expect(page).toContain('<tr class="policy-refused">');
+      expect(page).toContain('<li><code>FROZEN</code> Changes are frozen &lt;until monday&gt;.</li>');
+      await t.kernel.orchestrator.cancelSession(sessionId!, 'alice');
+    } finally {
+      freeze.on = false;
+    }
   }, 90_000);
 
   it('walks back to each resource\'s latest priced change: a removed resource leaves the table, the others keep their lines', async () => {

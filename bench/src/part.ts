@@ -1,5 +1,5 @@
 // Runs one part in its own node process (fresh heap, nothing left over from other parts):
-//   node bench/.build/bench/src/part.js <startup|synth|plan|pool|throughput|discord|deployment-change|web-service|dashboard|drift>
+//   node bench/.build/bench/src/part.js <startup|synth|plan|pool|throughput|discord|deployment-change|web-service|dashboard|drift|workers>
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG, RESULTS_DIR, ensureBuildPackageJson } from './lib/config.js';
@@ -16,6 +16,7 @@ const parts: Record<string, () => Promise<unknown>> = {
   'web-service': async () => (await import('./parts/web-service.js')).webServicePart(),
   dashboard: async () => (await import('./parts/dashboard.js')).dashboardPart(),
   drift: async () => (await import('./parts/drift.js')).driftPart(),
+  workers: async () => (await import('./parts/workers.js')).workersPart(),
 };
 const run = name ? parts[name] : undefined;
 if (!run) {

@@ -76,6 +76,7 @@ export function renderReport(): string {
   const web = read('web-service');
   const dash = read('dashboard');
   const drift = read('drift');
+  const workers = read('workers');
   const profiles = ['plan', 'pool', 'discord', 'throughput'].map((part) => read(`${part}.profile`)).filter(Boolean);
   const out: string[] = [];
   const loadOf = (part: Any) => (part?.load ? `load ${part.load.start.one} → ${part.load.end.one}` : '');
@@ -118,6 +119,7 @@ export function renderReport(): string {
   if (change?.result) targetRows.push(deploymentChangeTarget(change.result));
   if (web?.result?.kernel) targetRows.push(webServiceTarget(web.result));
   if (drift?.result?.sizes) targetRows.push(driftTarget(drift.result));
+  if (workers?.result?.rows) targetRows.push(workersTarget(workers.result));
   if (discord) {
     // A window holds ~80 acks, so its p99 is nearly its maximum; the verdict takes the p99 of all acks under load.
     const stalled = discord.loaded.windows.filter((w: Any) => w.ackP99 >= 50).length;
@@ -372,6 +374,7 @@ export function renderReport(): string {
   if (web?.result) out.push(...webServiceSection(web));
   if (dash?.result) out.push(...dashboardSection(dash));
   if (drift?.result) out.push(...driftSection(drift));
+  if (workers?.result) out.push(...workersSection(workers));
 
   if (profiles.length) {
     out.push('## Profiles: long tasks on the event loop');
@@ -397,6 +400,7 @@ export function renderReport(): string {
   out.push('BENCH_PARTS=deployment-change BENCH_REPORT=sections npm run bench   # one part; rewrites only its own section of BENCHMARKS.md');
   out.push('node bench/.build/bench/src/report.js --sections deployment-change   # the same from bench/results, without measuring');
   out.push('BENCH_PARTS=drift BENCH_REPORT=sections npm run bench   # drift checks (§11) alone on moto (9 min at load 6-10 on 2 cores); rewrites only their section');
+  out.push('BENCH_PARTS=workers BENCH_REPORT=sections npm run bench   # the job queue (§12): in-process vs a front and 1, 2, 4 worker processes on a throwaway PostgreSQL; rewrites only its section');
   out.push('```');
   out.push('');
   out.push('Needs terraform on PATH (or `CLOUD_ENGINE_TERRAFORM_BIN`) and the AWS provider in an offline mirror (`CLOUD_ENGINE_TF_PLUGIN_DIR`, default `/opt/tf-plugins`); nothing goes to the network (fake AWS keys, `CHECKPOINT_DISABLE`, cdktf with `DISABLE_VERSION_CHECK`, `sendCrashReports: false`, a filesystem-mirror CLI config, `--skip-provider-lock`).');
@@ -424,6 +428,7 @@ export function renderReport(): string {
         WS_VARIABLES_ROW,
         DB_VARIABLES_ROW,
         DRIFT_VARIABLES_ROW,
+        WORKERS_VARIABLES_ROW,
         REPORT_ROW,
       ],
     ),
@@ -437,13 +442,13 @@ export function renderReport(): string {
 
 // ---- 8: deployment change (its own section, which `--sections deployment-change` can rewrite alone) ----
 
-const PARTS_ROW = ['BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord,deployment-change,web-service,dashboard,drift', 'parts to run, in order (each in its own node process)'];
+const PARTS_ROW = ['BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord,deployment-change,web-service,dashboard,drift,workers', 'parts to run, in order (each in its own node process)'];
 const DC_VARIABLES_ROW = [
   'BENCH_DC_RESOURCES, _RUNS, _PAUSE_MS, _DISCORD_RUNS, _PROVIDERS, _AWS_RESOURCES, _AWS_RUNS',
   '100, 21, 250, 10, sandbox,aws, 100, 11',
   'deployment change (§8): sandbox resources in the deployment, changes planned, pause before each timed variant, Discord **Change** clicks (0 = none); the halves run (a half left out keeps its previous figures); AWS (on moto) resources and changes planned',
 ];
-const REPORT_ROW = ['BENCH_REPORT', '(whole file)', '`sections`: rewrite only the sections of the parts run that have one of their own (deployment-change, web-service, dashboard, drift), leaving the rest of BENCHMARKS.md and environment.json alone'];
+const REPORT_ROW = ['BENCH_REPORT', '(whole file)', '`sections`: rewrite only the sections of the parts run that have one of their own (deployment-change, web-service, dashboard, drift, workers), leaving the rest of BENCHMARKS.md and environment.json alone'];
 const DC_TARGET_PREFIX = 'Change of a ';
 const DC_GOAL = 'PLAN_READY ≤ 0.6× bare `terraform plan -out` + `show -json` (same state, same JSON)';
 
@@ -864,6 +869,141 @@ function driftSection(part: Any): string[] {
   return out;
 }
 
+// ---- 12: the job queue and worker processes (issue 19), its own section ----
+
+const WORKERS_START = '<!-- PART:workers:START -->';
+const WORKERS_END = '<!-- PART:workers:END -->';
+const WORKERS_ANALYSIS_START = '<!-- ANALYSIS:workers:START (hand-written; kept when the figures are regenerated) -->';
+const WORKERS_ANALYSIS_END = '<!-- ANALYSIS:workers:END -->';
+const WORKERS_TARGET_PREFIX = 'Workers on the job queue';
+const WORKERS_VARIABLES_ROW = [
+  'BENCH_WORKERS, BENCH_WORKERS_SESSIONS, _RESOURCES, _CAP, _RUNS, _IDLE, _INPROCESS, _AWS_SESSIONS, _AWS_WORKERS',
+  '1,2,4, 30, 10, 2, 3, 5, 1, 6, 2',
+  'job queue (§12): worker processes per configuration, sandbox sessions submitted at once, resources each, each worker\'s `CLOUD_ENGINE_MAX_TERRAFORM`, runs, sessions planned one at a time on the idle queue, the in-process baseline (0 = none), AWS sessions (one bucket each, on moto; 0 = none) and their workers',
+];
+
+/** "p50 / p99 (max)". */
+function p5099(d: Any): string {
+  return d && d.n ? `${n(d.p50, 0)} / ${n(d.p99, 0)} (${n(d.max, 0)})` : '–';
+}
+
+const configLabel = (row: Any) =>
+  `${row.workers ? `front + ${row.workers} worker${row.workers === 1 ? '' : 's'}` : `in-process (queue off${row.state === 'pg' ? ', state in pg' : ''})`}${row.provider === 'aws' ? ' (AWS)' : ''}`;
+
+function workersTarget(w: Any): string[] {
+  const rows = w.rows as Any[];
+  const inProcess = rows.find((row) => !row.workers && row.state !== 'pg');
+  const one = rows.find((row) => row.workers === 1);
+  return [
+    `${WORKERS_TARGET_PREFIX} (§12, issue 19: sandbox plans per minute through pg-boss; cost of the queue at one worker): no goal in the issue beyond measuring`,
+    `${rows.map((row) => `${row.workers ? `${row.workers} worker${row.workers === 1 ? '' : 's'}` : row.state === 'pg' ? 'in-process with state in pg' : 'in-process'} ${n(row.plan.perMinute.median, 0)}/min`).join(', ')}${inProcess && one ? `; one worker / in-process ${n(one.plan.perMinute.median / inProcess.plan.perMinute.median, 2)}×` : ''}; idle queue enqueue → job started p50 ${n(one?.idlePlan?.jobWaitMs?.p50, 0)} ms`,
+    '— measured (no goal)',
+  ];
+}
+
+function workersSection(part: Any): string[] {
+  const w = part.result;
+  const out: string[] = [];
+  out.push(WORKERS_START);
+  out.push('## 12. Workers: terraform through the PostgreSQL job queue');
+  out.push('');
+  if (!w.rows) {
+    out.push(`Not measured: ${w.skipped ?? 'no results'}.`);
+    out.push('');
+    out.push(WORKERS_END);
+    out.push('');
+    return out;
+  }
+  const rows: Any[] = [...w.rows, ...(w.aws?.plan ? [w.aws] : [])];
+  out.push(
+    `Issue 19. ${w.measuredAt ?? part.startedAt}${provenanceOf(w)}${w.git?.exported ? ' (run on that commit exported with `git archive`: the working tree held other engineers\' uncommitted `src/` edits)' : ''}, the part took ${n(part.durationMs / 60000, 1)} min; PostgreSQL ${w.postgresVersion ?? '?'} (a throwaway server, \`fsync\` off, on this machine), pg-boss ${w.pgBoss ?? '?'}. Load average (\`uptime\`, 1/5/15 min, 2 cores shared with other engineers' test runs) ${w.load.start.one} / ${w.load.start.five} / ${w.load.start.fifteen} at the start, ${w.load.end.one} / ${w.load.end.five} / ${w.load.end.fifteen} at the end.`,
+  );
+  out.push('');
+  out.push(
+    `Each configuration has a fresh database of its own on that server. **in-process**: today's runner, one kernel in the bench process on that database (queue off, \`maxTerraform\` ${w.cap}, state in its data dir); **in-process, state in pg**: the same with the project's \`settings.backend\` the pg backend on the same database (\`{ type: 'pg', connStr, schema: 'cloud_engine_state' }\`, what the queue gives every project), which separates the cost of the shared state from the queue's own. **front + W workers**: a front in the bench process (\`createKernel({ database: { type: 'postgres', url }, queue: true, runner: false })\`) and W \`cloud-engine worker\` OS processes (the bin compiled into bench/.build; each its own data dir, \`CLOUD_ENGINE_MAX_TERRAFORM=${w.cap}\`, the same \`CLOUD_ENGINE_SECRET_KEY\`), state in terraform's pg backend on the same database. In each: one session planned and applied alone first (warm-up, not counted: the first init on a fresh database creates the pg backend's schema), then ${w.runs} runs of ${w.sessions} sandbox sessions of ${w.resources} \`sandbox.vm\` (new deployments, \`terraform_data\` with a local-exec boot of 0 s) **planned at once** (\`runPlan\` each), then **all approved at once** (\`approveAndApply\`); last, ${w.idle} sessions planned **one after another** on the idle queue. Rates are median (min–max) of the runs; latencies pool every session of every run.`,
+  );
+  out.push('');
+  out.push(
+    table(
+      ['configuration', 'plans / min', 'applies / min', 'sessions planned + applied / min', 'plan done after (ms p50 / p99 (max))', 'submit → first plan line (ms p50 / p99 (max))', 'job created → started (ms p50 / p99 (max))', 'job run (ms p50 / p99)', 'working dirs per worker', 'failed · retried', '1-min load'],
+      rows.map((row) => [
+        `${configLabel(row)}${row.provider === 'aws' ? `, ${row.sessions} × 1 bucket, plans only` : ''}`,
+        s(row.plan.perMinute, 1),
+        row.apply ? s(row.apply.perMinute, 1) : '–',
+        row.plannedAndAppliedPerMinute ? s(row.plannedAndAppliedPerMinute, 1) : '–',
+        p5099(row.plan.doneMs),
+        p5099(row.plan.submitToFirstLineMs),
+        row.workers ? p5099(row.plan.jobWaitMs) : '–',
+        row.workers ? `${n(row.plan.jobRunMs.p50, 0)} / ${n(row.plan.jobRunMs.p99, 0)}` : '–',
+        row.workers ? (row.workingDirsPerWorker as number[]).join(', ') : '–',
+        `${row.plan.failed + (row.apply?.failed ?? 0)} · ${row.plan.retries + (row.apply?.retries ?? 0)}`,
+        s(row.plan.load, 2),
+      ]),
+    ),
+  );
+  out.push('');
+  out.push('"Job created → started" is pg-boss\'s own `started_on − created_on` of each plan job (`cloud_engine_jobs.job`): the enqueue-to-a-worker-took-it wait, which includes waiting behind the other sessions of the batch. "Submit → first plan line" is the session\'s first persisted output line of the plan (`output_lines.at`, written by whichever process ran terraform) minus the moment the bench called `runPlan`: it adds the front\'s own work before it enqueues and the worker\'s before terraform prints (synthesis, the working dir, `init`). "Job run" is `completed_on − started_on`. "Working dirs per worker": the deployments each worker\'s data dir holds at the end (every session of the configuration, the warm-up and the idle ones included; a plan and its apply may run on different workers, so they add up to more than the sessions).');
+  out.push('');
+  const idleRows = rows.filter((row) => row.idlePlan);
+  if (idleRows.length) {
+    out.push(`**The idle queue** (${w.idle} sessions planned one after another, nothing else queued): the queue's own latency.`);
+    out.push('');
+    out.push(
+      table(
+        ['configuration', 'plan done after (ms p50 / max)', 'submit → first plan line (ms p50 / max)', 'job created → started (ms p50 / max)', 'job run (ms p50 / max)'],
+        idleRows.map((row) => {
+          const d = row.idlePlan;
+          const pm = (x: Any) => (x && x.n ? `${n(x.p50, 0)} / ${n(x.max, 0)}` : '–');
+          return [configLabel(row), pm(d.doneMs), pm(d.submitToFirstLineMs), pm(d.jobWaitMs), pm(d.jobRunMs)];
+        }),
+      ),
+    );
+    out.push('');
+  }
+  out.push('**Cost per session** (all runs of the batch phases together): CPU time from /proc (user + system) of each worker process with its terraform children (the children it waited for, cutime + cstime, and those alive), of the bench process\'s tree without the workers and moto (the in-process kernel with its terraform, or the front), and of the PostgreSQL server (postmaster, its exited and live backends); "cores" is that CPU over the wall time of the phases. Memory sampled every 100 ms: each worker\'s tree (node + terraform + providers) and its largest child; connections to the database from `pg_stat_activity` every 500 ms (application names: `cloud-engine-jobs` pg-boss\'s pool, `cloud-engine-events` the LISTEN connection, `(none)` TypeORM\'s pools and terraform\'s pg backend, `bench-*` the bench\'s own two); transactions from `pg_stat_database`; NOTIFY traffic counted by a LISTEN on `cloud_engine_events`.');
+  out.push('');
+  const cost = (row: Any, phase: 'plan' | 'apply') => {
+    const d = row[phase];
+    if (!d) return undefined;
+    const c = d.cpuMsPerSession;
+    return [
+      `${configLabel(row)} · ${phase}`,
+      row.workers ? `${n(c.workers, 0)}` : '–',
+      `${n(c.thisProcessTree, 0)}`,
+      `${n(c.postgres, 0)}`,
+      `${row.workers ? `${n(d.coresBusy.workers, 2)} · ` : ''}${n(d.coresBusy.thisProcessTree, 2)} · ${n(d.coresBusy.postgres, 2)}`,
+      row.workers ? `${(row.idleWorkerMiB as number[]).map((v) => n(v, 0)).join(', ')} → ${n(d.workerPeakTreeMiB, 0)} (node ${n(d.workerPeakNodeMiB, 0)}; largest child ${n(d.peakChildMiB, 0)} ${d.peakChildName ?? ''})` : '–',
+      `${n(d.thisProcessTree.peakMiB, 0)} (node ${n(d.thisProcessTree.nodeMiB, 0)})`,
+      `${d.connections.peak}: ${Object.entries(d.connections.byApp as Record<string, number>).map(([app, count]) => `${app} ${count}`).join(', ')}`,
+      n(d.transactionsPerSession, 0),
+      d.notifyPerSession ? `${n(d.notifyPerSession.messages, 1)} · ${n(d.notifyPerSession.bytes / 1024, 1)} KiB` : '–',
+      n(d.outputLinesPerSession, 0),
+    ];
+  };
+  out.push(
+    table(
+      ['configuration · phase', 'worker CPU ms / session', 'in-process kernel or front CPU ms / session', 'PostgreSQL CPU ms / session', 'cores busy (workers · kernel or front · PostgreSQL)', 'worker tree MiB idle → peak', 'kernel or front tree peak MiB', 'peak connections to the database', 'transactions / session', 'NOTIFY / session', 'output lines / session'],
+      rows.flatMap((row) => [cost(row, 'plan'), cost(row, 'apply')].filter((r): r is string[] => Boolean(r))),
+    ),
+  );
+  out.push('');
+  if (w.aws?.skipped) {
+    out.push(`AWS: not measured (${w.aws.skipped}).`);
+    out.push('');
+  } else if (w.aws?.plan) {
+    out.push(`The AWS row: a moto server on 127.0.0.1 (its CPU counted apart: ${n(w.aws.plan.cpuMsPerSession.moto, 0)} ms per plan), the project's \`endpoint\` pointing at it, ${w.aws.sessions} sessions of one \`aws.s3_bucket\` planned at once by ${w.aws.workers} workers (provider pool on, its default), plans only; the workers' trees hold their pooled \`terraform-provider-aws\` processes.`);
+    out.push('');
+  }
+  out.push('Rerun this part alone, rewriting only this section (and its rows in the tables of targets and variables): `BENCH_PARTS=workers BENCH_REPORT=sections npm run bench`.');
+  out.push('');
+  out.push(WORKERS_ANALYSIS_START);
+  out.push(readBlock(WORKERS_ANALYSIS_START, WORKERS_ANALYSIS_END, '_No analysis written yet._'));
+  out.push(WORKERS_ANALYSIS_END);
+  out.push(WORKERS_END);
+  out.push('');
+  return out;
+}
+
 /** The text between two markers of the current BENCHMARKS.md, trimmed of blank lines; `fallback` when absent. */
 function readBlock(start: string, end: string, fallback: string): string {
   const file = join(ROOT, 'BENCHMARKS.md');
@@ -883,6 +1023,7 @@ const SECTIONS: Record<string, { start: string; end: string; rows: string[] }> =
   'web-service': { start: WS_START, end: WS_END, rows: [WS_TARGET_PREFIX, 'BENCH_WS_', PARTS_ROW[0]!, REPORT_ROW[0]!] },
   dashboard: { start: DB_START, end: DB_END, rows: ['BENCH_DASHBOARD_', PARTS_ROW[0]!, REPORT_ROW[0]!] },
   drift: { start: DRIFT_START, end: DRIFT_END, rows: [DRIFT_TARGET_PREFIX, 'BENCH_DRIFT_', PARTS_ROW[0]!, REPORT_ROW[0]!] },
+  workers: { start: WORKERS_START, end: WORKERS_END, rows: [WORKERS_TARGET_PREFIX, 'BENCH_WORKERS', PARTS_ROW[0]!, REPORT_ROW[0]!] },
 };
 
 /** The first cell of a markdown table row. */

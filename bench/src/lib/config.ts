@@ -23,7 +23,7 @@ export type Provider = 'sandbox' | 'aws';
 
 /** Every knob, from the environment; the defaults keep `npm run bench` near 20 minutes on 2 cores. */
 export const CONFIG = {
-  parts: list('BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord,deployment-change,web-service,dashboard,drift'),
+  parts: list('BENCH_PARTS', 'startup,synth,plan,pool,throughput,discord,deployment-change,web-service,dashboard,drift,workers'),
   runs: Math.max(1, int('BENCH_RUNS', 5)),
   providers: list('BENCH_PROVIDERS', 'sandbox,aws') as Provider[],
   sizes: list('BENCH_SIZES', '1,10,100').map(Number),

@@ -152,3 +152,63 @@ export function cpuMs(pid: number): number {
     return Number.NaN;
   }
 }
+
+/** Parent pid of a live process; undefined when it is gone. */
+export function ppidOf(pid: number): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every live descendant of a process (children of all its threads, recursively), but not those in `except` and theirs. */
+export function descendantsOf(pid: number, except: readonly number[] = []): number[] {
+  const out: number[] = [];
+  const queue = childrenOf(pid);
+  while (queue.length) {
+    const kid = queue.shift()!;
+    if (except.includes(kid)) continue;
+    out.push(kid);
+    queue.push(...childrenOf(kid));
+  }
+  return out;
+}
+
+/**
+ * CPU time (ms) of a process tree so far: the process itself, the children it has already waited for
+ * (cutime + cstime: terraform and the plugins terraform waited for), and the descendants still alive but
+ * those in `except` (and theirs): processes started beside the one measured, e.g. servers a bench started.
+ */
+export function treeCpuMs(pid: number, except: readonly number[] = []): number {
+  let total = cpuMs(pid);
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    total += (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+  for (const kid of descendantsOf(pid, except)) {
+    const ms = cpuMs(kid);
+    if (Number.isFinite(ms)) total += ms;
+  }
+  return total;
+}
+
+/** Resident KiB of a process and its live descendants (but not those in `except` and theirs), with the largest descendant and its name. */
+export function treeRss(pid: number, except: readonly number[] = []): { selfKiB: number; totalKiB: number; largestKiB: number; largestName?: string; processes: number } {
+  const selfKiB = vmRss(pid);
+  let totalKiB = selfKiB;
+  let largestKiB = 0;
+  let largestName: string | undefined;
+  const kids = descendantsOf(pid, except);
+  for (const kid of kids) {
+    const rss = vmRss(kid);
+    totalKiB += rss;
+    if (rss > largestKiB) {
+      largestKiB = rss;
+      largestName = processName(kid);
+    }
+  }
+  return { selfKiB, totalKiB, largestKiB, largestName, processes: 1 + kids.length };
+}

@@ -94,7 +94,7 @@ function awsChangeOf(run: number, n: number): Change {
 }
 
 /** The commit measured (and whether src/ had uncommitted changes), and terraform's version: the section states its own. */
-function provenance() {
+export function provenance() {
   const run = (command: string, args: string[], env?: NodeJS.ProcessEnv) => {
     try {
       return execFileSync(command, args, { cwd: ROOT, encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }).trim();

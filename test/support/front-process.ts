@@ -15,12 +15,12 @@ export interface FrontProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `cloud-engine start --no-dashboard` with `env` (the database, the queue, the chat adapters'); resolves once it runs. */
-export async function startFront(env: Record<string, string>): Promise<FrontProcess> {
+/** Starts `cloud-engine start --no-dashboard [args]` with `env` (the database, the queue, the chat adapters'); resolves once it runs. */
+export async function startFront(env: Record<string, string>, args: readonly string[] = []): Promise<FrontProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cloud-engine-front-'));
   const base: Record<string, string | undefined> = { ...process.env };
   for (const key of ['CLOUD_ENGINE_LOG_LEVEL', 'CLOUD_ENGINE_ADMINS', 'CLOUD_ENGINE_CONSOLE']) delete base[key];
-  const child = spawn(process.execPath, [CLI_BIN, 'start', '--no-dashboard'], {
+  const child = spawn(process.execPath, [CLI_BIN, 'start', '--no-dashboard', ...args], {
     env: { ...base, CLOUD_ENGINE_DATA_DIR: dataDir, CLOUD_ENGINE_LOG_LEVEL: 'info', ...env },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -40,6 +40,7 @@ export interface ChatApi {
     | 'checkDrift'
     | 'reconcileDrift'
     | 'dismissDrift'
+    | 'getOutput'
   >;
   /** Deployments' due reminders and expiries (`/cloud-stats`), and the kernel's clock, so "expires in" is counted from the kernel's now. */
   readonly lifecycle: Pick<LifecycleService, 'pending'> & Clock;

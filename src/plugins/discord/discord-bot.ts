@@ -4,6 +4,7 @@ import type { ChatCommand } from '../../chat/chat-command.js';
 import { chatCommands } from '../../chat/chat-commands.js';
 import { SessionActions } from '../../chat/session-actions.js';
 import { ApplyThread } from './apply-thread.js';
+import { ApplyStreams } from './apply-streams.js';
 import { BackgroundWork } from './background-work.js';
 import { ChannelPacer } from './channel-pacer.js';
 import { registerCommands } from './command-registration.js';
@@ -43,6 +44,7 @@ export class DiscordBot {
   private readonly slash: SlashCommands;
   private readonly buttons: LobbyButtons;
   private readonly forms: ResourceForms;
+  private readonly streams: ApplyStreams;
   private readonly notices: DeploymentNotices;
   private readonly systemApplies: SystemApplyStream;
   private readonly accessButtons: AccessButtons;
@@ -66,7 +68,8 @@ export class DiscordBot {
     this.lobbies = new LobbyTracker(api, this.client, pacer, this.work);
     this.slash = new SlashCommands(api, this.commands, this.lobbies, options.deferAfterMs ?? 2000);
     this.forms = new ResourceForms(api, actions, this.lobbies, this.work);
-    this.buttons = new LobbyButtons(api, actions, this.lobbies, this.forms, new ApplyThread(api, actions, this.client, pacer, this.lobbies, options.streamIntervalMs));
+    this.streams = new ApplyStreams(api, this.client, pacer, options.streamIntervalMs);
+    this.buttons = new LobbyButtons(api, actions, this.lobbies, this.forms, new ApplyThread(api, actions, this.lobbies, this.streams));
     this.notices = new DeploymentNotices(api, this.client, pacer, this.lobbies, this.work);
     this.systemApplies = new SystemApplyStream(api, this.client, pacer, this.lobbies, this.work, options.streamIntervalMs);
     // Each interaction is handled as its member, with the roles they hold at this click (a project's access.roles).
@@ -86,11 +89,15 @@ export class DiscordBot {
       this.unsubscribe.push(this.api.events.on(event, (payload) => this.lobbies.refresh(payload.sessionId)));
     }
     this.unsubscribe.push(...this.notices.follow(), ...this.systemApplies.follow());
+    // Applies a bot that stopped was streaming (this process restarted, or took over the gateway): on from their next line.
+    await this.streams.resumeAll();
   }
 
   async stop(): Promise<void> {
     for (const off of this.unsubscribe) off();
     this.unsubscribe = [];
+    // Resumed streams stop where they are; what they had not posted is left for the next bot.
+    this.streams.close();
     await this.work.settle();
     await this.client.destroy();
   }

@@ -1,5 +1,17 @@
-/** Where streamed lines go: one Discord message per call. */
-export type PostMessage = (content: string) => Promise<void>;
+/**
+ * Where streamed lines go: one Discord message per call. `batch` says how
+ * many pieces it holds and which numbered line it completes last (the
+ * highest `seq` whose last piece it holds, and that line's text), for a
+ * streamer that must resume after a restart.
+ */
+export type PostMessage = (content: string, batch: { readonly pieces: number; readonly lastSeq?: number; readonly lastLine?: string }) => Promise<void>;
+
+/** A piece of a line waiting to be posted; the last piece of a numbered line carries its number. */
+interface Piece {
+  readonly text: string;
+  readonly seq?: number;
+  readonly line?: string;
+}
 
 export interface OutputStreamerOptions {
   /** At most this many characters per message (Discord allows 2000). */
@@ -19,7 +31,7 @@ const FENCES = 8;
  * size limit and posted no faster than one per interval.
  */
 export class OutputStreamer {
-  private readonly pending: string[] = [];
+  private readonly pending: Piece[] = [];
   private readonly maxChars: number;
   private readonly intervalMs: number;
   private loop: Promise<void> | undefined;
@@ -37,7 +49,8 @@ export class OutputStreamer {
     this.intervalMs = options.intervalMs ?? 1100;
   }
 
-  push(line: string): void {
+  /** Queues a line; `seq` (its number among the session's persisted lines) is reported to `post` once it is out. */
+  push(line: string, seq?: number): void {
     if (this.ended) throw new Error('OutputStreamer: push after end');
     // A line longer than a message is split (never inside a surrogate pair), so nothing is dropped.
     const room = this.maxChars - FENCES;
@@ -45,7 +58,8 @@ export class OutputStreamer {
     do {
       let end = Math.min(line.length, start + room);
       if (end < line.length && end - start > 1 && isHighSurrogate(line.charCodeAt(end - 1))) end--;
-      this.pending.push(line.slice(start, end));
+      const last = end >= line.length;
+      this.pending.push(last && seq !== undefined ? { text: line.slice(start, end), seq, line } : { text: line.slice(start, end) });
       this.produced++;
       start = end;
     } while (start < line.length);
@@ -64,7 +78,7 @@ export class OutputStreamer {
     await this.end();
     await sleep(Math.max(0, this.lastPost + this.intervalMs - Date.now()));
     this.lastPost = Date.now();
-    await this.post(content);
+    await this.post(content, { pieces: 0 });
   }
 
   /** Posts batches until nothing is pending; only started with something pending. */
@@ -74,16 +88,18 @@ export class OutputStreamer {
       // Give more lines a moment to arrive, so messages are fuller and fewer.
       await sleep(Math.max(wait, this.ended ? 0 : Math.min(this.intervalMs, 300)));
       // Every piece fits alone (push cuts them to maxChars - FENCES); more follow after a newline.
-      const batch: string[] = [this.pending.shift()!];
-      let size = FENCES + batch[0]!.length;
-      while (this.pending.length > 0 && size + 1 + this.pending[0]!.length <= this.maxChars) {
+      const batch: Piece[] = [this.pending.shift()!];
+      let size = FENCES + batch[0]!.text.length;
+      while (this.pending.length > 0 && size + 1 + this.pending[0]!.text.length <= this.maxChars) {
         const next = this.pending.shift()!;
         batch.push(next);
-        size += 1 + next.length;
+        size += 1 + next.text.length;
       }
       this.lastPost = Date.now();
+      const numbered = batch.filter((piece) => piece.seq !== undefined).at(-1);
       try {
-        await this.post(`\`\`\`\n${batch.join('\n').replace(/```/g, 'ˋˋˋ')}\n\`\`\``);
+        const content = `\`\`\`\n${batch.map((piece) => piece.text).join('\n').replace(/\`\`\`/g, 'ˋˋˋ')}\n\`\`\``;
+        await this.post(content, { pieces: batch.length, ...(numbered ? { lastSeq: numbered.seq!, lastLine: numbered.line! } : {}) });
         this.delivered += batch.length;
       } catch (error) {
         // Those lines are lost (the summary's count says so); the rest still streams.

@@ -190,4 +190,23 @@ describe('OutputStreamer', () => {
       process.off('unhandledRejection', onUnhandled);
     }
   });
+
+  it('tells each post how many pieces it holds and the last numbered line it completes (a line split across posts counts where it ends)', async () => {
+    const batches: { pieces: number; lastSeq?: number; lastLine?: string }[] = [];
+    const streamer = new OutputStreamer(async (_content, batch) => void batches.push(batch), { maxChars: 60, intervalMs: 1 });
+    streamer.push('first', 1);
+    streamer.push('x'.repeat(120), 2);
+    streamer.push('unnumbered');
+    await within(5000, streamer.end(), 'end()');
+    await streamer.postLast('summary');
+    // Pieces of at most 52 characters (60 less the fences): 'first'; line 2's first and second pieces, each a post
+    // of its own; its last piece with 'unnumbered', which completes line 2; the summary.
+    expect(batches).toEqual([
+      { pieces: 1, lastSeq: 1, lastLine: 'first' },
+      { pieces: 1 },
+      { pieces: 1 },
+      { pieces: 2, lastSeq: 2, lastLine: 'x'.repeat(120) },
+      { pieces: 0 },
+    ]);
+  });
 });

@@ -101,7 +101,8 @@ export async function createKernel(options: KernelConfigOptions = {}, plugins: r
   const databaseOptions = options.database ?? databaseFromEnv(env);
   const queue = { queue: options.queue ?? env.CLOUD_ENGINE_QUEUE === 'on', runner: options.runner };
   const database = await openDatabase(config.dataDir, databaseOptions);
-  const jobs = await openJobs(queue, database, databaseOptions, config, logger).catch(async (error: unknown) => {
+  const events = new KernelEvents((event, error) => logger.error({ err: error, event }, 'event listener failed'));
+  const jobs = await openJobs(queue, database, databaseOptions, config, logger, events).catch(async (error: unknown) => {
     await database.close();
     throw error;
   });
@@ -113,9 +114,7 @@ export async function createKernel(options: KernelConfigOptions = {}, plugins: r
   container.bind(DatabaseToken).toConstantValue(database);
   container.bind(JobDispatchToken).toConstantValue(jobs);
   container.bind(ClockToken).toConstantValue(options.clock ?? systemClock);
-  container.bind(KernelEventsToken).toConstantValue(
-    new KernelEvents((event, error) => logger.error({ err: error, event }, 'event listener failed')),
-  );
+  container.bind(KernelEventsToken).toConstantValue(events);
   container.bind(ProviderRegistry).toConstantValue(registries.providers);
   container.bind(ResourceTypeRegistry).toConstantValue(registries.resourceTypes);
   container.bind(PolicyValidatorRegistry).toConstantValue(registries.policyValidators);
@@ -155,7 +154,7 @@ export async function createKernel(options: KernelConfigOptions = {}, plugins: r
   const worker = jobs instanceof PgBossJobs && queue.runner !== false ? new JobWorker(jobs.boss, orchestrator.local, logger, config.maxTerraform) : undefined;
   const liveness =
     jobs instanceof PgBossJobs ? new WorkerLiveness(database, orchestrator.ownerId, worker ? 'runner' : 'front', jobs, (lost) => orchestrator.recoverLost(lost), logger) : undefined;
-  const relay = jobs instanceof PgBossJobs ? await EventRelay.start(String(databaseOptions?.url), container.get(KernelEventsToken), orchestrator.ownerId, logger) : undefined;
+  const relay = jobs instanceof PgBossJobs ? await EventRelay.start(String(databaseOptions?.url), events, orchestrator.ownerId, logger) : undefined;
   const leadership = jobs instanceof PgBossJobs ? new Leadership(String(databaseOptions?.url), logger) : undefined;
   const kernel = new RunningKernel(container, config, logger, database, registries, loaded, jobs, worker, liveness, relay, leadership);
   const recovered = await kernel.orchestrator.recoverInterrupted();

@@ -116,4 +116,25 @@ describe.skipIf(!HAS_POSTGRES)('terraform work through the PostgreSQL job queue'
       for (const off of offs) off();
     }
   }, 60_000);
+
+  it('shows a plan waiting for a worker at its place in the queue, and runs it once a worker starts', async () => {
+    const { orchestrator, events } = front.kernel;
+    await worker.dispose();
+    const places: number[] = [];
+    const off = events.on('terraform.queued', (event) => places.push(event.position));
+    try {
+      const session = await orchestrator.startSession('alice', 'shop', undefined, { deployment: 'waiting' });
+      await orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'b' });
+      const planning = orchestrator.runPlan(session.id, 'alice');
+      await vi.waitFor(() => expect(places).toContain(1), { timeout: 10_000 });
+      expect((await orchestrator.getSession(session.id)).queuePosition).toBe(1);
+      // A worker comes: the plan runs, and the session no longer waits.
+      worker = await startTestKernel({ dataDir: dirs[1]!, database: { type: 'postgres', url: server.url }, queue: true, lifecycleInterval: 0 });
+      expect((await planning).summary).toBe('Plan: 1 to add, 0 to change, 0 to destroy.');
+      expect(places.at(-1)).toBe(0);
+      expect((await orchestrator.getSession(session.id)).queuePosition).toBeNull();
+    } finally {
+      off();
+    }
+  }, 60_000);
 });

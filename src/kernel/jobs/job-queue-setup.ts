@@ -1,5 +1,6 @@
 import { CloudEngineError } from '../errors.js';
 import type { EngineConfig } from '../config/engine-config.js';
+import type { KernelEvents } from '../events/kernel-events.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../persistence/database.js';
 import { IN_PROCESS, type JobDispatch } from './job-dispatch.js';
@@ -19,7 +20,7 @@ export interface QueueOptions {
  * a PostgreSQL database given by URL (pg-boss keeps its tables in a schema
  * of that database). Refused, naming the setting, otherwise.
  */
-export async function openJobs(options: QueueOptions, database: Database, databaseOptions: Record<string, unknown> | undefined, config: EngineConfig, logger: Logger): Promise<JobDispatch> {
+export async function openJobs(options: QueueOptions, database: Database, databaseOptions: Record<string, unknown> | undefined, config: EngineConfig, logger: Logger, events: KernelEvents): Promise<JobDispatch> {
   if (!options.queue) {
     if (options.runner === false) throw new CloudEngineError('CONFIG_INVALID', 'runner: false makes a front that leaves terraform to workers, which needs the job queue: set queue: true (with a PostgreSQL database).', { field: 'runner' });
     return IN_PROCESS;
@@ -33,7 +34,7 @@ export async function openJobs(options: QueueOptions, database: Database, databa
     );
   }
   const seconds = (ms: number) => Math.ceil(ms / 1000) + 300;
-  return PgBossJobs.open(url, database, logger, { planSeconds: seconds(config.timeouts.init + config.timeouts.plan), applySeconds: seconds(config.timeouts.init + config.timeouts.apply) });
+  return PgBossJobs.open(url, database, logger, { planSeconds: seconds(config.timeouts.init + config.timeouts.plan), applySeconds: seconds(config.timeouts.init + config.timeouts.apply) }, events);
 }
 
 /**

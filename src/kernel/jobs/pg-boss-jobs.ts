@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { Database } from '../persistence/database.js';
 import { OutputLineEntity } from '../persistence/entities/output-line.entity.js';
 import { readOutput } from '../sessions/output-recorder.js';
+import type { KernelEvents } from '../events/kernel-events.js';
 import type { JobDispatch, JobFollow } from './job-dispatch.js';
 import { JOB_PRIORITY, JOB_RETRIES, type JobArgs, type JobKind, type JobOutcome } from './job-kinds.js';
 
@@ -39,10 +40,11 @@ export class PgBossJobs implements JobDispatch {
     private readonly db: Database,
     private readonly logger: Logger,
     private readonly expiry: JobExpiry,
+    private readonly events: KernelEvents,
   ) {}
 
   /** Starts pg-boss on `url` (creating or migrating its schema once, whoever starts first) and the queue. */
-  static async open(url: string, db: Database, logger: Logger, expiry: JobExpiry): Promise<PgBossJobs> {
+  static async open(url: string, db: Database, logger: Logger, expiry: JobExpiry, events: KernelEvents): Promise<PgBossJobs> {
     const boss = new PgBoss({ connectionString: url, schema: JOBS_SCHEMA, max: 4, application_name: 'cloud-engine-jobs' });
     boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
     await boss.start();
@@ -52,7 +54,7 @@ export class PgBossJobs implements JobDispatch {
         if (!(await boss.getQueue(TERRAFORM_QUEUE))) throw error;
       });
     }
-    return new PgBossJobs(boss, db, logger, expiry);
+    return new PgBossJobs(boss, db, logger, expiry, events);
   }
 
   async run(kind: JobKind, args: JobArgs, follow?: JobFollow): Promise<void> {
@@ -76,14 +78,27 @@ export class PgBossJobs implements JobDispatch {
         }
       }
     };
-    for (;;) {
-      await deliver();
-      const job = await this.boss.getJobById<TerraformJobData>(TERRAFORM_QUEUE, id, { includeArchive: true });
-      if (job && (job.state === 'completed' || job.state === 'failed' || job.state === 'cancelled')) {
+    // Where the job waits, said as the in-process runner says it (`terraform.queued`; 0 once a worker has it).
+    let place: number | undefined;
+    const announce = (position: number) => {
+      if (args.sessionId === undefined || position === place) return;
+      place = position;
+      this.events.emit('terraform.queued', { sessionId: args.sessionId, position });
+    };
+    try {
+      for (;;) {
         await deliver();
-        return outcome(kind, args, job.state, job.output);
+        const job = await this.boss.getJobById<TerraformJobData>(TERRAFORM_QUEUE, id, { includeArchive: true });
+        if (job && (job.state === 'completed' || job.state === 'failed' || job.state === 'cancelled')) {
+          await deliver();
+          return outcome(kind, args, job.state, job.output);
+        }
+        if (job?.state === 'created' || job?.state === 'retry') announce((await this.position(args.sessionId ?? '')) ?? 1);
+        else announce(0);
+        await sleep(POLL_MS);
       }
-      await sleep(POLL_MS);
+    } finally {
+      if (place !== undefined && place > 0) announce(0);
     }
   }
 

@@ -43,6 +43,16 @@ export class Operations {
     return this.queued.get(sessionId) ?? null;
   }
 
+  /**
+   * A place in a queue elsewhere (the job queue, a worker's slots), as
+   * another process announced it (`terraform.queued`, relayed): kept so this
+   * process's views show it too; 0 clears it.
+   */
+  noteQueued(sessionId: string, position: number): void {
+    if (position > 0) this.queued.set(sessionId, position);
+    else this.queued.delete(sessionId);
+  }
+
   /** The operation running for a session here, if any. */
   current(sessionId: string): OperationKind | undefined {
     return this.running.get(sessionId)?.operation;

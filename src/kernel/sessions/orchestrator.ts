@@ -112,6 +112,8 @@ export class Orchestrator {
     @inject(JobDispatchToken) private readonly jobs: JobDispatch,
   ) {
     const operations = new Operations(db, events, logger);
+    // Places in queues of other processes (the job queue's, a worker's), as they announce them.
+    events.on('terraform.queued', (event) => operations.noteQueued(event.sessionId, event.position));
     const deployments = new DeploymentStore(db);
     const approvals = new ApprovalStore(db, audit);
     const voidApprovals = voidApprovalsOnChange(approvals, clock);

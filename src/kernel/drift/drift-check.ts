@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeploymentEntity } from '../persistence/entities/deployment.entity.js';
 import type { Project } from '../projects/project-service.js';
 import { sensitiveValues } from '../secrets/redactor.js';
 import type { SessionServices } from '../sessions/session-services.js';
+import type { TerraformEvent } from '../terraform/terraform-events.js';
 import { driftFingerprint, driftedResources, type DriftedResource } from './drift-report.js';
 
 /** What a refresh-only plan of a deployment found. */
@@ -33,6 +34,7 @@ export class DriftCheck {
     });
     const workingDir = join(config.dataDir, deployment.workDir);
     // One directory per check: a scheduled check and one asked for in chat may run at once.
+    await sweepStale(join(workingDir, '.drift'));
     const dir = join(workingDir, '.drift', randomBytes(6).toString('hex'));
     await mkdir(dir, { recursive: true });
     try {
@@ -43,10 +45,13 @@ export class DriftCheck {
           throw error;
         });
       }
-      const context = { cwd: dir, env: synthesis.environment, signal: options.signal, background: options.background };
+      // Terraform announces each drifted resource as it streams the plan: with none, there is nothing to show.
+      let announced = 0;
+      const context = { cwd: dir, env: synthesis.environment, signal: options.signal, background: options.background, onEvent: (event: TerraformEvent) => void (event.type === 'resource_drift' && announced++) };
       const planFile = join(dir, 'drift.tfplan');
       await runner.init(context);
       await runner.plan({ ...context, planFile, refreshOnly: true });
+      if (announced === 0) return { resources: [], fingerprint: null };
       const plan = await runner.show({ ...context, planFile });
       const owners = new Map(Object.entries(synthesis.addresses).flatMap(([name, addresses]) => addresses.map((address) => [address, name] as const)));
       // A value marked sensitive anywhere is hidden everywhere in the report.
@@ -56,5 +61,18 @@ export class DriftCheck {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+}
+
+/** A check's directory older than this was left by a process that stopped mid-check: removed (it holds a copy of the state). */
+const STALE_CHECK_MS = 3_600_000;
+
+async function sweepStale(parent: string): Promise<void> {
+  const names = await readdir(parent).catch(() => [] as string[]);
+  const cutoff = Date.now() - STALE_CHECK_MS;
+  for (const name of names) {
+    const dir = join(parent, name);
+    const info = await stat(dir).catch(() => undefined);
+    if (info && info.mtimeMs < cutoff) await rm(dir, { recursive: true, force: true });
   }
 }

@@ -56,6 +56,8 @@ export function driftedResources(plan: PlanJson, owners: ReadonlyMap<string, str
       const resource = owners.get(drift.address);
       return { address: drift.address, ...(resource === undefined ? {} : { resource }), action, attributes: all.slice(0, MAX_ATTRIBUTES), more: Math.max(0, all.length - MAX_ATTRIBUTES) } satisfies DriftedResource;
     })
+    // Terraform reports a resource whose only "change" is nothing read back as empty: no drift.
+    .filter((resource) => resource.action === 'delete' || resource.attributes.length > 0)
     .sort((a, b) => a.address.localeCompare(b.address));
 }
 
@@ -67,6 +69,7 @@ export function driftFingerprint(resources: readonly DriftedResource[]): string 
 
 /** The leaf attributes where `before` and `after` differ, as redacted values. */
 function differences(before: unknown, after: unknown, beforeMarks: unknown, afterMarks: unknown, path: string, secret: boolean, redactor: Redactor): DriftAttribute[] {
+  if (empty(before) && empty(after)) return [];
   if (isContainer(before) || isContainer(after)) {
     if (Array.isArray(before) === Array.isArray(after) && isContainer(before) && isContainer(after)) {
       const keys = Array.isArray(before) ? indexes(before, after as unknown[]) : [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
@@ -98,8 +101,13 @@ function join(path: string, key: string | number): string {
   return path === '' ? part : `${path}.${part}`;
 }
 
+/** Equal values; nothing, an empty map and an empty list count as the same (providers read back `tags = {}` for none). */
 function equal(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  return JSON.stringify(empty(a) ? null : a) === JSON.stringify(empty(b) ? null : b);
+}
+
+function empty(value: unknown): boolean {
+  return value === null || value === undefined || (isContainer(value) && Object.keys(value).length === 0);
 }
 
 /** A value as a drift report shows it: masked where the plan marks it sensitive, redacted, bounded. */

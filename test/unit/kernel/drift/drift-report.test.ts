@@ -98,3 +98,14 @@ describe('driftFingerprint', () => {
     expect(driftFingerprint(one)).not.toBe(driftFingerprint(other));
   });
 });
+
+describe('driftedResources on values read back empty', () => {
+  it('does not call a resource drifted when null tags come back as an empty map or list, and leaves it out', () => {
+    const found = driftedResources(
+      plan([updated('aws_vpc.main', { tags: null, tags_all: {}, cidr: '10.0.0.0/16', ids: null }, { tags: {}, tags_all: {}, cidr: '10.0.0.0/16', ids: [] })]),
+      owners,
+      new Redactor(),
+    );
+    expect(found).toEqual([]);
+  });
+});

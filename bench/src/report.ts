@@ -987,6 +987,12 @@ function workersSection(part: Any): string[] {
     ),
   );
   out.push('');
+  const byEvent = rows.filter((row) => row.plan?.notifyByEvent);
+  if (byEvent.length) {
+    const list = (d: Any) => Object.entries(d.notifyByEvent as Record<string, number>).map(([event, count]) => `${event} ${count}`).join(', ');
+    out.push(`NOTIFY messages by event over all the runs' batches (${w.runs} × ${w.sessions} sessions; AWS ${w.runs} × ${w.aws?.sessions ?? '?'}): ${byEvent.map((row) => `${configLabel(row)} — plans: ${list(row.plan)}${row.apply?.notifyByEvent ? `; applies: ${list(row.apply)}` : ''}`).join(' · ')}.`);
+    out.push('');
+  }
   if (w.aws?.skipped) {
     out.push(`AWS: not measured (${w.aws.skipped}).`);
     out.push('');

@@ -8,6 +8,9 @@ import { ADMIN, createProject, startTestKernel, type TestKernel } from '../suppo
 
 if (!HAS_POSTGRES) console.warn(NO_POSTGRES_REASON);
 
+/** The key every process on the queue shares. */
+const SECRET_KEY = '3'.repeat(64);
+
 // Fronts and workers in one test process, each kernel with a data dir of its own: what a front
 // asks is run by the worker through the PostgreSQL job queue, and answered as if in-process.
 describe.skipIf(!HAS_POSTGRES)('terraform work through the PostgreSQL job queue', () => {
@@ -24,8 +27,11 @@ describe.skipIf(!HAS_POSTGRES)('terraform work through the PostgreSQL job queue'
       return made;
     };
     const database = { type: 'postgres', url: server.url };
-    front = await startTestKernel({ dataDir: dir(), database, queue: true, runner: false, lifecycleInterval: 0 });
-    worker = await startTestKernel({ dataDir: dir(), database, queue: true, lifecycleInterval: 0 });
+    // Without the key every process shares, the queue refuses to start (naming the variable).
+    const refused = await rejection(startTestKernel({ dataDir: dir(), database, queue: true, lifecycleInterval: 0 }));
+    expect(refused).toMatchObject({ code: 'CONFIG_INVALID', field: 'CLOUD_ENGINE_SECRET_KEY' });
+    front = await startTestKernel({ dataDir: dir(), database, queue: true, runner: false, secretKey: SECRET_KEY, lifecycleInterval: 0 });
+    worker = await startTestKernel({ dataDir: dir(), database, queue: true, secretKey: SECRET_KEY, lifecycleInterval: 0 });
     await createProject(front.kernel, { id: 'shop', provider: 'sandbox' });
   }, 60_000);
 
@@ -129,7 +135,7 @@ describe.skipIf(!HAS_POSTGRES)('terraform work through the PostgreSQL job queue'
       await vi.waitFor(() => expect(places).toContain(1), { timeout: 10_000 });
       expect((await orchestrator.getSession(session.id)).queuePosition).toBe(1);
       // A worker comes: the plan runs, and the session no longer waits.
-      worker = await startTestKernel({ dataDir: dirs[1]!, database: { type: 'postgres', url: server.url }, queue: true, lifecycleInterval: 0 });
+      worker = await startTestKernel({ dataDir: dirs[2]!, database: { type: 'postgres', url: server.url }, queue: true, secretKey: SECRET_KEY, lifecycleInterval: 0 });
       expect((await planning).summary).toBe('Plan: 1 to add, 0 to change, 0 to destroy.');
       expect(places.at(-1)).toBe(0);
       expect((await orchestrator.getSession(session.id)).queuePosition).toBeNull();

@@ -34,6 +34,8 @@ export interface KernelEventMap {
   'access.requestExpired': { request: AccessRequestView };
   /** A timed grant ends soon (once per grant): tell its holder, with Request extension. */
   'access.grantExpiring': { projectId: string; userId: string; level: AccessLevel; expiresAt: Date; remaining: number; durationMs: number };
+  /** A worker process stopped answering while it ran the session's plan (planned again elsewhere) or apply (FAILED): tell the project's admins. */
+  'session.workerLost': { sessionId: string; projectId: string; deploymentId: string; owner: string; to: DeploymentState; reason: string };
   /** A drift check found a drift not announced (or dismissed) before: once per distinct drift. */
   'deployment.drifted': { deploymentId: string; projectId: string; name: string; drift: DriftRecord };
 }

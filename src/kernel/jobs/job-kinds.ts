@@ -2,7 +2,6 @@ import type { SystemReason } from '../lifecycle/system-actor.js';
 
 /** The terraform work a front hands to workers: planning a change or a teardown, applying, checking drift. */
 export type JobKind = 'plan' | 'destroy-plan' | 'apply' | 'drift';
-export const JOB_KINDS: readonly JobKind[] = ['apply', 'plan', 'destroy-plan', 'drift'];
 
 /** What a job names; everything else is read from the database by the worker. */
 export interface JobArgs {
@@ -28,8 +27,3 @@ export const JOB_PRIORITY: Readonly<Record<JobKind, number>> = { apply: 20, plan
  * again (it changes nothing), an apply never (it may have changed things).
  */
 export const JOB_RETRIES: Readonly<Record<JobKind, number>> = { apply: 0, plan: 1, 'destroy-plan': 1, drift: 1 };
-
-/** The pg-boss queue of a kind. */
-export function queueName(kind: JobKind): string {
-  return `cloud-engine.${kind}`;
-}

@@ -33,6 +33,14 @@ export async function openJobs(options: QueueOptions, database: Database, databa
       { field: 'database' },
     );
   }
+  if (!config.secretKey) {
+    // A key file of its own per process would seal a plan's secrets so that another worker refuses to apply it.
+    throw new CloudEngineError(
+      'CONFIG_INVALID',
+      'Every process on the job queue seals and unseals plans with the same key: set CLOUD_ENGINE_SECRET_KEY (32 bytes, hex or base64, e.g. `openssl rand -hex 32`) to the same value for each front and worker.',
+      { field: 'CLOUD_ENGINE_SECRET_KEY' },
+    );
+  }
   const seconds = (ms: number) => Math.ceil(ms / 1000) + 300;
   return PgBossJobs.open(url, database, logger, { planSeconds: seconds(config.timeouts.init + config.timeouts.plan), applySeconds: seconds(config.timeouts.init + config.timeouts.apply) }, events);
 }

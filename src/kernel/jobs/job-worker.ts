@@ -15,6 +15,7 @@ import { TERRAFORM_QUEUE, type TerraformJobData } from './pg-boss-jobs.js';
  */
 export class JobWorker {
   private readonly workers: string[] = [];
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(
     private readonly boss: PgBoss,
@@ -26,13 +27,25 @@ export class JobWorker {
   async start(): Promise<void> {
     // One fetch loop per slot: each takes one job at a time, highest priority first.
     for (let slot = 0; slot < this.concurrency; slot++) {
-      this.workers.push(await this.boss.work<TerraformJobData>(TERRAFORM_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, ([job]) => this.handle(job!)));
+      this.workers.push(
+        await this.boss.work<TerraformJobData>(TERRAFORM_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, ([job]) => {
+          // Completed here rather than by pg-boss's loop, which no longer completes a job once its worker is stopping.
+          const run = this.handle(job!).then(async (outcome) => {
+            await this.boss.complete(TERRAFORM_QUEUE, job!.id, outcome);
+            return outcome;
+          });
+          this.running.add(run);
+          void run.finally(() => this.running.delete(run)).catch(() => undefined);
+          return run;
+        }),
+      );
     }
   }
 
-  /** Takes no more jobs; those running finish (the queue's stop waits for them). */
+  /** Takes no more jobs and waits for those running here to finish (a stopped worker never cuts an apply short). */
   async stop(): Promise<void> {
     for (const id of this.workers.splice(0)) await this.boss.offWork({ id }).catch(() => undefined);
+    await Promise.allSettled([...this.running]);
   }
 
   private async handle(job: PgBoss.Job<TerraformJobData>): Promise<JobOutcome> {

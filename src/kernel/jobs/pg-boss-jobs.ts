@@ -14,6 +14,8 @@ export const TERRAFORM_QUEUE = 'cloud-engine-terraform';
 export const JOBS_SCHEMA = 'cloud_engine_jobs';
 /** How often a waiting caller looks at its job and its new output lines. */
 const POLL_MS = 200;
+/** How often a waiting caller counts its place in the queue. */
+const POSITION_EVERY_MS = 1000;
 
 /** A job's data as stored: its kind and arguments. */
 export interface TerraformJobData extends JobArgs {
@@ -80,6 +82,7 @@ export class PgBossJobs implements JobDispatch {
     };
     // Where the job waits, said as the in-process runner says it (`terraform.queued`; 0 once a worker has it).
     let place: number | undefined;
+    let counted = 0;
     const announce = (position: number) => {
       if (args.sessionId === undefined || position === place) return;
       place = position;
@@ -93,8 +96,13 @@ export class PgBossJobs implements JobDispatch {
           await deliver();
           return outcome(kind, args, job.state, job.output);
         }
-        if (job?.state === 'created' || job?.state === 'retry') announce((await this.position(args.sessionId ?? '')) ?? 1);
-        else announce(0);
+        if (job?.state === 'created' || job?.state === 'retry') {
+          // Counted once a second, not at every look: a long backlog of waiting callers would otherwise count each other constantly.
+          if (Date.now() - counted >= POSITION_EVERY_MS) {
+            counted = Date.now();
+            announce((await this.position(args.sessionId ?? '')) ?? 1);
+          }
+        } else announce(0);
         await sleep(POLL_MS);
       }
     } finally {

@@ -66,7 +66,9 @@ export class Recovery {
     const unlock =
       backend === 'local'
         ? ''
-        : ` If terraform then reports the state is locked, release it with \`terraform force-unlock <LOCK ID>\` in the deployment's working dir, using the project's ${backend} backend credentials.`;
+        : backend === 'pg'
+          ? " If terraform then reports the state is locked: the pg backend's lock is a PostgreSQL advisory lock of the stopped terraform's connection, released when that connection ends (the server notices a dead peer through TCP keepalives; an admin can end it with pg_terminate_backend on the pid that holds the advisory lock in pg_locks)."
+          : ` If terraform then reports the state is locked, release it with \`terraform force-unlock <LOCK ID>\` in the deployment's working dir, using the project's ${backend} backend credentials.`;
     const owner = session.operationOwner ?? 'unknown';
     const reason =
       (why === 'lost'
@@ -88,6 +90,7 @@ export class Recovery {
         details: { recovered: true, ...(why === 'lost' ? { workerLost: true } : {}), owner: session.operationOwner, terraformStopped: stopped, lockRemoved, ...(applying ? { resourcesInState } : {}) },
       });
       if (applying) events.emit('apply.finished', { sessionId: session.id, state: S.FAILED, error: reason });
+      if (why === 'lost') events.emit('session.workerLost', { sessionId: session.id, projectId: session.projectId, deploymentId: session.deploymentId, owner, to, reason });
       return true;
     } catch (error) {
       // Another process may have resolved it first.

@@ -175,7 +175,8 @@ export class TerraformRunner {
         await this.execute('init', args, ctx, 'text-stream');
         return;
       } catch (error) {
-        const busy = sharedLock(ctx) && error instanceof TerraformError && /Already locked for workspace creation/i.test(error.message);
+        // Also the race of two first inits on a fresh database creating the backend's table and sequence.
+        const busy = sharedLock(ctx) && error instanceof TerraformError && /Already locked for workspace creation|pg_class_relname_nsp_index|pg_type_typname_nsp_index/i.test(error.message);
         if (!busy || attempt >= CREATION_LOCK_ATTEMPTS || ctx.signal?.aborted) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.min(4000, 250 * attempt) + Math.random() * 250));
       }

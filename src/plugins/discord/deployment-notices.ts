@@ -11,7 +11,8 @@ import type { LobbyTracker } from './lobby-tracker.js';
 /**
  * Posts what the kernel says about a deployment on its own — expiry
  * reminders with **Extend** and **Destroy now**, that it expired or that its
- * teardown failed (for its admins), and a drift found, with **Reconcile** and
+ * teardown failed (for its admins), that a worker was lost under one of its
+ * changes (for its admins), and a drift found, with **Reconcile** and
  * **Dismiss** — in the channel of the deployment's latest lobby, in the
  * channel's pace. A deployment whose lobby this bot never showed gets nothing here.
  */
@@ -39,6 +40,9 @@ export class DeploymentNotices {
       events.on('deployment.expiring', (event) => this.postText(event.deploymentId, `⏰ ${reminderLines(event).join('\n')}`, expiryButtons(event.deploymentId))),
       events.on('deployment.expired', (event) => this.postText(event.deploymentId, `🗑️ ${expiredLine(event)}`, [])),
       events.on('deployment.expiryFailed', (event) => this.postText(event.deploymentId, `⚠️ ${expiryFailedLine(event)}`, [])),
+      events.on('session.workerLost', (event) =>
+        this.postText(event.deploymentId, `⚠️ Admins of ${event.projectId}: session ${event.sessionId} lost its worker (${event.owner}); it is now ${event.to}. ${event.reason}`, []),
+      ),
       events.on('deployment.drifted', (event) => {
         const reply = this.drift.notice(event.drift, { id: event.deploymentId, name: event.name, projectId: event.projectId });
         if (reply.kind === 'message') this.post(event.deploymentId, reply.message);

@@ -89,10 +89,12 @@ describe.skipIf(!HAS_POSTGRES)('terraform work through the PostgreSQL job queue'
   it("passes the worker's events to the front once each (lobbies follow a plan run elsewhere), dates as dates", async () => {
     const { orchestrator, events } = front.kernel;
     const seen: string[] = [];
+    const lines: string[] = [];
     const offs = [
       events.on('session.stateChanged', (event) => seen.push(`${event.sessionId}:${event.from}>${event.to}`)),
       events.on('plan.ready', (event) => seen.push(`${event.sessionId}:plan ${event.plan.summary} ${'planJson' in event.plan}`)),
       events.on('apply.finished', (event) => seen.push(`${event.sessionId}:finished ${event.state}`)),
+      events.on('output.line', (event) => lines.push(`${event.operation} ${event.line}`)),
     ];
     try {
       const session = await orchestrator.startSession('alice', 'shop', undefined, { deployment: 'relayed' });
@@ -111,6 +113,9 @@ describe.skipIf(!HAS_POSTGRES)('terraform work through the PostgreSQL job queue'
         `${id}:APPLYING>APPLIED`,
         `${id}:finished APPLIED`,
       ]);
+      // The worker's lines are announced as they stream, in order.
+      expect(lines).toContain('apply Apply complete! Resources: 1 added, 0 changed, 0 destroyed.');
+      expect(lines.findIndex((line) => line.startsWith('plan '))).toBeLessThan(lines.findIndex((line) => line.startsWith('apply ')));
       // A lifecycle event from the worker's timer arrives with its dates as dates.
       const expiresAt = new Date('2026-12-07T10:00:00.000Z');
       const reminders: unknown[] = [];

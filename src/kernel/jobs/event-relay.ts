@@ -6,13 +6,14 @@ import type { Logger } from '../logger.js';
 export const EVENTS_CHANNEL = 'cloud_engine_events';
 /** NOTIFY payloads are limited to 8000 bytes. */
 const MAX_PAYLOAD = 7900;
-/** Lines cross processes through the database itself (workers persist them; a front follows them), not as events. */
-const LOCAL_ONLY: ReadonlySet<KernelEventName> = new Set<KernelEventName>(['output.line']);
+/** A relayed output line is cut to this: it says a line arrived (its full text is persisted, and read from there). */
+const RELAYED_LINE_CHARS = 2000;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /**
  * The kernel's events across the processes on one database (fronts and
- * workers): every event a process emits itself is sent with `pg_notify`, and
+ * workers): every event a process emits itself — a worker's output lines
+ * too, as they stream — is sent with `pg_notify`, and
  * every process listening passes on what the others sent, so a front's
  * Discord lobbies follow a plan a worker runs, and a reminder a worker's
  * lifecycle sent is posted by the front that runs the gateway.
@@ -46,7 +47,6 @@ export class EventRelay {
   }
 
   private send(event: KernelEventName, payload: unknown): void {
-    if (LOCAL_ONLY.has(event)) return;
     const text = JSON.stringify({ origin: this.origin, event, payload: slim(event, payload) });
     if (Buffer.byteLength(text) > MAX_PAYLOAD) {
       this.logger.warn({ event, bytes: Buffer.byteLength(text) }, 'event too large to relay to other processes');
@@ -70,8 +70,12 @@ export class EventRelay {
   }
 }
 
-/** What crosses: a plan's event without its plan JSON (listeners re-read what they show). */
+/** What crosses: a plan's event without its plan JSON, an output line cut short (listeners re-read what they show). */
 function slim(event: KernelEventName, payload: unknown): unknown {
+  if (event === 'output.line') {
+    const line = payload as KernelEventMap['output.line'];
+    return line.line.length > RELAYED_LINE_CHARS ? { ...line, line: `${line.line.slice(0, RELAYED_LINE_CHARS)}…` } : line;
+  }
   if (event !== 'plan.ready') return payload;
   const { plan, ...rest } = payload as KernelEventMap['plan.ready'];
   const { planJson: _planJson, ...summary } = plan;

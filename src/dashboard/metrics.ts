@@ -77,6 +77,19 @@ export class DashboardMetrics {
       },
     });
     new Gauge({
+      name: 'cloud_engine_job_queue',
+      help: 'The PostgreSQL job queue (every process): terraform jobs waiting for a worker and running on one; absent when terraform runs in-process.',
+      labelNames: ['status'],
+      registers,
+      async collect() {
+        const { jobs } = await orchestrator.stats();
+        this.reset();
+        if (!jobs) return;
+        this.set({ status: 'waiting' }, jobs.waiting);
+        this.set({ status: 'running' }, jobs.running);
+      },
+    });
+    new Gauge({
       name: 'cloud_engine_provider_pool',
       help: 'The warm provider pool: leases served by a pooled process (hits) or not (misses), starts, fallbacks, crashes, and processes alive.',
       labelNames: ['measure'],

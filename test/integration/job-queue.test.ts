@@ -139,11 +139,13 @@ describe.skipIf(!HAS_POSTGRES)('terraform work through the PostgreSQL job queue'
       const planning = orchestrator.runPlan(session.id, 'alice');
       await vi.waitFor(() => expect(places).toContain(1), { timeout: 10_000 });
       expect((await orchestrator.getSession(session.id)).queuePosition).toBe(1);
+      expect((await orchestrator.stats()).jobs).toEqual({ waiting: 1, running: 0 });
       // A worker comes: the plan runs, and the session no longer waits.
       worker = await startTestKernel({ dataDir: dirs[2]!, database: { type: 'postgres', url: server.url }, queue: true, secretKey: SECRET_KEY, lifecycleInterval: 0 });
       expect((await planning).summary).toBe('Plan: 1 to add, 0 to change, 0 to destroy.');
       expect(places.at(-1)).toBe(0);
       expect((await orchestrator.getSession(session.id)).queuePosition).toBeNull();
+      expect((await orchestrator.stats()).jobs).toEqual({ waiting: 0, running: 0 });
     } finally {
       off();
     }

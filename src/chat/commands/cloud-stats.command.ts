@@ -20,7 +20,8 @@ export const cloudStatsCommand = defineChatCommand({
         `Terraform: ${stats.terraform.running} running, ${stats.terraform.queued} queued (cap ${stats.terraform.cap})` +
           (stats.terraform.pool
             ? ` · provider pool: ${stats.terraform.pool.processes} processes (${stats.terraform.pool.idle} idle), ${stats.terraform.pool.hits} hits, ${stats.terraform.pool.misses} misses, ${stats.terraform.pool.fallbacks} fallbacks`
-            : ' · provider pool off'),
+            : ' · provider pool off') +
+          (stats.jobs ? ` · job queue: ${stats.jobs.waiting} waiting, ${stats.jobs.running} running on workers` : ''),
         due.length ? `Next lifecycle actions (${due.length}):` : 'Next lifecycle actions: none',
         ...due.slice(0, 10).map((action) => `  ${dueActionLine(action)}`),
         ...(due.length > 10 ? [`  … and ${due.length - 10} more`] : []),

@@ -19,6 +19,8 @@ export interface JobDispatch {
   run(kind: JobKind, args: JobArgs, follow?: JobFollow): Promise<void>;
   /** Jobs waiting for a worker ahead of this session's, 1-based; undefined when it is not waiting. */
   position(sessionId: string): Promise<number | undefined>;
+  /** Jobs waiting and running, on every process; null in-process. */
+  depth(): Promise<{ waiting: number; running: number } | null>;
   close(): Promise<void>;
 }
 export const JobDispatchToken = token<JobDispatch>('kernel.job-dispatch');
@@ -28,5 +30,6 @@ export const IN_PROCESS: JobDispatch = {
   queued: false,
   run: () => Promise.reject(new Error('in-process work is run by the orchestrator, not dispatched')),
   position: () => Promise.resolve(undefined),
+  depth: () => Promise.resolve(null),
   close: () => Promise.resolve(),
 };

@@ -130,6 +130,14 @@ export class PgBossJobs implements JobDispatch {
     for (const row of rows) await this.boss.fail(TERRAFORM_QUEUE, row.id, { message: reason });
   }
 
+  async depth(): Promise<{ waiting: number; running: number }> {
+    const [row] = await this.db.dataSource.query(
+      `SELECT count(*) FILTER (WHERE state IN ('created', 'retry')) AS waiting, count(*) FILTER (WHERE state = 'active') AS running FROM ${JOBS_SCHEMA}.job WHERE name = $1`,
+      [TERRAFORM_QUEUE],
+    );
+    return { waiting: Number(row?.waiting ?? 0), running: Number(row?.running ?? 0) };
+  }
+
   async close(): Promise<void> {
     await this.boss.stop({ graceful: false, wait: true, timeout: 5000 });
   }

@@ -429,8 +429,9 @@ export class Orchestrator {
   }
 
   /** Counts across every project; with `viewerId`, only for global admins. */
-  stats(viewerId?: string): Promise<EngineStats> {
-    return this.queries.stats(viewerId);
+  async stats(viewerId?: string): Promise<EngineStats> {
+    const [stats, jobs] = await Promise.all([this.queries.stats(viewerId), this.jobs.depth()]);
+    return { ...stats, jobs };
   }
 
   /** Waits for running terraform work to stop (used by kernel.close). */

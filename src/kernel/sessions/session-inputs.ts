@@ -58,4 +58,6 @@ export interface EngineStats {
     readonly cap: number;
     readonly pool: (ProviderPoolMetrics & { readonly processes: number; readonly idle: number }) | null;
   };
+  /** The PostgreSQL job queue, every process's: jobs waiting for a worker and running on one; null when terraform runs in-process. */
+  readonly jobs?: { readonly waiting: number; readonly running: number } | null;
 }

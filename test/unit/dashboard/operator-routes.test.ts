@@ -30,6 +30,9 @@ describe('the operators endpoints: /metrics, /healthz, /readyz', () => {
       expect(text).toMatch(/cloud_engine_terraform_duration_seconds_count\{operation="apply",outcome="success"\} 1/);
       expect(text).toContain('cloud_engine_terraform_processes{status="running"} 0');
       expect(text).toContain('cloud_engine_provider_pool{measure="hits"}');
+      // Terraform runs in this process: the job queue's gauge is there, with no samples.
+      expect(text).toContain('# TYPE cloud_engine_job_queue gauge');
+      expect(text).not.toContain('cloud_engine_job_queue{');
     } finally {
       await app.close();
     }

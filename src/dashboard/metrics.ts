@@ -53,6 +53,13 @@ export class DashboardMetrics {
       buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
       registers,
     });
+    const acknowledged = new Histogram({
+      name: 'cloud_engine_chat_ack_seconds',
+      help: "How long after a user's click or command this process's chat adapter answered it first (Discord allows 3 s).",
+      labelNames: ['adapter'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5],
+      registers,
+    });
     const orchestrator = kernel.orchestrator;
     new Gauge({
       name: 'cloud_engine_sessions',
@@ -104,6 +111,7 @@ export class DashboardMetrics {
 
     const events = kernel.events;
     this.unsubscribe.push(
+      events.on('chat.acknowledged', ({ adapter, ms }) => acknowledged.observe({ adapter }, ms / 1000)),
       events.on('session.stateChanged', ({ sessionId, from, to }) => {
         transitions.inc({ to });
         if (to === 'APPROVED' || (to === 'DESTROYING' && from === 'DESTROY_READY')) approvals.inc();

@@ -19,9 +19,17 @@ describe('a whole deployment through Discord, with the real discord.js client', 
     );
   });
 
-  it('creates a project and grants access with admin commands', async () => {
+  it('creates a project and grants access with admin commands; each answer is measured from the interaction to its first reply', async () => {
+    const acks: { adapter: string; ms: number }[] = [];
+    const off = w.t.kernel.events.on('chat.acknowledged', (ack) => acks.push(ack));
     const created = await w.emulator.slashCommand({ user: w.users.admin, channel: w.channel, name: 'cloud-create-project', options: { project_id: 'web', provider: 'sandbox' } }).response();
     expect(JSON.stringify(created)).toContain('Project web (sandbox) created');
+    await w.bot.idle();
+    off();
+    expect(acks).toHaveLength(1);
+    expect(acks[0]!.adapter).toBe('discord');
+    expect(acks[0]!.ms).toBeGreaterThanOrEqual(0);
+    expect(acks[0]!.ms).toBeLessThan(3000);
     for (const user of [w.users.alice, w.users.bob]) {
       const granted = await w.emulator
         .slashCommand({ user: w.users.admin, channel: w.channel, name: 'cloud-grant', options: { user: user.id, project: 'web', permission: 'deploy', duration: '2h' } })

@@ -36,6 +36,8 @@ export interface KernelEventMap {
   'access.grantExpiring': { projectId: string; userId: string; level: AccessLevel; expiresAt: Date; remaining: number; durationMs: number };
   /** A worker process stopped answering while it ran the session's plan (planned again elsewhere) or apply (FAILED): tell the project's admins. */
   'session.workerLost': { sessionId: string; projectId: string; deploymentId: string; owner: string; to: DeploymentState; reason: string };
+  /** A chat adapter answered an interaction first (Discord allows 3 s): how long after the user's click or command, ms. Not relayed: each process's own. */
+  'chat.acknowledged': { adapter: string; ms: number };
   /** A drift check found a drift not announced (or dismissed) before: once per distinct drift. */
   'deployment.drifted': { deploymentId: string; projectId: string; name: string; drift: DriftRecord };
 }

@@ -6,6 +6,8 @@ import type { Logger } from '../logger.js';
 export const EVENTS_CHANNEL = 'cloud_engine_events';
 /** NOTIFY payloads are limited to 8000 bytes. */
 const MAX_PAYLOAD = 7900;
+/** Measures of this process alone (its metrics): not sent to the others. */
+const LOCAL_ONLY: ReadonlySet<KernelEventName> = new Set<KernelEventName>(['chat.acknowledged']);
 /** A relayed output line is cut to this: it says a line arrived (its full text is persisted, and read from there). */
 const RELAYED_LINE_CHARS = 2000;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -47,6 +49,7 @@ export class EventRelay {
   }
 
   private send(event: KernelEventName, payload: unknown): void {
+    if (LOCAL_ONLY.has(event)) return;
     const text = JSON.stringify({ origin: this.origin, event, payload: slim(event, payload) });
     if (Buffer.byteLength(text) > MAX_PAYLOAD) {
       this.logger.warn({ event, bytes: Buffer.byteLength(text) }, 'event too large to relay to other processes');

@@ -53,6 +53,8 @@ export interface ChatApi {
   readonly authorizer: Pick<Authorizer, 'authorize' | 'isGlobalAdmin'>;
   /** Lobbies follow sessions through these events. */
   readonly events: Pick<KernelEvents, 'on'>;
+  /** Says how long after the user's action the adapter answered an interaction first (`chat.acknowledged`, for operators' metrics). */
+  acknowledged(adapter: string, ms: number): void;
   /** Everything shown in a channel passes it. */
   readonly redactor: Redactor;
   /** Single-use dashboard sign-in links (`/cloud-dashboard`). */
@@ -108,6 +110,7 @@ export function chatApiOf(kernel: Kernel): ChatApi {
     quotas,
     authorizer,
     events,
+    acknowledged: (adapter, ms) => events.emit('chat.acknowledged', { adapter, ms }),
     redactor,
     signIns: kernel.signIns,
     lifecycle: { pending: (deploymentId) => kernel.lifecycle.pending(deploymentId), now: () => kernel.clock.now() },

@@ -1,4 +1,4 @@
-import { Client, GatewayIntentBits, type Interaction } from 'discord.js';
+import { Client, GatewayIntentBits, SnowflakeUtil, type Interaction } from 'discord.js';
 import type { ChatApi } from '../../kernel/plugin/chat-adapter.js';
 import type { ChatCommand } from '../../chat/chat-command.js';
 import { chatCommands } from '../../chat/chat-commands.js';
@@ -73,6 +73,11 @@ export class DiscordBot {
     this.notices = new DeploymentNotices(api, this.client, pacer, this.lobbies, this.work);
     this.systemApplies = new SystemApplyStream(api, this.client, pacer, this.lobbies, this.work, options.streamIntervalMs);
     // Each interaction is handled as its member, with the roles they hold at this click (a project's access.roles).
+    // How long after the user's action Discord got its first answer: the interaction's id carries when it was made.
+    this.client.rest.on('response', (request, response) => {
+      const callback = /^\/interactions\/(\d+)\/[^/]+\/callback/.exec(String(request.path));
+      if (callback && response.ok) api.acknowledged('discord', Math.max(0, Date.now() - SnowflakeUtil.timestampFrom(callback[1]!)));
+    });
     this.client.on('interactionCreate', (interaction) => this.work.track(inMemberContext(interaction, () => this.onInteraction(interaction))));
   }
 

@@ -19,9 +19,13 @@ describe('the operators endpoints: /metrics, /healthz, /readyz', () => {
       await t.kernel.orchestrator.addResource(session.id, 'alice', { type: 'sandbox.bucket', name: 'logs' });
       const plan = await t.kernel.orchestrator.runPlan(session.id, 'alice');
       await t.kernel.orchestrator.approveAndApply(session.id, 'bob', { planId: plan.id });
+      // A chat adapter says how fast it answered (the Discord bot does, for each interaction).
+      t.kernel.events.emit('chat.acknowledged', { adapter: 'discord', ms: 120 });
       const response = await app.inject({ method: 'GET', url: '/metrics' });
       expect(response.statusCode).toBe(200);
       expect(response.headers['content-type']).toContain('text/plain');
+      expect(response.body).toContain('cloud_engine_chat_ack_seconds_bucket{le="0.25",adapter="discord"} 1');
+      expect(response.body).toContain('cloud_engine_chat_ack_seconds_bucket{le="0.1",adapter="discord"} 0');
       const text = response.body;
       expect(text).toContain('cloud_engine_plans_total{outcome="success"} 1');
       expect(text).toContain('cloud_engine_applies_total{outcome="APPLIED"} 1');

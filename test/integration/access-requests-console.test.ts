@@ -3,19 +3,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chatApiOf } from '../../src/kernel/plugin/chat-adapter.js';
 import { ConsoleChat } from '../../src/plugins/console/console-chat.js';
 import { createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { TestClock } from '../support/test-clock.js';
 
 const MINUTE = 60_000;
-
-/** A clock the test moves by hand. */
-class TestClock {
-  private at = Date.now();
-  now(): Date {
-    return new Date(this.at);
-  }
-  advance(ms: number): void {
-    this.at += ms;
-  }
-}
 
 /** One person at a console on the shared kernel: what it printed, and a way to type a line. */
 interface Seat {

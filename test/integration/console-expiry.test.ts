@@ -4,20 +4,10 @@ import { chatCommands } from '../../src/chat/chat-commands.js';
 import { chatApiOf } from '../../src/kernel/plugin/chat-adapter.js';
 import { ConsoleChat } from '../../src/plugins/console/console-chat.js';
 import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { TestClock } from '../support/test-clock.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-
-/** A clock the test moves by hand. */
-class TestClock {
-  private at = Date.now();
-  now(): Date {
-    return new Date(this.at);
-  }
-  set(start: Date, ms: number): void {
-    this.at = start.getTime() + ms;
-  }
-}
 
 describe('deployments that expire, from the console chat', () => {
   const clock = new TestClock();

@@ -1,19 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelInfo, EmulatedMessage, RoleInfo } from '../support/discord-emulator/index.js';
 import { button, embedText, startDiscordWorld, type DiscordWorld } from '../support/discord-harness.js';
+import { TestClock } from '../support/test-clock.js';
 
 const MINUTE = 60_000;
-
-/** A clock the test moves by hand. */
-class TestClock {
-  private at = Date.now();
-  now(): Date {
-    return new Date(this.at);
-  }
-  advance(ms: number): void {
-    this.at += ms;
-  }
-}
 
 const cardOf = (messages: EmulatedMessage[], requestId: string) => messages.find((message) => embedText(message).includes(`Access request ${requestId}`));
 

@@ -1,20 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatedMessage } from '../support/discord-emulator/index.js';
 import { button, embedText, startDiscordWorld, type DiscordWorld } from '../support/discord-harness.js';
+import { TestClock } from '../support/test-clock.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-
-/** A clock the test moves by hand. */
-class TestClock {
-  private at = Date.now();
-  now(): Date {
-    return new Date(this.at);
-  }
-  set(start: Date, ms: number): void {
-    this.at = start.getTime() + ms;
-  }
-}
 
 const sessionOf = (message: EmulatedMessage | undefined) => String(message?.embeds[0]?.title ?? '').replace('Deployment ', '');
 

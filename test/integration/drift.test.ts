@@ -5,20 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kernel } from '../../src/kernel/kernel.js';
 import { rejection } from '../support/rejection.js';
 import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { TestClock } from '../support/test-clock.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-
-/** A clock tests move by hand; everything scheduled reads it. */
-class TestClock {
-  private at = Date.now();
-  now(): Date {
-    return new Date(this.at);
-  }
-  set(start: Date, ms: number): void {
-    this.at = start.getTime() + ms;
-  }
-}
 
 /** A deployment with one sandbox bucket, planned by alice and applied by bob. */
 async function deploy(kernel: Kernel, projectId: string, name: string) {

@@ -7,24 +7,10 @@ import type { KernelEventMap } from '../../src/kernel/events/kernel-events.js';
 import { definePlugin } from '../../src/kernel/plugin/define-plugin.js';
 import { rejection } from '../support/rejection.js';
 import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { TestClock } from '../support/test-clock.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-
-/** A clock tests move by hand; everything scheduled reads it. */
-class TestClock {
-  private at = Date.now();
-  now(): Date {
-    return new Date(this.at);
-  }
-  advance(ms: number): void {
-    this.at += ms;
-  }
-  /** When it is `ms` after `start`. */
-  set(start: Date, ms: number): void {
-    this.at = start.getTime() + ms;
-  }
-}
 
 /** A policy that refuses every plan that deletes something while it is on: a teardown a policy stops. */
 const freeze = { on: false };

@@ -7,20 +7,10 @@ import type { KernelEventMap } from '../../src/kernel/events/kernel-events.js';
 import { HAS_POSTGRES, startPostgres, type PostgresServer } from '../support/postgres.js';
 import { rejection } from '../support/rejection.js';
 import { ADMIN, createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { TestClock } from '../support/test-clock.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-
-/** A clock the test moves by hand; approvals' expiry reads it. */
-class TestClock {
-  private at = Date.now();
-  now(): Date {
-    return new Date(this.at);
-  }
-  advance(ms: number): void {
-    this.at += ms;
-  }
-}
 
 /** alice makes the changes; bob, carol and dave review them. */
 const TEAM = { alice: 'deploy', bob: 'deploy', carol: 'deploy', dave: 'deploy' } as const;

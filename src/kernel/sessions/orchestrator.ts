@@ -45,12 +45,11 @@ import { ClockToken, type Clock } from '../lifecycle/clock.js';
 import { DueActionStore } from '../lifecycle/due-action-store.js';
 import { Ttl, type TtlView } from '../lifecycle/ttl.js';
 import type { DurationInput } from '../lifecycle/lifecycle-settings.js';
-import { invalidInput, isCloudEngineError } from '../errors.js';
+import { invalidInput } from '../errors.js';
 import { Drift } from '../drift/drift.js';
 import type { CloudSessionEntity } from '../persistence/entities/cloud-session.entity.js';
 import { JobDispatchToken, type JobDispatch } from '../jobs/job-dispatch.js';
-import type { JobArgs, JobKind } from '../jobs/job-kinds.js';
-import { systemCall } from '../lifecycle/system-actor.js';
+import { QueuedOperations, type LocalOperations } from '../jobs/queued-operations.js';
 import type { DriftRecord } from '../drift/drift-record.js';
 
 export type { ApproveOptions, EngineStats, ResourceInput, RunOptions, SessionFilter, ValidationResult } from './session-inputs.js';
@@ -65,8 +64,10 @@ export { TerraformRunnerToken } from '../terraform/terraform-runner.js';
 /**
  * Takes deployment sessions from DRAFT to APPLIED (and torn down again): the
  * kernel's session API. A thin front: each flow lives in its own file —
- * editing, planning, approval, applying, cancellation, recovery, queries —
- * and every "which state next" rule in deployment-state.ts.
+ * editing, planning, approval, applying, cancellation, recovery, queries,
+ * TTL, drift, the job queue's dispatch — and every "which state next" rule
+ * in deployment-state.ts. It is over 400 lines because it is the documented
+ * public API: one delegating method per operation, each with its TSDoc.
  */
 @injectable()
 export class Orchestrator {
@@ -85,6 +86,8 @@ export class Orchestrator {
   private readonly drift: Drift;
   /** The terraform operations as this process runs them; with the job queue, what a worker's jobs call. */
   readonly local: LocalOperations;
+  /** The same operations as offered: here, or as jobs on the queue. */
+  private readonly terraform: QueuedOperations;
   private readonly projects: ProjectService;
   private readonly resourceTypes: Registry<ResourceType>;
   /** The terraform runner (its provider pool); tests look at it. */
@@ -181,6 +184,12 @@ export class Orchestrator {
       approveAndApply: (sessionId, userId, options) => this.applying.approveAndApply(sessionId, userId, options),
       checkDrift: (deploymentId, userId, options) => this.drift.check(deploymentId, userId, options),
     };
+    this.terraform = new QueuedOperations(this.local, jobs, {
+      currentPlan: (sessionId) => this.queries.currentPlan(sessionId),
+      session: (sessionId) => this.queries.getSession(sessionId),
+      deploymentId: async (idOrName, projectId) => (await deployments.resolve(idOrName, projectId)).id,
+      drift: (deploymentId) => this.drift.record(deploymentId),
+    });
     this.projects = projects;
   }
 
@@ -238,11 +247,8 @@ export class Orchestrator {
    * FAILED. Needs deploy access and no change open. `background` queues the
    * terraform run behind everything someone waits for (scheduled checks).
    */
-  async checkDrift(deploymentId: string, userId: string, options: { projectId?: string; background?: boolean } = {}): Promise<DriftRecord> {
-    if (!this.jobs.queued) return this.drift.check(deploymentId, userId, options);
-    const deployment = await this.deploymentStore.resolve(deploymentId, options.projectId);
-    await this.dispatch('drift', { deploymentId: deployment.id, userId, ...(options.background ? { background: true } : {}) });
-    return this.drift.record(deployment.id);
+  checkDrift(deploymentId: string, userId: string, options: { projectId?: string; background?: boolean } = {}): Promise<DriftRecord> {
+    return this.terraform.checkDrift(deploymentId, userId, options);
   }
 
   /** Opens a change of the deployment with its current resources, planned at once: its apply puts the cloud back to what is declared. */
@@ -279,10 +285,8 @@ export class Orchestrator {
    * that `approveAndApply` will apply. Throws (and leaves the session
    * PLAN_FAILED with the reason) when validation or terraform fails.
    */
-  async runPlan(sessionId: string, userId: string, options: RunOptions = {}): Promise<PlanResult> {
-    if (!this.jobs.queued) return this.planning.runPlan(sessionId, userId, options);
-    await this.dispatch('plan', { sessionId, userId }, options.onOutput);
-    return this.queries.currentPlan(sessionId);
+  runPlan(sessionId: string, userId: string, options: RunOptions = {}): Promise<PlanResult> {
+    return this.terraform.runPlan(sessionId, userId, options);
   }
 
   /**
@@ -295,17 +299,8 @@ export class Orchestrator {
    * the count applies. Returns the final session: APPLIED (DESTROYED), or
    * FAILED with the reason when terraform fails.
    */
-  async approveAndApply(sessionId: string, userId: string, options: ApproveOptions = {}): Promise<SessionView> {
-    if (!this.jobs.queued) return this.applying.approveAndApply(sessionId, userId, options);
-    try {
-      await this.dispatch('apply', { sessionId, userId, ...(options.planId === undefined ? {} : { planId: options.planId }) }, options.onOutput);
-    } catch (error) {
-      // Its worker was lost mid-apply: the session says so (FAILED, "worker lost during apply"), as an apply that failed.
-      const view = await this.queries.getSession(sessionId);
-      if (isCloudEngineError(error) && error.code === 'INTERNAL' && view.state === 'FAILED') return view;
-      throw error;
-    }
-    return this.queries.getSession(sessionId);
+  approveAndApply(sessionId: string, userId: string, options: ApproveOptions = {}): Promise<SessionView> {
+    return this.terraform.approveAndApply(sessionId, userId, options);
   }
 
   /**
@@ -331,16 +326,8 @@ export class Orchestrator {
    * four-eyes rules and locks; the session then ends DESTROYED and its
    * resources stop counting against quotas.
    */
-  async destroySession(sessionId: string, userId: string, options: RunOptions = {}): Promise<PlanResult> {
-    if (!this.jobs.queued) return this.planning.destroySession(sessionId, userId, options);
-    await this.dispatch('destroy-plan', { sessionId, userId }, options.onOutput);
-    return this.queries.currentPlan(sessionId);
-  }
-
-  /** Hands terraform work to the job queue and waits for it, as the system when the system asked. */
-  private dispatch(kind: JobKind, args: Omit<JobArgs, 'system'>, onOutput?: (line: string) => void): Promise<void> {
-    const system = systemCall(args.userId);
-    return this.jobs.run(kind, { ...args, ...(system ? { system } : {}) }, args.sessionId === undefined ? undefined : { sessionId: args.sessionId, onOutput });
+  destroySession(sessionId: string, userId: string, options: RunOptions = {}): Promise<PlanResult> {
+    return this.terraform.destroySession(sessionId, userId, options);
   }
 
   /**
@@ -441,10 +428,4 @@ export class Orchestrator {
 }
 export const OrchestratorToken = token<Orchestrator>('kernel.orchestrator');
 
-/** The terraform operations as one process runs them in-process (`orchestrator.local`). */
-export interface LocalOperations {
-  runPlan(sessionId: string, userId: string, options?: RunOptions): Promise<PlanResult>;
-  destroySession(sessionId: string, userId: string, options?: RunOptions): Promise<PlanResult>;
-  approveAndApply(sessionId: string, userId: string, options?: ApproveOptions): Promise<SessionView>;
-  checkDrift(deploymentId: string, userId: string, options?: { projectId?: string; background?: boolean }): Promise<DriftRecord>;
-}
+export type { LocalOperations } from '../jobs/queued-operations.js';

@@ -74,6 +74,8 @@ export interface LobbyActions {
   readonly change: boolean;
   /** Destroy: plan the deployment's teardown as a change of its own. */
   readonly destroy: boolean;
+  /** Withdraw approval: someone approved the plan that waits for more (each withdraws only their own). */
+  readonly withdraw: boolean;
 }
 
 export const STATE_LABELS: Readonly<Record<DeploymentState, string>> = {
@@ -189,6 +191,7 @@ export async function buildLobby(api: ChatApi, session: SessionView): Promise<Lo
       change: done,
       // An applied teardown leaves nothing to destroy; a failed apply may have left anything.
       destroy: (session.state === 'APPLIED' && session.resources.length > 0) || session.state === 'FAILED',
+      withdraw: (session.state === 'PLAN_READY' || session.state === 'DESTROY_READY') && (session.approvals?.given.length ?? 0) > 0,
     },
   };
 }

@@ -165,6 +165,11 @@ export class SessionActions {
     };
   }
 
+  /** Withdraw my approval: the clicker's own approval of the plan that waits for more; refused (NOT_FOUND) when they gave none. */
+  async withdraw(sessionId: string, userId: string): Promise<LobbyModel> {
+    return buildLobby(this.api, await this.api.orchestrator.revokeApproval(sessionId, userId));
+  }
+
   async cancel(sessionId: string, userId: string): Promise<LobbyModel> {
     return buildLobby(this.api, await this.api.orchestrator.cancelSession(sessionId, userId));
   }

@@ -76,6 +76,21 @@ describe('two approvals from Discord: the Approve (n/2) button, the lobby’s ap
     expect(await w.t.kernel.audit.list({ sessionId, action: 'session.applying' })).toHaveLength(1);
   });
 
+  it('Withdraw my approval: offered once someone approved; a member who gave none is told so privately; the approver withdraws theirs and the lobby is back at 0/2', async () => {
+    const sessionId = await plannedLobby('pair', 'Approve (0/2)');
+    expect(w.lobby(sessionId)!.components.flatMap((row) => row.components).some((component) => component.label === 'Withdraw my approval')).toBe(false);
+    await click(w.users.bob, sessionId, 'Approve (0/2)');
+    await w.emulator.waitFor(() => embedText(w.lobby(sessionId)).includes('Approvals 1/2'), 5000, 'the lobby shows 1/2');
+    expect(button(w.lobby(sessionId), 'Withdraw my approval').custom_id).toBe(`ce:withdraw:${sessionId}`);
+
+    const none = await click(w.users.carol, sessionId, 'Withdraw my approval');
+    expect(embedText(privateTo(none)[0])).toContain('has no approval');
+    const withdrawn = await click(w.users.bob, sessionId, 'Withdraw my approval');
+    expect(privateTo(withdrawn).map((message) => message.content)).toEqual([expect.stringContaining('Your approval is withdrawn. Approvals 0/2')]);
+    await w.emulator.waitFor(() => embedText(w.lobby(sessionId)).includes('Approvals 0/2'), 5000, 'the lobby is back at 0/2');
+    expect((await w.t.kernel.orchestrator.getSession(sessionId)).approvals?.given).toEqual([]);
+  });
+
   it('a change after the first approval clears it, and the lobby says so', async () => {
     const sessionId = await plannedLobby('pair', 'Approve (0/2)');
     await click(w.users.bob, sessionId, 'Approve (0/2)');

@@ -41,6 +41,7 @@ export interface ChatApi {
     | 'reconcileDrift'
     | 'dismissDrift'
     | 'getOutput'
+    | 'revokeApproval'
   >;
   /** Deployments' due reminders and expiries (`/cloud-stats`), and the kernel's clock, so "expires in" is counted from the kernel's now. */
   readonly lifecycle: Pick<LifecycleService, 'pending'> & Clock;

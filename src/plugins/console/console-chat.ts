@@ -174,6 +174,8 @@ export class ConsoleChat {
       }
       case 'approve':
         return this.approve(parsed);
+      case 'withdraw':
+        return this.render({ kind: 'lobby', lobby: await this.actions.withdraw(this.sessionOf(parsed), user) });
       case 'access-approve':
       case 'access-deny':
       case 'access-extend':
@@ -260,7 +262,15 @@ export class ConsoleChat {
     const planId = named ?? shown?.id;
     const planned = countChanges(shown?.summary ?? before.plan?.summary ?? '');
     // A session with no plan to approve gets the kernel's refusal only.
-    if (before.actions.approve) this.print(`Approving ${sessionId} and applying ${planId ? `plan ${planId}` : 'its plan'} (${planned} change${planned === 1 ? '' : 's'})…`);
+    // With more approvals still needed after this one, it is recorded and nothing is applied yet.
+    const completes = !before.approvals || before.approvals.given.length + 1 >= before.approvals.required;
+    if (before.actions.approve) {
+      this.print(
+        completes
+          ? `Approving ${sessionId} and applying ${planId ? `plan ${planId}` : 'its plan'} (${planned} change${planned === 1 ? '' : 's'})…`
+          : `Approving ${planId ? `plan ${planId}` : 'the plan'} of ${sessionId} (approval ${before.approvals!.given.length + 1} of ${before.approvals!.required})…`,
+      );
+    }
     let done = 0;
     let lobby: LobbyModel;
     try {

@@ -9,6 +9,7 @@ export const SESSION_COMMANDS: readonly { usage: string; description: string }[]
   { usage: '/remove <name>', description: 'Remove a resource from the current session (plans by itself; refused while others refer to it)' },
   { usage: '/plan [session]', description: 'Plan again' },
   { usage: '/approve [session] [plan=<id>]', description: 'Approve & Deploy the plan shown last (or the plan named), streaming the apply' },
+  { usage: '/withdraw [session]', description: 'Withdraw your approval of the plan while it waits for more approvals' },
   { usage: '/refresh [session]', description: 'Show the lobby again' },
   { usage: '/cancel [session]', description: 'Cancel the session' },
   { usage: '/change [session]', description: "Open a new change of the session's deployment, starting from its current resources" },

@@ -131,6 +131,7 @@ export function renderLobby(lobby: LobbyModel): {
   // Offered only where they apply: a lobby being edited is not one to tear down from.
   if (actions.change) more.addComponents(new ButtonBuilder().setCustomId(customId('change', sessionId)).setLabel('Change').setStyle(ButtonStyle.Primary));
   if (actions.destroy) more.addComponents(new ButtonBuilder().setCustomId(customId('destroy', sessionId)).setLabel('Destroy').setStyle(ButtonStyle.Danger));
+  if (actions.withdraw) more.addComponents(new ButtonBuilder().setCustomId(customId('withdraw', sessionId)).setLabel('Withdraw my approval').setStyle(ButtonStyle.Secondary));
   return { embeds: [embed.toJSON()], components: [edits, more], files };
 }
 

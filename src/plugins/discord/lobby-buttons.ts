@@ -4,7 +4,8 @@ import { projectAccess, requirePreconditions, sessionAccess } from '../../chat/p
 import type { SessionActions } from '../../chat/session-actions.js';
 import { DriftActions } from '../../chat/drift-actions.js';
 import type { ApplyThread } from './apply-thread.js';
-import { parseCustomId, renderLobby } from './discord-render.js';
+import { clip, LIMITS, parseCustomId, renderLobby } from './discord-render.js';
+import { approvalLines } from '../../chat/lobby.js';
 import { replyError } from './interaction-errors.js';
 import type { LobbyTracker } from './lobby-tracker.js';
 import type { ResourceForms } from './resource-forms.js';
@@ -45,6 +46,11 @@ export class LobbyButtons {
           await interaction.deferUpdate();
           await this.actions.cancel(id.sessionId, userId);
           await this.lobbies.refresh(id.sessionId);
+          return;
+        }
+        case 'withdraw': {
+          const lobby = await this.actions.withdraw(id.sessionId, userId);
+          await interaction.reply({ content: clip(`Your approval is withdrawn. ${approvalLines(lobby.approvals, (approver) => `<@${approver}>`).join(' · ')}`, LIMITS.content), flags: MessageFlags.Ephemeral });
           return;
         }
         case 'change':

@@ -22,7 +22,7 @@ const base: LobbyModel = {
   expiry: null,
   drift: null,
   approvals: null,
-  actions: { approve: false, add: true, edit: false, remove: false, refresh: true, cancel: true, change: false, destroy: false },
+  actions: { approve: false, add: true, edit: false, remove: false, refresh: true, cancel: true, change: false, destroy: false, withdraw: false },
 };
 
 describe('STATE_LABELS', () => {

@@ -70,6 +70,7 @@ export function sessionJson(session: SessionView): Record<string, unknown> {
     error: session.error,
     outputs: session.outputs,
     approvedBy: session.approvedBy,
+    approvals: { required: session.approvals.required, given: session.approvals.given.map((approval) => ({ userId: approval.userId, at: approval.at.toISOString() })) },
     createdAt: session.createdAt.toISOString(),
     updatedAt: session.updatedAt.toISOString(),
   };

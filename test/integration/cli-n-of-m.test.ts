@@ -49,6 +49,9 @@ describe.skipIf(!existsSync(CLI_BIN))('cloud-engine approve at a two-approval pr
     expect(complete.json()).toMatchObject({ state: 'PLAN_READY' });
     expect(complete.json().approvals.given).toHaveLength(2);
     expect(complete.stderr).toContain('nothing was applied (--no-apply)');
+    // `sessions --json` shows where the count stands too.
+    const listed = runCli(dir, 'alice', ['sessions', '--json']).json().sessions.find((session: { id: string }) => session.id === sessionId);
+    expect(listed.approvals).toEqual({ required: 2, given: [expect.objectContaining({ userId: 'bob' }), expect.objectContaining({ userId: 'carol', at: expect.stringMatching(/Z$/) })] });
 
     // The author is refused under four eyes (PERMISSION_DENIED's exit code), and nothing runs.
     const author = runCli(dir, 'alice', ['approve', sessionId, '--plan', planId]);

@@ -143,4 +143,19 @@ describe('scheduled drift checks', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('a round checks every due deployment, up to the terraform cap at once', async () => {
+    const clock = new TestClock();
+    const t = await startTestKernel({ clock, lifecycleInterval: 0, maxTerraform: 2 });
+    try {
+      await createProject(t.kernel, { id: 'many', provider: 'sandbox', settings: { drift: { every: '1h' } } });
+      const ids = [await deploy(t.kernel, 'many', 'a'), await deploy(t.kernel, 'many', 'b'), await deploy(t.kernel, 'many', 'c')];
+      await t.kernel.lifecycle.runDue();
+      clock.advance(HOUR);
+      expect(await t.kernel.lifecycle.runDue()).toMatchObject({ driftChecked: 3, driftSkipped: 0 });
+      for (const id of ids) expect((await t.kernel.deployments.get(id)).drift).toMatchObject({ status: 'NONE', checkedBy: 'cloud-engine' });
+    } finally {
+      await t.dispose();
+    }
+  });
 });

@@ -31,7 +31,8 @@ export interface DriftRound {
  * deployment's id, so a project's deployments do not all check at once; a
  * kernel takes a due check by moving that time on with a conditional update,
  * so of several kernels on one database exactly one checks. A deployment with
- * a change open is not checked (tried again within 15 minutes).
+ * a change open is not checked (tried again within 15 minutes). A round runs
+ * as many checks at once as terraform has slots.
  */
 export class DriftSchedule {
   constructor(
@@ -39,6 +40,8 @@ export class DriftSchedule {
     private readonly projects: ProjectService,
     private readonly check: (deploymentId: string) => Promise<DriftRecord>,
     private readonly logger: Logger,
+    /** How many checks run at once (the terraform cap). */
+    private readonly parallel = 1,
   ) {}
 
   /** Schedules what settings ask for, then runs the checks due at `now`, one at a time. */
@@ -47,25 +50,30 @@ export class DriftSchedule {
     let checked = 0;
     let skipped = 0;
     const due = await this.db.manager.find(DeploymentEntity, { where: { state: DeploymentStatus.ACTIVE, driftNextAt: LessThanOrEqual(now.toISOString()) as never }, order: { driftNextAt: 'ASC', id: 'ASC' } });
+    const claimed: string[] = [];
     for (const deployment of due) {
       const interval = every.get(deployment.projectId);
       if (interval === undefined || deployment.driftNextAt === null) continue;
       const busy = deployment.openSessionId !== null;
       const next = new Date(now.getTime() + (busy ? Math.min(interval, BUSY_RETRY_MS) : interval));
       if (!(await this.claim(deployment, next))) continue;
-      if (busy) {
-        skipped += 1;
-        continue;
-      }
-      try {
-        await this.check(deployment.id);
-        checked += 1;
-      } catch (error) {
-        // A change opened meanwhile (LOCKED), or applied (PLAN_STALE): the next round checks again.
-        skipped += 1;
-        this.logger.info({ err: error, deploymentId: deployment.id }, 'scheduled drift check skipped');
-      }
+      if (busy) skipped += 1;
+      else claimed.push(deployment.id);
     }
+    // As many at once as terraform has slots (checks queue behind interactive work there), one after another in each lane.
+    const lane = async () => {
+      for (let id = claimed.shift(); id !== undefined; id = claimed.shift()) {
+        try {
+          await this.check(id);
+          checked += 1;
+        } catch (error) {
+          // A change opened meanwhile (LOCKED), or applied (PLAN_STALE): the next round checks again.
+          skipped += 1;
+          this.logger.info({ err: error, deploymentId: id }, 'scheduled drift check skipped');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(this.parallel, claimed.length)) }, lane));
     return { checked, skipped };
   }
 

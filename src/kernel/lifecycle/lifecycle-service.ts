@@ -18,6 +18,7 @@ import { SYSTEM_ACTOR, asSystem } from './system-actor.js';
 import { AccessServiceToken, type AccessService } from '../access/access-service.js';
 import { DriftSchedule } from '../drift/drift-schedule.js';
 import { ProjectServiceToken, type ProjectService } from '../projects/project-service.js';
+import { EngineConfig } from '../config/engine-config.js';
 
 /** A scheduled action as `kernel.lifecycle.pending` lists it. */
 export interface DueAction {
@@ -70,11 +71,12 @@ export class LifecycleService {
     @inject(Logger) private readonly logger: Logger,
     @inject(ProjectServiceToken) projects: ProjectService,
     @inject(AccessServiceToken) private readonly access: AccessService,
+    @inject(EngineConfig) config: EngineConfig,
   ) {
     this.actions = new DueActionStore(db);
     this.deployments = new DeploymentStore(db);
     this.teardown = new ExpiryTeardown(orchestrator, this.deployments);
-    this.drift = new DriftSchedule(db, projects, (deploymentId) => asSystem('drift', () => orchestrator.checkDrift(deploymentId, SYSTEM_ACTOR, { background: true })), logger);
+    this.drift = new DriftSchedule(db, projects, (deploymentId) => asSystem('drift', () => orchestrator.checkDrift(deploymentId, SYSTEM_ACTOR, { background: true })), logger, config.maxTerraform);
   }
 
   /** Performs everything due at the clock's now; resolves when done. Runs one at a time in a kernel. */

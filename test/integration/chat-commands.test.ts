@@ -162,7 +162,7 @@ describe('deploying through the lobby', () => {
     expect(ready.plan).toEqual({ id: expect.any(String), summary: 'Plan: 1 to add, 0 to change, 0 to destroy.', changes: ['+ terraform_data.web'] });
     expect(ready.cost).toEqual({ text: '$0.00/hour | $0.00/month', delta: '±$0.00/month', unpriced: [] });
     expect(ready.problems).toEqual([]);
-    expect(ready.actions).toEqual({ approve: true, add: true, edit: true, remove: true, refresh: true, cancel: true, change: false, destroy: false });
+    expect(ready.actions).toEqual({ approve: true, add: true, edit: true, remove: true, refresh: true, cancel: true, change: false, destroy: false, withdraw: false });
     expect(streamed.join('\n')).toContain('Plan: 1 to add');
 
     const text = renderLobbyText(ready);
@@ -188,7 +188,7 @@ describe('deploying through the lobby', () => {
     expect(applied.state).toBe('APPLIED');
     expect(applied.stateLabel).toBe(STATE_LABELS.APPLIED);
     // Applied: the deployment can be changed again or torn down.
-    expect(applied.actions).toEqual({ approve: false, add: false, edit: false, remove: false, refresh: true, cancel: false, change: true, destroy: true });
+    expect(applied.actions).toEqual({ approve: false, add: false, edit: false, remove: false, refresh: true, cancel: false, change: true, destroy: true, withdraw: false });
     expect(applied.problems).toEqual([]);
     expect(applied.outputs).toEqual({
       web: { id: expect.any(String), ip: expect.stringMatching(/^10\./) },
@@ -238,7 +238,7 @@ describe('a policy failure', () => {
     expect(failed.plan).toBeNull();
     expect(failed.problems.length).toBeGreaterThan(0);
     expect(failed.problems.some((line) => line.includes('MISSING_TAGS') && line.includes('"team"'))).toBe(true);
-    expect(failed.actions).toEqual({ approve: false, add: true, edit: true, remove: true, refresh: true, cancel: true, change: false, destroy: false });
+    expect(failed.actions).toEqual({ approve: false, add: true, edit: true, remove: true, refresh: true, cancel: true, change: false, destroy: false, withdraw: false });
     const text = renderLobbyText(failed);
     expect(text).toContain('Problems:');
     expect(text.some((line) => line.startsWith('  ') && line.includes('MISSING_TAGS'))).toBe(true);
@@ -291,7 +291,7 @@ describe('cancelling', () => {
     const lobby = await lobbyOf('cloud-cancel', 'alice', { session_id: opened.sessionId });
     expect(lobby.state).toBe('CANCELLED');
     expect(lobby.stateLabel).toBe(STATE_LABELS.CANCELLED);
-    expect(lobby.actions).toEqual({ approve: false, add: false, edit: false, remove: false, refresh: true, cancel: false, change: false, destroy: false });
+    expect(lobby.actions).toEqual({ approve: false, add: false, edit: false, remove: false, refresh: true, cancel: false, change: false, destroy: false, withdraw: false });
   });
 
   it('cloud-admin-cancel of someone else’s session is PERMISSION_DENIED for a deploy user and works for a project admin', async () => {

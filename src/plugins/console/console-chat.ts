@@ -12,7 +12,7 @@ import { DriftActions } from '../../chat/drift-actions.js';
 import { ACCESS_COMMANDS, ConsoleAccess } from './console-access.js';
 import { expiredLine, expiryFailedLine, reminderLines } from '../../chat/expiry.js';
 import { nearest, parseLine, type ParsedLine } from './console-parser.js';
-import { SESSION_COMMANDS, countChanges, formLine, nextSteps, renderMessage, withPlanId } from './console-render.js';
+import { SESSION_COMMANDS, approvingLine, countChanges, formLine, nextSteps, renderMessage, withPlanId } from './console-render.js';
 import { safeWriter, type SafeWrite } from './safe-output.js';
 
 export interface ConsoleChatOptions {
@@ -262,15 +262,7 @@ export class ConsoleChat {
     const planId = named ?? shown?.id;
     const planned = countChanges(shown?.summary ?? before.plan?.summary ?? '');
     // A session with no plan to approve gets the kernel's refusal only.
-    // With more approvals still needed after this one, it is recorded and nothing is applied yet.
-    const completes = !before.approvals || before.approvals.given.length + 1 >= before.approvals.required;
-    if (before.actions.approve) {
-      this.print(
-        completes
-          ? `Approving ${sessionId} and applying ${planId ? `plan ${planId}` : 'its plan'} (${planned} change${planned === 1 ? '' : 's'})…`
-          : `Approving ${planId ? `plan ${planId}` : 'the plan'} of ${sessionId} (approval ${before.approvals!.given.length + 1} of ${before.approvals!.required})…`,
-      );
-    }
+    if (before.actions.approve) this.print(approvingLine(before, planId, planned));
     let done = 0;
     let lobby: LobbyModel;
     try {

@@ -87,3 +87,15 @@ export function countChanges(summary: string): number {
   const match = /(\d+) to add, (\d+) to change, (\d+) to destroy/.exec(summary);
   return match ? Number(match[1]) + Number(match[2]) + Number(match[3]) : 0;
 }
+
+/**
+ * What /approve says before it asks the kernel: that it applies, or — with
+ * more approvals needed after this one — that it records one of how many.
+ */
+export function approvingLine(lobby: LobbyModel, planId: string | undefined, planned: number): string {
+  const { approvals, sessionId } = lobby;
+  if (approvals && approvals.given.length + 1 < approvals.required) {
+    return `Approving ${planId ? `plan ${planId}` : 'the plan'} of ${sessionId} (approval ${approvals.given.length + 1} of ${approvals.required})…`;
+  }
+  return `Approving ${sessionId} and applying ${planId ? `plan ${planId}` : 'its plan'} (${planned} change${planned === 1 ? '' : 's'})…`;
+}

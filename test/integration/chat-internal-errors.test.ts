@@ -1,12 +1,11 @@
-import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CloudEngineError } from '../../src/kernel/errors.js';
 import { DiscordBot } from '../../src/plugins/discord/discord-bot.js';
-import { ConsoleChat } from '../../src/plugins/console/console-chat.js';
 import { DiscordEmulator, type ChannelInfo, type InteractionHandle, type UserInfo } from '../support/discord-emulator/index.js';
 import { button, embedText } from '../support/discord-harness.js';
 import { startTestKernel, type TestKernel } from '../support/test-kernel.js';
 import { chatApiOf } from '../../src/kernel/plugin/chat-adapter.js';
+import { converse } from '../support/console-conversation.js';
 
 // What the database said, with a path on the server: it belongs in the log, never in chat.
 const RAW = 'The database refused a write (SQLITE_READONLY: attempt to write a readonly database at /srv/cloud/secret.sqlite); nothing was changed.';
@@ -44,20 +43,9 @@ describe('an unexpected or INTERNAL failure in the console chat', () => {
   afterEach(() => vi.restoreAllMocks());
   afterAll(() => t?.dispose());
 
-  async function converse(script: string[]): Promise<string> {
-    const input = new PassThrough();
-    const output = new PassThrough();
-    let printed = '';
-    output.on('data', (chunk: Buffer) => (printed += chunk.toString('utf8')));
-    const running = new ConsoleChat(chatApiOf(t.kernel), { input, output, userId: 'opal', interactive: false }).run();
-    input.end(`${script.join('\n')}\n`);
-    await running;
-    return printed;
-  }
-
   it('an INTERNAL CloudEngineError from the kernel is shown as "Internal error (ref X)", and X is on the log line with the error and the command', async () => {
     vi.spyOn(t.kernel.orchestrator, 'listSessions').mockRejectedValue(new CloudEngineError('INTERNAL', RAW));
-    const reference = shownReference(await converse(['/cloud-list']));
+    const reference = shownReference(await converse(t.kernel, 'opal', ['/cloud-list']));
     const line = loggedLine(logged, reference);
     expect(JSON.stringify(line.err)).toContain('SQLITE_READONLY');
     expect(line.line).toBe('/cloud-list');
@@ -65,7 +53,7 @@ describe('an unexpected or INTERNAL failure in the console chat', () => {
 
   it('a plain Error is shown the same way, with its own reference on its own log line', async () => {
     vi.spyOn(t.kernel.access, 'projectsFor').mockRejectedValue(new Error(RAW));
-    const reference = shownReference(await converse(['/cloud-projects']));
+    const reference = shownReference(await converse(t.kernel, 'opal', ['/cloud-projects']));
     expect(JSON.stringify(loggedLine(logged, reference).err)).toContain('SQLITE_READONLY');
   });
 });

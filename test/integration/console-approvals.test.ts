@@ -1,20 +1,6 @@
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatApiOf } from '../../src/kernel/plugin/chat-adapter.js';
-import { ConsoleChat } from '../../src/plugins/console/console-chat.js';
 import { createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
-
-/** Pipes `script` into a console chat as `userId` and returns everything it printed. */
-async function converse(t: TestKernel, userId: string, script: string[]): Promise<string> {
-  const input = new PassThrough();
-  const output = new PassThrough();
-  let printed = '';
-  output.on('data', (chunk: Buffer) => (printed += chunk.toString('utf8')));
-  const running = new ConsoleChat(chatApiOf(t.kernel), { input, output, userId, interactive: false }).run();
-  input.end(`${script.join('\n')}\n`);
-  await running;
-  return printed;
-}
+import { converse } from '../support/console-conversation.js';
 
 // A project that needs two approvals, from the console: /approve says it records one of two (nothing is
 // applied yet), /withdraw takes it back, and the lobby says where the count stands.
@@ -32,15 +18,15 @@ describe('two approvals from the console', () => {
   afterAll(() => t?.dispose());
 
   it('/approve records one of two without saying it applies; /withdraw takes it back; someone who gave none is told so', async () => {
-    const approved = await converse(t, 'bob', [`/session ${sessionId}`, '/approve']);
+    const approved = await converse(t.kernel, 'bob', [`/session ${sessionId}`, '/approve']);
     expect(approved).toContain(`of ${sessionId} (approval 1 of 2)`);
     expect(approved).not.toContain(`Approving ${sessionId} and applying`);
     expect(approved).toContain('Approvals 1/2: bob');
     expect((await t.kernel.orchestrator.getSession(sessionId)).state).toBe('PLAN_READY');
 
-    const refused = await converse(t, 'carol', [`/withdraw ${sessionId}`]);
+    const refused = await converse(t.kernel, 'carol', [`/withdraw ${sessionId}`]);
     expect(refused).toContain('carol has no approval');
-    const withdrawn = await converse(t, 'bob', [`/withdraw ${sessionId}`]);
+    const withdrawn = await converse(t.kernel, 'bob', [`/withdraw ${sessionId}`]);
     expect(withdrawn).toContain('Approvals 0/2');
     expect((await t.kernel.orchestrator.getSession(sessionId)).approvals?.given).toEqual([]);
   });

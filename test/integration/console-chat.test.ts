@@ -3,26 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsoleChat } from '../../src/plugins/console/console-chat.js';
 import { startTestKernel, type TestKernel } from '../support/test-kernel.js';
 import { chatApiOf } from '../../src/kernel/plugin/chat-adapter.js';
-
-/** Pipes `script` into a console chat as `userId` and returns everything it printed. */
-async function converse(t: TestKernel, userId: string, script: string[]): Promise<string> {
-  const input = new PassThrough();
-  const output = new PassThrough();
-  let printed = '';
-  output.on('data', (chunk: Buffer) => (printed += chunk.toString('utf8')));
-  const chat = new ConsoleChat(chatApiOf(t.kernel), { input, output, userId, interactive: false });
-  const running = chat.run();
-  input.end(`${script.join('\n')}\n`);
-  await running;
-  return printed;
-}
+import { converse } from '../support/console-conversation.js';
 
 describe('the console chat driven through a pipe, on a fresh data dir', () => {
   let t: TestKernel;
   let transcript: string;
   beforeAll(async () => {
     t = await startTestKernel({ admins: [] });
-    transcript = await converse(t, 'newcomer', [
+    transcript = await converse(t.kernel, 'newcomer', [
       '/help',
       '/cloud-deplyo project:sandbox',
       '/cloud-deploy project:sandbox provider:sandbox',
@@ -87,7 +75,7 @@ describe('the console chat driven through a pipe, on a fresh data dir', () => {
 
   it('refuses a user without a grant with the kernel\'s message, and changes nothing', async () => {
     const before = await t.kernel.orchestrator.listSessions({});
-    const refused = await converse(t, 'mallory', ['/cloud-deploy project:sandbox', '/cloud-quota project:sandbox']);
+    const refused = await converse(t.kernel, 'mallory', ['/cloud-deploy project:sandbox', '/cloud-quota project:sandbox']);
     expect(refused).toContain('✖ Permission denied');
     expect(refused).toContain('Starting a session needs deploy access to project sandbox; mallory has none.');
     expect(refused).toContain('Viewing this project needs read access to project sandbox; mallory has none.');
@@ -95,7 +83,7 @@ describe('the console chat driven through a pipe, on a fresh data dir', () => {
   });
 
   it('names the field for bad input and keeps going', async () => {
-    const out = await converse(t, 'newcomer', ['/cloud-deploy project:sandbox', '/add sandbox.vm Bad-Name', '/add sandbox.vm web size=huge', '/add sandbox.vm ok', '/cloud-quota']);
+    const out = await converse(t.kernel, 'newcomer', ['/cloud-deploy project:sandbox', '/add sandbox.vm Bad-Name', '/add sandbox.vm web size=huge', '/add sandbox.vm ok', '/cloud-quota']);
     expect(out).toContain('✖ Invalid input');
     expect(out).toContain('Invalid name: expected 1-63 lowercase letters');
     expect(out).toContain('Invalid config.size');
@@ -207,7 +195,7 @@ describe('console deployments: deployment:, /cloud-list, /change, /edit, /remove
   let transcript: string;
   beforeAll(async () => {
     t = await startTestKernel({ admins: [] });
-    transcript = await converse(t, 'ann', [
+    transcript = await converse(t.kernel, 'ann', [
       '/cloud-deploy project:sandbox deployment:shop',
       '/add sandbox.network net',
       '/types sandbox.vm',

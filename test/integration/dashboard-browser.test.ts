@@ -1,34 +1,19 @@
 import { join } from 'node:path';
 import { createServer } from 'node:http';
-import { PassThrough } from 'node:stream';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/server.js';
-import { chatApiOf } from '../../src/kernel/plugin/chat-adapter.js';
-import { ConsoleChat } from '../../src/plugins/console/console-chat.js';
 import { createProject, startTestKernel, type TestKernel } from '../support/test-kernel.js';
+import { converse } from '../support/console-conversation.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const DOCS = join(import.meta.dirname, '..', '..', 'docs');
 /** DASHBOARD_SCREENSHOTS=1 writes the main pages to docs/dashboard-*.png. */
 const SCREENSHOTS = process.env.DASHBOARD_SCREENSHOTS === '1';
 
-/** Types `script` into a console chat as `userId`; returns what it printed. */
-async function converse(t: TestKernel, userId: string, script: string[]): Promise<string> {
-  const input = new PassThrough();
-  const output = new PassThrough();
-  let printed = '';
-  output.on('data', (chunk: Buffer) => (printed += chunk.toString('utf8')));
-  const chat = new ConsoleChat(chatApiOf(t.kernel), { input, output, userId, interactive: false });
-  const running = chat.run();
-  input.end(`${script.join('\n')}\n`);
-  await running;
-  return printed;
-}
-
 /** The sign-in link a user gets from `/cloud-dashboard` in the console chat. */
 async function linkFromChat(t: TestKernel, userId: string): Promise<string> {
-  const printed = await converse(t, userId, ['/cloud-dashboard']);
+  const printed = await converse(t.kernel, userId, ['/cloud-dashboard']);
   const url = /(http:\/\/\S+\/sign-in\/[A-Za-z0-9_-]+)/.exec(printed)?.[1];
   if (!url) throw new Error(`no link in:\n${printed}`);
   return url;
